@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/**
+ * Loader options shared by the client and the TestBroker, so both see identical JS shapes:
+ * - keepCase: field names exactly as in the .proto (snake_case), matching the protocol document;
+ * - longs: String: every uint64 (random 64-bit producer/consumer ids, offsets) stays a decimal string;
+ * - enums: String: enum values read as their names ("Reliable"), and either form is accepted on write;
+ * - defaults: true fills plain fields, but proto3 `optional` fields stay absent when unset, because
+ *   protobufjs models them as one-member oneofs, which never get defaults (protocol §2.5).
+ */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+};
+
+export interface DanubeGrpcPackages {
+  danube: grpc.GrpcObject;
+  danube_schema: grpc.GrpcObject;
+  danube_admin: grpc.GrpcObject;
+}
+
+let cached: DanubeGrpcPackages | undefined;
+
+/** The folder holding our .proto files; found from this module so it works from src/, dist/ and an installed tarball. */
+export function protoDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'DanubeApi.proto'))) return candidate;
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === '@danube-connect/sdk') break;
+    dir = dirname(dir);
+  }
+  throw new Error(`Danube .proto files not found near ${fileURLToPath(import.meta.url)}: the @danube-connect/sdk package is incomplete`);
+}
+
+/** Loads the three Danube protos once per process. */
+export function loadDanubeProtos(): DanubeGrpcPackages {
+  if (cached) return cached;
+  const dir = protoDir();
+  const definition = protoLoader.loadSync(
+    ['DanubeApi.proto', 'SchemaRegistry.proto', 'DanubeAdmin.proto'].map((f) => join(dir, f)),
+    PROTO_LOADER_OPTIONS,
+  );
+  const root = grpc.loadPackageDefinition(definition);
+  cached = {
+    danube: root.danube as grpc.GrpcObject,
+    danube_schema: root.danube_schema as grpc.GrpcObject,
+    danube_admin: root.danube_admin as grpc.GrpcObject,
+  };
+  return cached;
+}
+
+/** A service's generated client constructor (e.g. `serviceClient('danube', 'ProducerService')`). */
+export function serviceClient(pkg: keyof DanubeGrpcPackages, service: string): grpc.ServiceClientConstructor {
+  const ctor = loadDanubeProtos()[pkg][service];
+  if (typeof ctor !== 'function') throw new Error(`service ${pkg}.${service} missing from the Danube protos`);
+  return ctor as grpc.ServiceClientConstructor;
+}
+
+/** A service's definition, for `server.addService` in the TestBroker. */
+export function serviceDefinition(pkg: keyof DanubeGrpcPackages, service: string): grpc.ServiceDefinition {
+  return serviceClient(pkg, service).service;
+}

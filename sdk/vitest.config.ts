@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'sdk',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Real gRPC servers and clients share 2 cores: keep files in separate forks, a few at a time.
+    pool: 'forks',
+  },
+});
