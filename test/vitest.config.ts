@@ -7,6 +7,5 @@ export default defineProject({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    passWithNoTests: true,
   },
 });

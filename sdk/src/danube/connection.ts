@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { parseBrokerUrl, type BrokerAddress } from './broker-url.js';
+import { DanubeError } from './errors.js';
+import { serviceClient, type DanubeGrpcPackages } from './proto.js';
+
+/** A PEM value given inline, or a path to a PEM file. */
+export type PemSource = string | Buffer;
+
+export interface TlsOptions {
+  /** CA certificate(s) that sign the broker's certificate. Default: the system roots. */
+  ca?: PemSource;
+  /** Client certificate for mutual TLS. Needs `key`. */
+  cert?: PemSource;
+  /** Client private key for mutual TLS. Needs `cert`. */
+  key?: PemSource;
+  /** Name expected in the broker's certificate when it differs from the dialled host. */
+  serverName?: string;
+}
+
+/** A static JWT, or a supplier called before every RPC (for rotation). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface ConnectionOptions {
+  tls?: TlsOptions | undefined;
+  token?: TokenSource | undefined;
+  /** Extra grpc-js channel options, merged over ours. */
+  channelOptions?: grpc.ChannelOptions | undefined;
+}
+
+/** The routing facts of one topic, from lookup (protocol §7.1). */
+export interface TopicRoute {
+  connectUrl: string;
+  brokerUrl: string;
+  proxy: boolean;
+}
+
+const PEM_MARKER = '-----BEGIN';
+
+function readPem(source: PemSource | undefined, what: string): Buffer | null {
+  if (source === undefined) return null;
+  if (Buffer.isBuffer(source)) return source;
+  if (source.includes(PEM_MARKER)) return Buffer.from(source);
+  try {
+    return readFileSync(source);
+  } catch (err) {
+    throw new DanubeError(`cannot read TLS ${what} file "${source}": ${(err as Error).message}`, {
+      code: 'DC_ERR_TLS_FILE',
+      retryable: false,
+      cause: err,
+    });
+  }
+}
+
+/** Channel credentials for an address: TLS when the URL is https:// or TLS options are configured. */
+export function channelCredentials(address: BrokerAddress, tls: TlsOptions | undefined): grpc.ChannelCredentials {
+  if (!address.secure && !tls) return grpc.credentials.createInsecure();
+  const ca = readPem(tls?.ca, 'CA');
+  const cert = readPem(tls?.cert, 'certificate');
+  const key = readPem(tls?.key, 'key');
+  if ((cert === null) !== (key === null)) {
+    throw new DanubeError('TLS client authentication needs both cert and key; only one was given', {
+      code: 'DC_ERR_TLS_FILE',
+      retryable: false,
+    });
+  }
+  return grpc.credentials.createSsl(ca, key, cert);
+}
+
+// Keep-alive so a dead broker is noticed within ~40 s even when no call is running; channelz off because its
+// per-call bookkeeping costs CPU on the unary hot path (perf-notes §5). grpc-js already sets TCP_NODELAY.
+const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.enable_channelz': 0,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+  // Producers may send up to the broker's 4 MiB decode limit plus framing (protocol §2.6).
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.max_send_message_length': 16 * 1024 * 1024,
+};
+
+type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<unknown>) => grpc.ClientUnaryCall;
+type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+
+export interface CallOptions {
+  /** Deadline of this call in ms from now; undefined = none (streams). */
+  timeoutMs?: number | undefined;
+  /** `x-danube-broker-url` value when the route says proxy (protocol §2.4). */
+  proxyBrokerUrl?: string | undefined;
+}
+
+/** One HTTP/2 channel to one broker address, shared by every service client that talks to it. */
+export class Connection {
+  readonly address: BrokerAddress;
+  private readonly channel: grpc.Channel;
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly token: TokenSource | undefined;
+
+  constructor(address: BrokerAddress, options: ConnectionOptions) {
+    this.address = address;
+    this.token = options.token;
+    const channelOptions: grpc.ChannelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
+    if (options.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
+    this.channel = new grpc.Channel(address.target, channelCredentials(address, options.tls), channelOptions);
+  }
+
+  private client(pkg: keyof DanubeGrpcPackages, service: string): grpc.Client {
+    const key = `${pkg}.${service}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      const Ctor = serviceClient(pkg, service);
+      client = new Ctor(this.address.target, grpc.credentials.createInsecure(), { channelOverride: this.channel });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** Metadata of one call: the bearer token on every RPC, the proxy header on topic RPCs (protocol §2.4). */
+  private metadata(options: CallOptions): grpc.Metadata | Promise<grpc.Metadata> {
+    const metadata = new grpc.Metadata();
+    if (options.proxyBrokerUrl) metadata.set('x-danube-broker-url', options.proxyBrokerUrl);
+    if (this.token === undefined) return metadata;
+    const token = typeof this.token === 'string' ? this.token : this.token();
+    if (typeof token === 'string') {
+      metadata.set('authorization', `Bearer ${token}`);
+      return metadata;
+    }
+    return token.then((value) => {
+      metadata.set('authorization', `Bearer ${value}`);
+      return metadata;
+    });
+  }
+
+  unary<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
+    const client = this.client(pkg, service) as unknown as Record<string, UnaryMethod>;
+    const fn = client[method];
+    if (!fn) return Promise.reject(new Error(`unknown RPC ${pkg}.${service}/${method}`));
+    const callOptions: grpc.CallOptions = options.timeoutMs === undefined ? {} : { deadline: Date.now() + options.timeoutMs };
+    const issue = (metadata: grpc.Metadata) =>
+      new Promise<Res>((resolve, reject) => {
+        fn.call(client, request, metadata, callOptions, (err, response) => (err ? reject(err) : resolve(response as Res)));
+      });
+    const metadata = this.metadata(options);
+    return metadata instanceof grpc.Metadata ? issue(metadata) : metadata.then(issue);
+  }
+
+  async serverStream<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<grpc.ClientReadableStream<Res>> {
+    const client = this.client(pkg, service) as unknown as Record<string, StreamMethod>;
+    const fn = client[method];
+    if (!fn) throw new Error(`unknown RPC ${pkg}.${service}/${method}`);
+    const metadata = await this.metadata(options);
+    return fn.call(client, request, metadata, {}) as grpc.ClientReadableStream<Res>;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+    this.channel.close();
+  }
+}
+
+/** Connections keyed by broker address, so every producer and consumer on one broker shares one channel. */
+export class ConnectionPool {
+  private readonly connections = new Map<string, Connection>();
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get(url: string): Connection {
+    const address = parseBrokerUrl(url);
+    const key = `${address.secure ? 'https' : 'http'}://${address.target}`;
+    let connection = this.connections.get(key);
+    if (!connection) {
+      connection = new Connection(address, this.options);
+      this.connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  close(): void {
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+}

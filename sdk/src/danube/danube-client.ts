@@ -1,0 +1,105 @@
+import { parseBrokerUrl } from './broker-url.js';
+import { ClientContext } from './client-context.js';
+import { channelCredentials, type TlsOptions, type TokenSource } from './connection.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import { DanubeError } from './errors.js';
+import type { DanubeLogger } from './logger.js';
+import { Producer, type ProducerOptions } from './producer.js';
+import type { RetryOptions } from './retry.js';
+import { SchemaRegistryClient } from './schema-registry.js';
+import type * as grpc from '@grpc/grpc-js';
+
+export interface DanubeClientOptions {
+  /** The broker's client port, e.g. `http://127.0.0.1:6650` (`https://` for TLS). */
+  serviceUrl: string;
+  /** JWT sent as `authorization: Bearer …` on every RPC, or a function returning the current one. */
+  token?: TokenSource;
+  /** TLS settings (CA, client certificate and key for mTLS); TLS is also used for https:// URLs. */
+  tls?: TlsOptions;
+  /** Deadline of control RPCs (lookup, create, subscribe, ack, registry) in ms. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Retry policy for retryable failures. Default 5 retries, 100 ms doubling to 5 s, with jitter. */
+  retry?: RetryOptions;
+  /** Interval of the producer and consumer health checks in ms; 0 disables them. Default 5000 (as the reference clients). */
+  healthCheckIntervalMs?: number;
+  /** pino-compatible logger; silent by default. */
+  logger?: DanubeLogger;
+  /** Extra grpc-js channel options. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+/**
+ * Entry point of the Danube client: one pool of connections shared by every producer, consumer and the
+ * schema registry client made from it.
+ */
+export class DanubeClient {
+  readonly serviceUrl: string;
+  readonly schemaRegistry: SchemaRegistryClient;
+  private readonly ctx: ClientContext;
+  private readonly producers = new Set<Producer>();
+  private readonly consumers = new Set<Consumer>();
+  private closed = false;
+
+  constructor(options: DanubeClientOptions) {
+    const address = parseBrokerUrl(options.serviceUrl, 'Danube service URL');
+    // Read TLS files now so a bad path fails at construction, not at the first call.
+    channelCredentials(address, options.tls);
+    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    if (!(requestTimeoutMs > 0)) {
+      throw new DanubeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`, { code: 'DC_ERR_INVALID_OPTION', retryable: false });
+    }
+    this.serviceUrl = options.serviceUrl;
+    this.ctx = new ClientContext(
+      options.serviceUrl,
+      { tls: options.tls, token: options.token, channelOptions: options.channelOptions },
+      requestTimeoutMs,
+      options.retry ?? {},
+      options.healthCheckIntervalMs ?? 5_000,
+      options.logger,
+    );
+    this.schemaRegistry = new SchemaRegistryClient(this.ctx);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DanubeError('Danube client is closed', { code: 'DC_ERR_CLOSED', retryable: false });
+  }
+
+  /** Creates (or reattaches by name) a producer; resolves when every partition's producer exists on the broker. */
+  async createProducer(options: ProducerOptions): Promise<Producer> {
+    this.assertOpen();
+    const producer = new Producer(this.ctx, this.schemaRegistry, options);
+    await producer.create();
+    this.producers.add(producer);
+    return producer;
+  }
+
+  /** Subscribes (or reattaches by name); resolves when every partition's stream is open. */
+  async subscribe(options: ConsumerOptions): Promise<Consumer> {
+    this.assertOpen();
+    const consumer = new Consumer(this.ctx, options);
+    await consumer.start();
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /** The owner of a topic as lookup reports it; the service URL for a topic not created yet. */
+  lookupTopic(topic: string): Promise<{ connectUrl: string; brokerUrl: string; proxy: boolean }> {
+    this.assertOpen();
+    return this.ctx.lookup(topic);
+  }
+
+  /** The topic itself or its `-part-` partitions, as the broker lists them. */
+  topicPartitions(topic: string): Promise<string[]> {
+    this.assertOpen();
+    return this.ctx.topicPartitions(topic);
+  }
+
+  /** Flushes producers (up to `timeoutMs`), cancels consumer streams and closes every connection. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.producers].map((p) => p.close(timeoutMs)));
+    for (const consumer of this.consumers) consumer.close();
+    this.ctx.pool.close();
+  }
+}

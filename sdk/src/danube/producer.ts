@@ -1,0 +1,258 @@
+import type { ClientContext } from './client-context.js';
+import { closedError, DanubeError } from './errors.js';
+import { InFlightWindow } from './in-flight-window.js';
+import { PartitionRouter } from './partition-router.js';
+import type { RetryOptions } from './retry.js';
+import type { SchemaRegistryClient } from './schema-registry.js';
+import { partitionTopic, validatePartitionedBase, validateTopicName } from './topic-name.js';
+import { TopicProducer } from './topic-producer.js';
+import type { SchemaReferenceWire } from './wire.js';
+
+export type DispatchMode = 'reliable' | 'non_reliable';
+export type ProducerOrdering = 'partition' | 'none';
+export type SchemaVersionChoice = 'latest' | { pinned: number } | { min: number };
+
+export interface ProducerOptions {
+  /** `/<namespace>/<topic>`; with `partitions` the base name of `<topic>-part-<i>`. */
+  topic: string;
+  /** Stable producer name; the broker reattaches by name after a reconnect. Partition i uses `<name>-<i>`. */
+  name: string;
+  /** 0 or absent: a plain topic; N > 0: N partitions (auto-created by the broker when missing). */
+  partitions?: number;
+  /** Dispatch strategy, fixed when the topic is created. Default 'reliable'. */
+  dispatch?: DispatchMode;
+  /** Registered schema subject to attach; the version is resolved once at creation (protocol §10.2). */
+  schema?: { subject: string; version?: SchemaVersionChoice };
+  /**
+   * 'partition' (default): at most one send in flight per partition, so messages of a partition are stored
+   * in send order even across retries; parallelism comes from partitions.
+   * 'none': up to `maxInFlight` concurrent sends; the broker may store them in any order.
+   */
+  ordering?: ProducerOrdering;
+  /** Messages accepted by `send()` and not yet acknowledged; `send()` waits when full. Default 64. */
+  maxInFlight?: number;
+  /** Local payload limit in bytes, checked before sending; 0 = none. Default 0. */
+  maxMessageBytes?: number;
+  /** Deadline of one SendMessage attempt in ms. Default 30000. */
+  sendTimeoutMs?: number;
+  /** Retry policy for creation and sends; defaults to the client's. */
+  retry?: RetryOptions;
+}
+
+export interface SendOptions {
+  /** Routing key: FNV-1a 64 picks the partition and the broker's KeyShared dispatch uses it. */
+  key?: string;
+  /** String attributes carried with the message. */
+  attributes?: Record<string, string>;
+  /** Event time in ms since the epoch. Default: now. */
+  publishTime?: number;
+}
+
+export interface SendReceipt {
+  /** The request id the broker acknowledged (protocol §8.2: not an offset). */
+  requestId: string;
+  /** The (partition) topic the message went to. */
+  topic: string;
+  /** Partition index, or undefined for a plain topic. */
+  partition: number | undefined;
+}
+
+interface PartitionLane {
+  producer: TopicProducer;
+  /** Tail of the one-at-a-time chain used by 'partition' ordering. */
+  tail: Promise<unknown>;
+  enqueued: number;
+  /** Messages enqueued up to this sequence number are aborted: an earlier one on the lane failed for good. */
+  abortThrough: number;
+  abortCause: DanubeError | undefined;
+}
+
+const EMPTY_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function schemaRefWire(schema: ProducerOptions['schema']): SchemaReferenceWire | undefined {
+  if (!schema) return undefined;
+  const version = schema.version ?? 'latest';
+  if (version === 'latest') return { subject: schema.subject, use_latest: true };
+  if ('pinned' in version) return { subject: schema.subject, pinned_version: version.pinned };
+  return { subject: schema.subject, min_version: version.min };
+}
+
+function optionError(message: string): DanubeError {
+  return new DanubeError(message, { code: 'DC_ERR_INVALID_OPTION', retryable: false });
+}
+
+/** Publishes to a Danube topic or partitioned topic with a bounded in-flight window. Create with `DanubeClient.createProducer`. */
+export class Producer {
+  readonly topic: string;
+  readonly name: string;
+  readonly partitions: number;
+  readonly ordering: ProducerOrdering;
+  private readonly lanes: PartitionLane[];
+  private readonly router: PartitionRouter;
+  private readonly window: InFlightWindow;
+  private readonly maxMessageBytes: number;
+  private readonly abort = new AbortController();
+  private readonly settled = new Set<Promise<unknown>>();
+  private closed = false;
+
+  /** @internal */
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly registry: SchemaRegistryClient,
+    private readonly options: ProducerOptions,
+  ) {
+    const partitions = options.partitions ?? 0;
+    if (!Number.isInteger(partitions) || partitions < 0) throw optionError(`producer ${options.name}: partitions must be a whole number >= 0, got ${partitions}`);
+    if (partitions > 0) validatePartitionedBase(options.topic);
+    else validateTopicName(options.topic);
+    if (typeof options.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(options.name)) {
+      throw optionError(`producer name "${options.name}" is invalid: use letters, digits, _ and - (it is embedded in broker metadata paths)`);
+    }
+    const maxInFlight = options.maxInFlight ?? 64;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw optionError(`producer ${options.name}: maxInFlight must be a whole number >= 1, got ${maxInFlight}`);
+    this.maxMessageBytes = options.maxMessageBytes ?? 0;
+    if (!(this.maxMessageBytes >= 0)) throw optionError(`producer ${options.name}: maxMessageBytes must be >= 0`);
+    this.topic = options.topic;
+    this.name = options.name;
+    this.partitions = partitions;
+    this.ordering = options.ordering ?? 'partition';
+    if (this.ordering !== 'partition' && this.ordering !== 'none') throw optionError(`producer ${options.name}: ordering must be "partition" or "none"`);
+    this.window = new InFlightWindow(maxInFlight);
+    this.router = new PartitionRouter(Math.max(1, partitions));
+    const schemaRef = schemaRefWire(options.schema);
+    const dispatch = (options.dispatch ?? 'reliable') === 'reliable' ? 'Reliable' : 'NonReliable';
+    const count = Math.max(1, partitions);
+    this.lanes = Array.from({ length: count }, (_, i) => ({
+      producer: new TopicProducer(ctx, {
+        topic: partitions > 0 ? partitionTopic(options.topic, i) : options.topic,
+        name: partitions > 0 ? `${options.name}-${i}` : options.name,
+        dispatch,
+        schemaRef,
+        sendTimeoutMs: options.sendTimeoutMs ?? 30_000,
+        retry: options.retry ?? ctx.retry,
+        signal: this.abort.signal,
+      }),
+      tail: Promise.resolve(),
+      enqueued: 0,
+      abortThrough: -1,
+      abortCause: undefined,
+    }));
+  }
+
+  /** @internal Creates every partition's producer and resolves the schema reference. */
+  async create(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.producer.create()));
+    if (this.options.schema) {
+      const schema = await this.resolveSchema(this.options.schema.subject, this.options.schema.version ?? 'latest');
+      for (const lane of this.lanes) lane.producer.schema = schema;
+    }
+  }
+
+  /** The reference clients' resolution (protocol §10.2); a failure fails producer creation. */
+  private async resolveSchema(subject: string, version: SchemaVersionChoice): Promise<{ id: string; version: number }> {
+    const latest = await this.registry.getLatest(subject);
+    if (version === 'latest') return { id: latest.schemaId, version: latest.version };
+    if ('min' in version) {
+      if (latest.version < version.min) {
+        throw new DanubeError(`producer ${this.name}: subject ${subject} is at version ${latest.version}, below the required minimum ${version.min}`, {
+          code: 'DC_ERR_SCHEMA',
+          retryable: false,
+        });
+      }
+      return { id: latest.schemaId, version: latest.version };
+    }
+    if (version.pinned > latest.version) {
+      throw new DanubeError(`producer ${this.name}: subject ${subject} has no version ${version.pinned} (latest is ${latest.version})`, {
+        code: 'DC_ERR_SCHEMA',
+        retryable: false,
+      });
+    }
+    if (version.pinned === latest.version) return { id: latest.schemaId, version: latest.version };
+    const pinned = await this.registry.get(latest.schemaId, version.pinned);
+    return { id: pinned.schemaId, version: pinned.version };
+  }
+
+  /** Messages accepted and not yet acknowledged. */
+  get inFlight(): number {
+    return this.window.inFlight;
+  }
+
+  /**
+   * Sends one message. Waits while the in-flight window is full, then resolves once the broker acknowledged
+   * the message, or rejects with a DanubeError after the retries for retryable failures ran out.
+   * With 'partition' ordering, a message that fails for good also fails the messages queued behind it on
+   * the same partition (with the same code), so nothing behind it is stored out of order.
+   */
+  async send(payload: Buffer | Uint8Array | string, options: SendOptions = {}): Promise<SendReceipt> {
+    if (this.closed) throw closedError(`producer ${this.name}`);
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    if (this.maxMessageBytes > 0 && body.length > this.maxMessageBytes) {
+      throw new DanubeError(`producer ${this.name}, topic ${this.topic}: payload of ${body.length} bytes exceeds max_message_bytes ${this.maxMessageBytes}`, {
+        code: 'DC_ERR_MESSAGE_TOO_LARGE',
+        retryable: false,
+      });
+    }
+    const attributes = options.attributes ?? EMPTY_ATTRIBUTES;
+    for (const key in attributes) {
+      if (typeof attributes[key] !== 'string') throw optionError(`producer ${this.name}: attribute "${key}" must be a string`);
+    }
+    const wait = this.window.acquire();
+    if (wait) await wait;
+    const partition = this.router.route(options.key);
+    const lane = this.lanes[partition] as PartitionLane;
+    const message = { payload: body, attributes, routingKey: options.key, publishTime: options.publishTime };
+    const result = this.ordering === 'none' ? lane.producer.send(message) : this.enqueue(lane, message);
+    const tracked = result.finally(() => {
+      this.window.release();
+      this.settled.delete(tracked);
+    });
+    this.settled.add(tracked);
+    const requestId = await tracked;
+    return { requestId, topic: lane.producer.topic, partition: this.partitions > 0 ? partition : undefined };
+  }
+
+  private enqueue(lane: PartitionLane, message: Parameters<TopicProducer['send']>[0]): Promise<string> {
+    const seq = lane.enqueued++;
+    const run = lane.tail.then(async () => {
+      const cause = lane.abortCause;
+      if (seq <= lane.abortThrough && cause) {
+        throw new DanubeError(`producer ${this.name}, topic ${lane.producer.topic}: not sent because an earlier message on this partition failed: ${cause.message}`, {
+          code: cause.code,
+          retryable: cause.retryable,
+          grpcStatus: cause.grpcStatus,
+          cause,
+        });
+      }
+      try {
+        return await lane.producer.send(message);
+      } catch (err) {
+        lane.abortThrough = lane.enqueued - 1;
+        lane.abortCause = err instanceof DanubeError ? err : new DanubeError(String(err), { code: 'DC_ERR_UNKNOWN', retryable: false, cause: err });
+        throw err;
+      }
+    });
+    lane.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when every accepted message has been acknowledged or has failed. */
+  async flush(): Promise<void> {
+    while (this.settled.size > 0) await Promise.allSettled([...this.settled]);
+  }
+
+  /**
+   * Stops accepting messages, waits for the accepted ones (up to `timeoutMs`, default 30000), then stops
+   * retries and health checks. Danube has no close RPC: the broker keeps the producer by name (protocol §8.1).
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.window.close(`producer ${this.name}`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    this.abort.abort();
+    for (const lane of this.lanes) lane.producer.close();
+    await this.flush();
+  }
+}

@@ -1,0 +1,183 @@
+import type { ClientContext } from './client-context.js';
+import type { Connection, TopicRoute } from './connection.js';
+import { DanubeError, fromGrpcError, type CallContext } from './errors.js';
+import { HealthCheckLoop } from './health-check.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import type { DispatchStrategyName, ProducerResponseWire, SchemaReferenceWire } from './wire.js';
+
+interface ProducerSession {
+  producerId: string;
+  route: TopicRoute;
+  connection: Connection;
+  proxyBrokerUrl: string | undefined;
+}
+
+export interface OutgoingMessage {
+  payload: Buffer;
+  attributes: Record<string, string>;
+  routingKey?: string | undefined;
+  publishTime?: number | undefined;
+}
+
+export interface TopicProducerSettings {
+  topic: string;
+  name: string;
+  dispatch: DispatchStrategyName;
+  schemaRef: SchemaReferenceWire | undefined;
+  sendTimeoutMs: number;
+  retry: RetryOptions;
+  signal: AbortSignal;
+}
+
+/**
+ * The producer of one (partition) topic: creates it on the topic's owner, sends with retry, and recreates
+ * it by name (the broker reattaches: same producer id, protocol §8.1) whenever a send or the health check
+ * says the broker lost it, moved the topic or dropped the connection.
+ */
+export class TopicProducer {
+  private session: ProducerSession | undefined;
+  private creating: Promise<ProducerSession> | undefined;
+  private nextRequestId = 0;
+  private createRequestId = 0;
+  private readonly health: HealthCheckLoop;
+  private readonly sendContext: CallContext;
+  /** Stamped on every message once the schema reference is resolved (protocol §10.2). */
+  schema: { id: string; version: number } | undefined;
+
+  constructor(
+    private readonly ctx: ClientContext,
+    readonly settings: TopicProducerSettings,
+  ) {
+    this.sendContext = { rpc: 'SendMessage', topic: settings.topic, producer: settings.name };
+    this.health = new HealthCheckLoop(
+      'Producer',
+      ctx.healthCheckIntervalMs,
+      () => this.session && { connection: this.session.connection, id: this.session.producerId, proxyBrokerUrl: this.session.proxyBrokerUrl },
+      () => this.onBrokerClosed(),
+      ctx.requestTimeoutMs,
+    );
+  }
+
+  get topic(): string {
+    return this.settings.topic;
+  }
+
+  get producerId(): string | undefined {
+    return this.session?.producerId;
+  }
+
+  /** Creates the producer, retrying transient failures; fails fast on a missing namespace or a bad request. */
+  async create(): Promise<void> {
+    await withRetry(() => this.ensureSession(), this.settings.retry, {
+      signal: this.settings.signal,
+      what: `producer ${this.settings.name}`,
+      onRetry: (err, attempt, delayMs) =>
+        this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'producer creation failed, retrying'),
+    });
+    this.health.start();
+  }
+
+  private ensureSession(): Promise<ProducerSession> {
+    if (this.session) return Promise.resolve(this.session);
+    this.creating ??= this.createSession().finally(() => {
+      this.creating = undefined;
+    });
+    return this.creating;
+  }
+
+  private async createSession(): Promise<ProducerSession> {
+    const { topic, name, dispatch, schemaRef } = this.settings;
+    const route = await this.ctx.lookup(topic, this.session?.route);
+    const connection = this.ctx.pool.get(route.connectUrl);
+    const proxyBrokerUrl = route.proxy ? route.brokerUrl : undefined;
+    const request = {
+      request_id: String(this.createRequestId++),
+      producer_name: name,
+      topic_name: topic,
+      schema_ref: schemaRef ?? null,
+      producer_access_mode: 'Shared',
+      dispatch_strategy: dispatch,
+    };
+    let response: ProducerResponseWire;
+    try {
+      response = await connection.unary<ProducerResponseWire>('danube', 'ProducerService', 'CreateProducer', request, {
+        timeoutMs: this.ctx.requestTimeoutMs,
+        proxyBrokerUrl,
+      });
+    } catch (err) {
+      throw fromGrpcError(err, { rpc: 'CreateProducer', topic, producer: name });
+    }
+    const session = { producerId: response.producer_id, route, connection, proxyBrokerUrl };
+    this.session = session;
+    this.ctx.logger.debug({ topic, producer: name, producerId: session.producerId, broker: route.brokerUrl }, 'producer attached');
+    return session;
+  }
+
+  /** Forget the session (if it is still the current one) so the next send recreates the producer. */
+  private invalidate(session: ProducerSession): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  private onBrokerClosed(): void {
+    const session = this.session;
+    if (!session) return;
+    this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name }, 'broker no longer knows the producer, recreating');
+    this.invalidate(session);
+    this.ensureSession().catch(() => {
+      // The next send retries and reports the failure.
+    });
+  }
+
+  /** Sends one message; resolves with its request id once the broker acknowledged it. */
+  async send(message: OutgoingMessage): Promise<string> {
+    const requestId = String(this.nextRequestId++);
+    // Fast path: one attempt on the live session without the retry machinery.
+    if (this.session) {
+      try {
+        await this.sendOnce(this.session, requestId, message);
+        return requestId;
+      } catch (err) {
+        if (!(err instanceof DanubeError) || !err.retryable) throw err;
+      }
+    }
+    await withRetry(async () => this.sendOnce(await this.ensureSession(), requestId, message), this.settings.retry, {
+      signal: this.settings.signal,
+      what: `producer ${this.settings.name}`,
+      onRetry: (err, attempt, delayMs) =>
+        this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'send failed, retrying'),
+    });
+    return requestId;
+  }
+
+  private async sendOnce(session: ProducerSession, requestId: string, message: OutgoingMessage): Promise<void> {
+    const wire: Record<string, unknown> = {
+      request_id: requestId,
+      msg_id: { producer_id: session.producerId, topic_name: this.settings.topic, broker_addr: session.route.brokerUrl, topic_offset: '0' },
+      payload: message.payload,
+      publish_time: String(message.publishTime ?? Date.now()),
+      producer_name: this.settings.name,
+      subscription_name: '',
+      attributes: message.attributes,
+    };
+    if (message.routingKey !== undefined) wire.routing_key = message.routingKey;
+    if (this.schema) {
+      wire.schema_id = this.schema.id;
+      wire.schema_version = this.schema.version;
+    }
+    try {
+      await session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, {
+        timeoutMs: this.settings.sendTimeoutMs,
+        proxyBrokerUrl: session.proxyBrokerUrl,
+      });
+    } catch (err) {
+      const mapped = fromGrpcError(err, this.sendContext);
+      // Any retryable failure may mean the producer or topic moved: look up and reattach before resending.
+      if (mapped.retryable) this.invalidate(session);
+      throw mapped;
+    }
+  }
+
+  close(): void {
+    this.health.stop();
+  }
+}
