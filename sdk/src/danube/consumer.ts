@@ -145,8 +145,11 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 
-  /** Resolves with the next message; rejects when the consumer is closed or failed for good. */
-  receive(): Promise<DanubeMessage> {
+  /**
+   * Resolves with the next message; rejects when the consumer is closed or failed for good, or with the
+   * signal's reason when `signal` aborts first (no message is taken then).
+   */
+  receive(signal?: AbortSignal): Promise<DanubeMessage> {
     if (this.head < this.buffer.length) {
       const message = this.buffer[this.head++] as DanubeMessage;
       if (this.head > 1024 && this.head * 2 > this.buffer.length) {
@@ -161,7 +164,26 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
     }
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(closedError(`consumer ${this.name}`));
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (message: DanubeMessage) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(message);
+        },
+        reject: (error: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<DanubeMessage> {

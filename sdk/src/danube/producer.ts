@@ -172,6 +172,11 @@ export class Producer {
     return { id: pinned.schemaId, version: pinned.version };
   }
 
+  /** The broker's producer id per partition (decimal uint64 strings), for diagnostics. */
+  get producerIds(): Array<string | undefined> {
+    return this.lanes.map((lane) => lane.producer.producerId);
+  }
+
   /** Messages accepted and not yet acknowledged. */
   get inFlight(): number {
     return this.window.inFlight;
