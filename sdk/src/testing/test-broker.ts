@@ -1,0 +1,311 @@
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { serviceDefinition } from '../danube/proto.js';
+import type { DanubeGrpcPackages } from '../danube/proto.js';
+import { adminServices } from './admin-service.js';
+import { AuthGuard } from './auth-guard.js';
+import type { CallCheck, Denial } from './auth-guard.js';
+import { Broker } from './broker.js';
+import { ConnectionListener } from './connection-listener.js';
+import { consumerService } from './consumer-service.js';
+import { discoveryService } from './discovery-service.js';
+import { resolveFailurePolicy } from './failure-policy.js';
+import type { FailurePolicy } from './failure-policy.js';
+import { FaultState } from './fault-state.js';
+import { guardService } from './grpc-handlers.js';
+import { healthService } from './health-service.js';
+import { mintJwt } from './mint-jwt.js';
+import type { DanubeJwtClaims } from './mint-jwt.js';
+import { producerService } from './producer-service.js';
+import { randomId } from './random-id.js';
+import { schemaRegistryService } from './schema-registry-service.js';
+import { TestCluster } from './test-cluster.js';
+import { normalizeNamespace } from './topic-name.js';
+
+export interface TestBrokerOptions {
+  /** Bind address; default '127.0.0.1' (loopback only). */
+  host?: string;
+  /** Client port; default 0 (OS-assigned). */
+  port?: number;
+  /** Admin port; default 0 (OS-assigned). */
+  adminPort?: number;
+  /** Default: a random uint64 as a decimal string. */
+  brokerId?: string;
+  /** Shared metadata, so brokers of one cluster redirect to each other; default: a new one. */
+  cluster?: TestCluster;
+  /** CreateProducer creates missing topics; default true (standalone, protocol §6.2). */
+  autoCreateTopics?: boolean;
+  /** Created at start besides 'default' and 'system'. */
+  namespaces?: string[];
+  /** Payload bytes policy; 0 = unlimited, the standalone default (protocol §2.6). */
+  maxMessageSize?: number;
+  /** Reliable window per subscription; default 10 (protocol §9.4). */
+  maxUnackedMessages?: number;
+  /** Defaults from protocol §9.4. */
+  failurePolicy?: Partial<FailurePolicy>;
+  healthCheck?: never;
+  /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (protocol §5). */
+  auth?: { jwtSecret: string };
+  /** Serve TLS (URLs become https://); requireClientCert = mTLS. */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
+  /**
+   * Advertised connect_url (scheme optional). When it differs from broker_url, lookups return proxy=true
+   * (protocol §7.1); broker_url stays this broker's own serviceUrl, as with the broker's `--connect-url`.
+   */
+  connectUrl?: string;
+}
+
+/** One message of a Reliable topic's log. */
+export interface StoredMessage {
+  /** 0-based topic offset. */
+  offset: number;
+  payload: Buffer;
+  attributes: Record<string, string>;
+  producerName: string;
+  /** '0' for dead-letter copies. */
+  producerId: string;
+  requestId: string;
+  /** As sent by the producer (ms since the epoch with reference clients). */
+  publishTime: string;
+  brokerAddr: string;
+  routingKey?: string;
+  schemaId?: string;
+  schemaVersion?: number;
+}
+
+const CLIENT_SERVICES: ReadonlyArray<[keyof DanubeGrpcPackages, string]> = [
+  ['danube', 'ProducerService'],
+  ['danube', 'ConsumerService'],
+  ['danube', 'Discovery'],
+  ['danube', 'HealthCheck'],
+  ['danube_schema', 'SchemaRegistry'],
+];
+
+/** Grace for sessions to close after stop() ended every stream, before sockets are destroyed. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
+function formatUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+async function shutdown(server: Server): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_GRACE_MS).unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  server.forceShutdown();
+}
+
+/**
+ * An in-process Danube broker speaking the real wire protocol over gRPC (client and admin ports), with the
+ * semantics of a standalone broker as shared/danube-protocol.md describes them, plus fault injection.
+ */
+export class TestBroker {
+  readonly serviceUrl: string;
+  readonly adminUrl: string;
+  readonly brokerUrl: string;
+  readonly connectUrl: string;
+  readonly brokerId: string;
+  readonly cluster: TestCluster;
+  private readonly faults: FaultState;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly broker: Broker,
+    faults: FaultState,
+    private readonly servers: { client: Server; admin: Server },
+    private readonly listeners: { client: ConnectionListener; admin: ConnectionListener },
+    adminUrl: string,
+    private readonly jwtSecret: string | undefined,
+  ) {
+    this.faults = faults;
+    this.serviceUrl = broker.brokerUrl;
+    this.brokerUrl = broker.brokerUrl;
+    this.connectUrl = broker.connectUrl;
+    this.adminUrl = adminUrl;
+    this.brokerId = broker.brokerId;
+    this.cluster = broker.cluster;
+  }
+
+  /** Starts both servers; resolves once they listen and the boot namespaces exist (protocol §1). */
+  static async start(options: TestBrokerOptions = {}): Promise<TestBroker> {
+    const host = options.host ?? '127.0.0.1';
+    const cluster = options.cluster ?? new TestCluster();
+    const tls = options.tls;
+    const scheme = tls ? 'https' : 'http';
+    const credentials = () =>
+      tls
+        ? ServerCredentials.createSsl(
+            tls.ca === undefined ? null : Buffer.from(tls.ca),
+            [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }],
+            tls.requireClientCert ?? false,
+          )
+        : ServerCredentials.createInsecure();
+    const servers = { client: new Server(), admin: new Server() };
+    const client = await ConnectionListener.listen(servers.client, credentials(), host, options.port ?? 0);
+    let admin: ConnectionListener;
+    try {
+      admin = await ConnectionListener.listen(servers.admin, credentials(), host, options.adminPort ?? 0);
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+    const brokerUrl = formatUrl(scheme, host, client.port);
+    const connectUrl = options.connectUrl
+      ? /^[a-z]+:\/\//i.test(options.connectUrl)
+        ? options.connectUrl
+        : `${scheme}://${options.connectUrl}`
+      : brokerUrl;
+    const broker = new Broker(cluster, {
+      brokerId: options.brokerId ?? randomId(),
+      brokerUrl,
+      connectUrl,
+      autoCreateTopics: options.autoCreateTopics ?? true,
+      maxMessageSize: options.maxMessageSize ?? 0,
+      maxUnackedMessages: options.maxUnackedMessages ?? 10,
+      failurePolicy: resolveFailurePolicy(options.failurePolicy),
+    });
+    cluster.join(broker);
+    for (const namespace of ['default', 'system', ...(options.namespaces ?? [])]) {
+      cluster.addNamespace(normalizeNamespace(namespace));
+    }
+    // The system events topic exists from boot; its dispatch strategy is not documented (Reliable assumed).
+    if (!cluster.topic('/system/_events_topic')) broker.createTopic('/system/_events_topic', 'Reliable');
+
+    const faults = new FaultState();
+    const auth = options.auth ? new AuthGuard(options.auth.jwtSecret) : undefined;
+    const authCheck: CallCheck = auth ? auth.check : () => undefined;
+    const unavailable: Denial = { code: status.UNAVAILABLE, details: 'Broker unavailable (TestBroker.unavailableFor)' };
+    const clientCheck: CallCheck = (metadata) => (faults.unavailable ? unavailable : authCheck(metadata));
+    const clientImplementations: Record<string, Record<string, unknown>> = {
+      ProducerService: producerService(broker, faults),
+      ConsumerService: consumerService(broker),
+      Discovery: discoveryService(broker),
+      HealthCheck: healthService(broker),
+      SchemaRegistry: schemaRegistryService(broker),
+    };
+    for (const [pkg, service] of CLIENT_SERVICES) {
+      const definition = serviceDefinition(pkg, service);
+      servers.client.addService(definition, guardService(definition, clientImplementations[service] ?? {}, clientCheck));
+    }
+    const adminImplementations: Record<string, Record<string, unknown>> = {
+      ...adminServices(broker),
+      SchemaRegistry: clientImplementations.SchemaRegistry ?? {},
+    };
+    for (const [service, implementation] of Object.entries(adminImplementations)) {
+      const definition = serviceDefinition(service === 'SchemaRegistry' ? 'danube_schema' : 'danube_admin', service);
+      servers.admin.addService(definition, guardService(definition, implementation, authCheck));
+    }
+    return new TestBroker(broker, faults, servers, { client, admin }, formatUrl(scheme, host, admin.port), options.auth?.jwtSecret);
+  }
+
+  /** Ends every stream (status OK), answers held-back responses and closes both servers. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.cluster.leave(this.broker);
+      this.faults.releaseAll();
+      this.broker.close();
+      await Promise.all([shutdown(this.servers.client), shutdown(this.servers.admin)]);
+      await Promise.all([this.listeners.client.close(), this.listeners.admin.close()]);
+    })();
+    return this.stopping;
+  }
+
+  /**
+   * Abruptly closes every connection on both ports (clients see UNAVAILABLE or a stream error). Consumers
+   * become inactive as on a client disconnect; all other state is kept and the ports keep listening.
+   */
+  async dropConnections(): Promise<void> {
+    for (const consumer of this.broker.consumers.values()) {
+      if (consumer.streaming) consumer.deactivate();
+    }
+    await Promise.all([this.listeners.client.dropConnections(), this.listeners.admin.dropConnections()]);
+  }
+
+  /**
+   * Simulates a broker process restart: connections dropped, producers and consumers forgotten (sends with
+   * old producer ids get NOT_FOUND, health checks CLOSE, Subscribe starts over). Topics, stored messages and
+   * subscription cursors survive, and unacked messages are redelivered. A real standalone restart is worse:
+   * its topics are known but no longer served (protocol §1 restart caveat).
+   */
+  async restart(): Promise<void> {
+    await this.dropConnections();
+    this.broker.forgetClients();
+  }
+
+  /** Every client-port RPC answers UNAVAILABLE for the next `ms` milliseconds. */
+  unavailableFor(ms: number): void {
+    this.faults.unavailableUntil = Date.now() + ms;
+  }
+
+  /** Delays every SendMessage response by `ms` (0 = off); the message is published at once. */
+  delayAcks(ms: number): void {
+    this.faults.ackDelayMs = ms;
+  }
+
+  /** Ends every open ReceiveMessages stream with status OK; the consumers stay registered and active. */
+  endConsumerStreams(): void {
+    for (const consumer of this.broker.consumers.values()) consumer.endStream();
+  }
+
+  /** Creates a namespace in the cluster; a no-op when it exists. */
+  createNamespace(name: string): void {
+    this.cluster.addNamespace(normalizeNamespace(name));
+  }
+
+  /**
+   * Creates a topic owned by this broker (or `partitions` topics `<name>-part-<i>`), with the checks of
+   * CreateProducer auto-creation; throws a BrokerError when one fails.
+   */
+  createTopic(
+    name: string,
+    opts: { dispatch?: 'reliable' | 'non_reliable'; partitions?: number; schemaSubject?: string } = {},
+  ): void {
+    const dispatch = opts.dispatch === 'reliable' ? 'Reliable' : 'NonReliable';
+    const names = opts.partitions === undefined ? [name] : Array.from({ length: opts.partitions }, (_, i) => `${name}-part-${i}`);
+    for (const topic of names) this.broker.createTopic(topic, dispatch, opts.schemaSubject);
+  }
+
+  /** The Reliable topic log (empty for NonReliable topics); throws for unknown topics. */
+  storedMessages(topic: string): StoredMessage[] {
+    const record = this.cluster.topic(topic);
+    const live = record && this.cluster.member(record.owner)?.localTopic(topic);
+    if (!live) throw new Error(`TestBroker: topic ${topic} is not served by any running broker of this cluster`);
+    return (live.log ?? []).map((message, offset) => {
+      const stored: StoredMessage = {
+        offset,
+        payload: message.payload,
+        attributes: { ...message.attributes },
+        producerName: message.producer_name,
+        producerId: message.msg_id?.producer_id ?? '0',
+        requestId: message.request_id,
+        publishTime: message.publish_time,
+        brokerAddr: message.msg_id?.broker_addr ?? '',
+      };
+      if (message.routing_key !== undefined) stored.routingKey = message.routing_key;
+      if (message.schema_id !== undefined) stored.schemaId = message.schema_id;
+      if (message.schema_version !== undefined) stored.schemaVersion = message.schema_version;
+      return stored;
+    });
+  }
+
+  /**
+   * A valid HS256 token for this broker's secret: sub 'test-client', principal_type 'service_account',
+   * principal_name = sub, iss 'danube-auth', exp in one hour, each overridable. Throws without `auth`.
+   */
+  async mintToken(claims: Partial<DanubeJwtClaims> = {}): Promise<string> {
+    if (this.jwtSecret === undefined) throw new Error('TestBroker: mintToken needs the auth option');
+    const sub = claims.sub ?? 'test-client';
+    return mintJwt(this.jwtSecret, {
+      iss: 'danube-auth',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      sub,
+      principal_type: 'service_account',
+      principal_name: sub,
+      ...claims,
+    });
+  }
+}
