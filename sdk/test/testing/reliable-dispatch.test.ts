@@ -54,7 +54,8 @@ describe('Reliable dispatch (protocol §9.4)', () => {
     expect((await consumer.reader.next()).payload.toString()).toBe('m3');
     // Late, duplicate and unknown acks are ignored.
     await consumer.ack(first[1] as StreamMessageWire);
-    await consumer.ack({ ...(first[0] as StreamMessageWire), msg_id: { ...(first[0]?.msg_id as never), topic_offset: '999' } });
+    const unknown = first[0] as StreamMessageWire;
+    await consumer.ack({ ...unknown, msg_id: { ...(unknown.msg_id as NonNullable<StreamMessageWire['msg_id']>), topic_offset: '999' } });
     await sleep(QUIET_MS);
     expect(consumer.reader.pending).toBe(0);
     await consumer.ack(first[0] as StreamMessageWire);
