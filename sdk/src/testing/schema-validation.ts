@@ -60,7 +60,10 @@ export function schemaRejection(topic: BrokerTopic, message: StreamMessageWire, 
   if (!topic.enablePayloadValidation) return undefined;
   const versionNumber = message.schema_version ?? 1;
   const version = registry.version(subject, versionNumber);
-  if (!version) return `version ${versionNumber} of subject ${subject.name} not found`;
-  const problem = payloadProblem(version.schema, message.payload);
-  return problem === undefined ? undefined : `Payload validation failed: ${problem}`;
+  const problem = version
+    ? payloadProblem(version.schema, message.payload)
+    : `version ${versionNumber} of subject ${subject.name} not found`;
+  // Under warn a failed payload check is only logged, like the other warn cases of protocol §10.3
+  // (assumed: the document only says that unknown schema ids fail under both policies).
+  return problem === undefined || !enforce ? undefined : `Payload validation failed: ${problem}`;
 }
