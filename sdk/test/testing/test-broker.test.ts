@@ -1,6 +1,7 @@
+import { createHook } from 'node:async_hooks';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { TestCluster } from '../../src/testing/index.js';
+import { TestBroker, TestCluster } from '../../src/testing/index.js';
 import {
   expectStatus,
   message,
@@ -43,6 +44,40 @@ describe('TestBroker start and identity', () => {
       clients.danube('HealthCheck', 'HealthCheck', { request_id: '1', client: 'Producer', id: '0' }),
       status.UNAVAILABLE,
     );
+  });
+});
+
+describe('TestBroker timers', () => {
+  it('stop() clears every timer the broker started (ack timeouts, redelivery delays, held responses)', async () => {
+    // unref'd timers are invisible to getActiveResourcesInfo, so follow Timeout resources created from broker code.
+    const live = new Set<number>();
+    const hook = createHook({
+      init(id, type) {
+        if (type === 'Timeout' && new Error().stack?.includes('/src/testing/')) live.add(id);
+      },
+      destroy(id) {
+        live.delete(id);
+      },
+    }).enable();
+    try {
+      const broker = await TestBroker.start({ failurePolicy: { ackTimeoutMs: 60_000 } });
+      const clients = new RawClients(broker.serviceUrl);
+      const producer = await openProducer(clients, '/default/timers', { dispatch_strategy: 'Reliable' });
+      const consumer = await openConsumer(clients, '/default/timers');
+      await producer.send('nacked');
+      await consumer.nack(await consumer.reader.next(), { delay_ms: '50000' });
+      broker.delayAcks(60_000);
+      const held = producer.send('held');
+      await consumer.reader.next();
+      expect(live.size).toBe(3);
+      await broker.stop();
+      await held;
+      clients.close();
+      // destroy hooks are emitted asynchronously after clearTimeout.
+      await until(() => live.size === 0, 1_000);
+    } finally {
+      hook.disable();
+    }
   });
 });
 
