@@ -1,23 +1,14 @@
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import { serviceDefinition } from '../danube/proto.js';
-import type { DanubeGrpcPackages } from '../danube/proto.js';
-import { adminServices } from './admin-service.js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AuthGuard } from './auth-guard.js';
-import type { CallCheck, Denial } from './auth-guard.js';
 import { Broker } from './broker.js';
+import { registerBrokerServices } from './broker-services.js';
 import { ConnectionListener } from './connection-listener.js';
-import { consumerService } from './consumer-service.js';
-import { discoveryService } from './discovery-service.js';
 import { resolveFailurePolicy } from './failure-policy.js';
 import type { FailurePolicy } from './failure-policy.js';
 import { FaultState } from './fault-state.js';
-import { guardService } from './grpc-handlers.js';
-import { healthService } from './health-service.js';
 import { mintJwt } from './mint-jwt.js';
 import type { DanubeJwtClaims } from './mint-jwt.js';
-import { producerService } from './producer-service.js';
 import { randomId } from './random-id.js';
-import { schemaRegistryService } from './schema-registry-service.js';
 import { TestCluster } from './test-cluster.js';
 import { normalizeNamespace } from './topic-name.js';
 
@@ -71,14 +62,6 @@ export interface StoredMessage {
   schemaId?: string;
   schemaVersion?: number;
 }
-
-const CLIENT_SERVICES: ReadonlyArray<[keyof DanubeGrpcPackages, string]> = [
-  ['danube', 'ProducerService'],
-  ['danube', 'ConsumerService'],
-  ['danube', 'Discovery'],
-  ['danube', 'HealthCheck'],
-  ['danube_schema', 'SchemaRegistry'],
-];
 
 /** Grace for sessions to close after stop() ended every stream, before sockets are destroyed. */
 const SHUTDOWN_GRACE_MS = 1_000;
@@ -176,29 +159,7 @@ export class TestBroker {
     if (!cluster.topic('/system/_events_topic')) broker.createTopic('/system/_events_topic', 'Reliable');
 
     const faults = new FaultState();
-    const auth = options.auth ? new AuthGuard(options.auth.jwtSecret) : undefined;
-    const authCheck: CallCheck = auth ? auth.check : () => undefined;
-    const unavailable: Denial = { code: status.UNAVAILABLE, details: 'Broker unavailable (TestBroker.unavailableFor)' };
-    const clientCheck: CallCheck = (metadata) => (faults.unavailable ? unavailable : authCheck(metadata));
-    const clientImplementations: Record<string, Record<string, unknown>> = {
-      ProducerService: producerService(broker, faults),
-      ConsumerService: consumerService(broker),
-      Discovery: discoveryService(broker),
-      HealthCheck: healthService(broker),
-      SchemaRegistry: schemaRegistryService(broker),
-    };
-    for (const [pkg, service] of CLIENT_SERVICES) {
-      const definition = serviceDefinition(pkg, service);
-      servers.client.addService(definition, guardService(definition, clientImplementations[service] ?? {}, clientCheck));
-    }
-    const adminImplementations: Record<string, Record<string, unknown>> = {
-      ...adminServices(broker),
-      SchemaRegistry: clientImplementations.SchemaRegistry ?? {},
-    };
-    for (const [service, implementation] of Object.entries(adminImplementations)) {
-      const definition = serviceDefinition(service === 'SchemaRegistry' ? 'danube_schema' : 'danube_admin', service);
-      servers.admin.addService(definition, guardService(definition, implementation, authCheck));
-    }
+    registerBrokerServices(servers, broker, faults, options.auth ? new AuthGuard(options.auth.jwtSecret) : undefined);
     return new TestBroker(broker, faults, servers, { client, admin }, formatUrl(scheme, host, admin.port), options.auth?.jwtSecret);
   }
 
