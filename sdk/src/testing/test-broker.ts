@@ -93,18 +93,16 @@ export class TestBroker {
   readonly connectUrl: string;
   readonly brokerId: string;
   readonly cluster: TestCluster;
-  private readonly faults: FaultState;
   private stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly broker: Broker,
-    faults: FaultState,
+    private readonly faults: FaultState,
     private readonly servers: { client: Server; admin: Server },
     private readonly listeners: { client: ConnectionListener; admin: ConnectionListener },
     adminUrl: string,
     private readonly jwtSecret: string | undefined,
   ) {
-    this.faults = faults;
     this.serviceUrl = broker.brokerUrl;
     this.brokerUrl = broker.brokerUrl;
     this.connectUrl = broker.connectUrl;
