@@ -35,7 +35,6 @@ async function main(): Promise<void> {
     adminPort: integer('admin-port', values['admin-port'], 50051),
     maxMessageSize: integer('max-message-size', values['max-message-size'], 0),
   });
-  process.stdout.write(`TestBroker listening service_url=${broker.serviceUrl} admin_url=${broker.adminUrl}\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -48,8 +47,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Handlers go in before the line is printed: whoever reads it may signal at once, and a signal without a
+  // listener would kill the process with the default action.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.stdout.write(`TestBroker listening service_url=${broker.serviceUrl} admin_url=${broker.adminUrl}\n`);
 }
 
 main().catch((err: unknown) => {
