@@ -98,7 +98,7 @@ describe('TLS and mutual TLS', () => {
   itWithTestBroker('connects over TLS with the CA given as a file path', async () => {
     const target = await startTarget({ tls: { cert: pem('server.pem'), key: pem('server.key') } });
     expect(target.serviceUrl).toMatch(/^https:\/\//);
-    const client = target.client({ tls: { ca: join(dir, 'ca.pem') } });
+    const client = target.client({ tls: { ca: join(dir, 'ca.pem'), serverName: 'localhost' } });
     const topic = uniqueTopic('tls');
     const producer = await client.createProducer({ topic, name: uniqueName('p') });
     const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
@@ -108,15 +108,15 @@ describe('TLS and mutual TLS', () => {
 
   itWithTestBroker('a server certificate from an unknown CA is refused', async () => {
     const target = await startTarget({ tls: { cert: pem('server.pem'), key: pem('server.key') } });
-    const client = target.client({ retry: { maxRetries: 1, initialDelayMs: 10 } });
+    const client = target.client({ tls: { serverName: 'localhost' }, retry: { maxRetries: 1, initialDelayMs: 10 } });
     await expect(client.createProducer({ topic: uniqueTopic('tls'), name: uniqueName('p') })).rejects.toMatchObject({ code: 'DC_ERR_UNAVAILABLE' });
   });
 
   itWithTestBroker('mutual TLS: the client certificate is required and accepted', async () => {
     const target = await startTarget({ tls: { cert: pem('server.pem'), key: pem('server.key'), ca: pem('ca.pem'), requireClientCert: true } });
-    const without = target.client({ tls: { ca: pem('ca.pem') }, retry: { maxRetries: 1, initialDelayMs: 10 } });
+    const without = target.client({ tls: { ca: pem('ca.pem'), serverName: 'localhost' }, retry: { maxRetries: 1, initialDelayMs: 10 } });
     await expect(without.createProducer({ topic: uniqueTopic('mtls'), name: uniqueName('p') })).rejects.toMatchObject({ code: 'DC_ERR_UNAVAILABLE' });
-    const client = target.client({ tls: { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') } });
+    const client = target.client({ tls: { ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key'), serverName: 'localhost' } });
     const producer = await client.createProducer({ topic: uniqueTopic('mtls'), name: uniqueName('p') });
     await expect(producer.send('mutual')).resolves.toMatchObject({ requestId: '0' });
   });
