@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fnv1a64 } from '../../src/danube/partition-router.js';
-import { collect, collectDistinctOffsets, itWithTestBroker, startTarget, text, uniqueName, uniqueTopic } from './target.js';
+import { collect, collectDistinct, itWithTestBroker, startTarget, text, uniqueName, uniqueTopic } from './target.js';
 
 describe('partitioned topics', () => {
   it('routes a key to FNV-1a 64 mod N, keeps per-key order, and one consumer reads every partition', async () => {
@@ -45,7 +45,7 @@ describe('partitioned topics', () => {
     const sends = [];
     for (let i = 0; i < 400; i++) sends.push(producer.send(String(i), { key: `k${i % 16}` }));
     const receipts = await Promise.all(sends);
-    const messages = await collectDistinctOffsets(consumer, 400);
+    const messages = await collectDistinct(consumer, 400);
     for (let p = 0; p < 4; p++) {
       const sent = receipts.map((r, i) => [r, i] as const).filter(([r]) => r.partition === p).map(([, i]) => String(i));
       const got = messages.filter((m) => m.partition === p).sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)));

@@ -119,8 +119,20 @@ export async function nextWithin(consumer: Consumer, ms: number): Promise<Danube
 
 export const text = (m: DanubeMessage) => m.payload.toString('utf8');
 
-/** Receives until `count` distinct (topic, offset) pairs arrived, acking all; redeliveries are allowed (at-least-once). */
-export async function collectDistinctOffsets(consumer: Consumer, count: number, timeoutMs = 20_000): Promise<DanubeMessage[]> {
+/** Where a message is stored; a redelivery keeps it, a resend after a lost response does not. */
+export const storedAt = (m: DanubeMessage) => `${m.topic}@${m.offset}`;
+
+/**
+ * Receives (acking all) until `count` distinct messages arrived, distinct by `keyOf` (default: where they are
+ * stored). Duplicates are allowed: delivery is at-least-once. Returns the first copy of each, in arrival order.
+ */
+export async function collectDistinct(
+  consumer: Consumer,
+  count: number,
+  options: { keyOf?: (m: DanubeMessage) => string; timeoutMs?: number } = {},
+): Promise<DanubeMessage[]> {
+  const keyOf = options.keyOf ?? storedAt;
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const seen = new Map<string, DanubeMessage>();
   const deadline = AbortSignal.timeout(timeoutMs);
   while (seen.size < count) {
@@ -131,8 +143,7 @@ export async function collectDistinctOffsets(consumer: Consumer, count: number, 
       if ((err as Error).name !== 'TimeoutError') throw err;
       throw new Error(`received ${seen.size} of ${count} distinct messages within ${timeoutMs} ms`);
     }
-    const key = `${message.topic}@${message.offset}`;
-    if (!seen.has(key)) seen.set(key, message);
+    if (!seen.has(keyOf(message))) seen.set(keyOf(message), message);
     await consumer.ack(message);
   }
   return [...seen.values()];
