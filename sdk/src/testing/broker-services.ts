@@ -34,9 +34,15 @@ export function registerBrokerServices(
   broker: Broker,
   faults: FaultState,
   auth: AuthGuard | undefined,
+  proxyHeaders: Set<string>,
 ): void {
   const authCheck: CallCheck = auth ? auth.check : () => undefined;
-  const clientCheck: CallCheck = (metadata) => (faults.unavailable ? UNAVAILABLE : authCheck(metadata));
+  const clientCheck: CallCheck = (metadata) => {
+    // The broker ignores x-danube-broker-url (protocol §2.4); it is recorded only so tests can see what clients send.
+    const [proxyHeader] = metadata.get('x-danube-broker-url');
+    if (proxyHeader !== undefined) proxyHeaders.add(String(proxyHeader));
+    return faults.unavailable ? UNAVAILABLE : authCheck(metadata);
+  };
   const schemaRegistry = { SchemaRegistry: schemaRegistryService(broker) };
   addAll(
     servers.client,

@@ -33,7 +33,6 @@ export interface TestBrokerOptions {
   maxUnackedMessages?: number;
   /** Defaults from protocol §9.4. */
   failurePolicy?: Partial<FailurePolicy>;
-  healthCheck?: never;
   /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (protocol §5). */
   auth?: { jwtSecret: string };
   /** Serve TLS (URLs become https://); requireClientCert = mTLS. */
@@ -93,6 +92,8 @@ export class TestBroker {
   readonly connectUrl: string;
   readonly brokerId: string;
   readonly cluster: TestCluster;
+  /** Every `x-danube-broker-url` value received on the client port (clients send it in proxy mode, protocol §7.1). */
+  readonly proxyHeaders: Set<string>;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -102,7 +103,9 @@ export class TestBroker {
     private readonly listeners: { client: ConnectionListener; admin: ConnectionListener },
     adminUrl: string,
     private readonly jwtSecret: string | undefined,
+    proxyHeaders: Set<string>,
   ) {
+    this.proxyHeaders = proxyHeaders;
     this.serviceUrl = broker.brokerUrl;
     this.brokerUrl = broker.brokerUrl;
     this.connectUrl = broker.connectUrl;
@@ -157,8 +160,9 @@ export class TestBroker {
     if (!cluster.topic('/system/_events_topic')) broker.createTopic('/system/_events_topic', 'Reliable');
 
     const faults = new FaultState();
-    registerBrokerServices(servers, broker, faults, options.auth ? new AuthGuard(options.auth.jwtSecret) : undefined);
-    return new TestBroker(broker, faults, servers, { client, admin }, formatUrl(scheme, host, admin.port), options.auth?.jwtSecret);
+    const proxyHeaders = new Set<string>();
+    registerBrokerServices(servers, broker, faults, options.auth ? new AuthGuard(options.auth.jwtSecret) : undefined, proxyHeaders);
+    return new TestBroker(broker, faults, servers, { client, admin }, formatUrl(scheme, host, admin.port), options.auth?.jwtSecret, proxyHeaders);
   }
 
   /** Ends every stream (status OK), answers held-back responses and closes both servers. Idempotent. */

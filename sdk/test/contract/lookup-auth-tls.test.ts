@@ -32,6 +32,23 @@ describe('lookup redirect between two brokers (protocol §7)', () => {
     }
   });
 
+  itWithTestBroker('behind a proxy (connect URL differs from broker URL) topic RPCs carry x-danube-broker-url', async () => {
+    // Advertise the same port under another host name: lookups then answer proxy = true (protocol §7.1).
+    const probe = await TestBroker.start();
+    const port = new URL(probe.serviceUrl).port;
+    await probe.stop();
+    const target = await startTarget({ port: Number(port), connectUrl: `http://localhost:${port}` });
+    const client = target.client();
+    const topic = uniqueTopic('proxied');
+    target.broker!.createTopic(topic, { dispatch: 'reliable' });
+    expect(await client.lookupTopic(topic)).toEqual({ connectUrl: `http://localhost:${port}`, brokerUrl: target.serviceUrl, proxy: true });
+    const producer = await client.createProducer({ topic, name: uniqueName('p') });
+    const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
+    await producer.send('through the proxy');
+    expect((await collect(consumer, 1)).map(text)).toEqual(['through the proxy']);
+    expect([...target.broker!.proxyHeaders]).toEqual([target.serviceUrl]);
+  });
+
   itWithTestBroker('a topic unknown to lookup is created on the service URL broker', async () => {
     const target = await startTarget();
     const client = target.client();
