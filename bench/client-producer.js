@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
-import { closedLoop, median, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
+import { closedLoop, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
@@ -32,8 +32,22 @@ function rawClient(serviceUrl) {
   return { call, close: () => producerService.close() };
 }
 
+/** Runs `loop` and adds the client's and (for the local TestBroker) the broker's CPU per message. */
+async function measured(brokerPid, loop) {
+  const client0 = process.cpuUsage();
+  const broker0 = brokerPid && processCpuSeconds(brokerPid);
+  const result = await loop();
+  const client = process.cpuUsage(client0);
+  const broker = brokerPid && processCpuSeconds(brokerPid);
+  return {
+    ...result,
+    clientUs: (client.user + client.system) / MESSAGES,
+    brokerUs: brokerPid ? ((broker - broker0) * 1e6) / MESSAGES : undefined,
+  };
+}
+
 /** Raw baseline: one CreateProducer, then bare SendMessage calls with no window, retry or routing logic. */
-async function rawRun(serviceUrl, topic, concurrency) {
+async function rawRun(serviceUrl, topic, concurrency, brokerPid) {
   const raw = rawClient(serviceUrl);
   const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: `raw-${concurrency}`, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
   const send = (i) =>
@@ -47,31 +61,31 @@ async function rawRun(serviceUrl, topic, concurrency) {
       attributes: ATTRIBUTES,
     });
   await closedLoop(300, concurrency, send); // warm-up
-  const result = await closedLoop(MESSAGES, concurrency, send);
+  const result = await measured(brokerPid, () => closedLoop(MESSAGES, concurrency, send));
   raw.close();
   return result;
 }
 
-async function oursRun(serviceUrl, topic, options, concurrency, run) {
+async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid) {
   const client = new DanubeClient({ serviceUrl });
   const producer = await client.createProducer({ topic, name: `bench-${run}`, dispatch: 'reliable', ...options });
   const send = (i) => producer.send(PAYLOAD, { attributes: ATTRIBUTES, key: options.partitions ? `device-${i % 64}` : undefined });
   await closedLoop(300, concurrency, send);
-  const result = await closedLoop(MESSAGES, concurrency, send);
+  const result = await measured(brokerPid, () => closedLoop(MESSAGES, concurrency, send));
   const rss = rssMb();
   await client.close();
   return { ...result, rss };
 }
 
-async function benchTarget(label, serviceUrl) {
+async function benchTarget(label, serviceUrl, brokerPid) {
   const samples = new Map(CASES.map(([name]) => [name, { ours: [], raw: [] }]));
   for (let run = 0; run < RUNS; run++) {
     for (const [name, options, concurrency, rawConcurrency] of CASES) {
       const slug = name.replace(/[^a-z0-9]+/g, '-');
       const id = `${Date.now().toString(36)}-${run}`;
       // Interleave: ours then raw for every case in every run, so drift hits both alike.
-      samples.get(name).ours.push(await oursRun(serviceUrl, `/default/bench-${slug}-${id}`, options, concurrency, run));
-      samples.get(name).raw.push(await rawRun(serviceUrl, `/default/raw-${slug}-${id}`, rawConcurrency));
+      samples.get(name).ours.push(await oursRun(serviceUrl, `/default/bench-${slug}-${id}`, options, concurrency, run, brokerPid));
+      samples.get(name).raw.push(await rawRun(serviceUrl, `/default/raw-${slug}-${id}`, rawConcurrency, brokerPid));
       process.stderr.write('.');
     }
   }
@@ -95,6 +109,9 @@ async function benchTarget(label, serviceUrl) {
       baseline_p50_ms: round(median(raw.map((s) => s.p50)), 2),
       baseline_p99_ms: round(median(raw.map((s) => s.p99)), 2),
       rss_mb: median(ours.map((s) => s.rss)),
+      client_cpu_us_per_msg: Math.round(median(ours.map((s) => s.clientUs))),
+      baseline_client_cpu_us_per_msg: Math.round(median(raw.map((s) => s.clientUs))),
+      broker_cpu_us_per_msg: brokerPid ? Math.round(median(ours.map((s) => s.brokerUs))) : null,
       failed: ours.reduce((n, s) => n + s.failed, 0) + raw.reduce((n, s) => n + s.failed, 0),
     };
   });
@@ -103,7 +120,7 @@ async function benchTarget(label, serviceUrl) {
 const broker = await startBrokerProcess();
 const rows = [];
 try {
-  rows.push(...(await benchTarget('TestBroker', broker.serviceUrl)));
+  rows.push(...(await benchTarget('TestBroker', broker.serviceUrl, broker.pid)));
 } finally {
   await broker.stop();
 }
@@ -111,4 +128,5 @@ if (process.env.DANUBE_SERVICE_URL) rows.push(...(await benchTarget('external', 
 report('client-producer', rows, [
   `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs; baseline = raw grpc-js unary SendMessage at baseline_concurrency.`,
   'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the raw baseline runs at the partition count.',
+  'CPU columns: µs of CPU per message in the benchmark process (client) and in the TestBroker process (broker); the two share the 2 cores.',
 ]);

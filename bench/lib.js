@@ -1,6 +1,6 @@
 // Shared benchmark helpers: percentiles, medians, the result table and the JSON file format.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,6 +74,16 @@ export function startBrokerProcess() {
       }
     });
   });
+}
+
+/** CPU seconds (user + system) used so far by process `pid`, from /proc; undefined off Linux. */
+export function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 export function rssMb() {

@@ -67,13 +67,15 @@ export function channelCredentials(address: BrokerAddress, tls: TlsOptions | und
   return grpc.credentials.createSsl(ca, key, cert);
 }
 
-// Keep-alive so a dead broker is noticed within ~40 s even when no call is running; channelz off because its
-// per-call bookkeeping costs CPU on the unary hot path (perf-notes §5). grpc-js already sets TCP_NODELAY.
+// Keep-alive so a dead broker is noticed within ~40 s even when no call is running. Channelz and grpc-js's
+// transparent retries are off: we retry ourselves (after a lookup), and both add per-call bookkeeping on the
+// unary hot path (measured within noise here, bench/client-producer). grpc-js already sets TCP_NODELAY.
 const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.enable_channelz': 0,
+  'grpc.enable_retries': 0,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 5_000,
   // Producers may send up to the broker's 4 MiB decode limit plus framing (protocol §2.6).
