@@ -40,7 +40,9 @@ export class RawClients {
     if (!client) {
       const Ctor = serviceClient(pkg, service);
       const target = this.url.replace(/^[a-z]+:\/\//i, '');
-      client = new Ctor(target, this.options.credentials ?? credentials.createInsecure(), this.options.channelOptions ?? {});
+      // TLS test certificates name localhost: grpc-js would otherwise send the IP literal as SNI (Node's DEP0123).
+      const tlsDefaults = this.options.credentials ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+      client = new Ctor(target, this.options.credentials ?? credentials.createInsecure(), { ...tlsDefaults, ...this.options.channelOptions });
       this.clients.set(key, client);
     }
     return client;
