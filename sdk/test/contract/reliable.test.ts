@@ -15,7 +15,7 @@ describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
   });
 
   it(
-    'an unacked message is redelivered after the ack timeout with the same offset',
+    'an unacked message is redelivered after the ack timeout with the same offset [slow against a real broker: its ack timeout is 30 s]',
     async () => {
       const target = await startTarget();
       const client = target.client();
