@@ -1,3 +1,4 @@
+// Public API of @danube-connect/sdk. Subpaths: ./testing (TestBroker, conformance kit), ./protocol (host IPC).
 export {
   Backoff,
   Consumer,
@@ -46,3 +47,22 @@ export type {
   TopicSchemaConfig,
   ValidationPolicy,
 } from './danube/index.js';
+export type {
+  ConnectorContext,
+  ConnectorHealth,
+  ConsumerConfig,
+  ProducerConfig,
+  SinkConnector,
+  SourceConnector,
+  SourceOutput,
+} from './connector.js';
+export { SinkRecord, bytesRecord, jsonRecord, textRecord, type SourceRecord, type SourceRecordOptions } from './record.js';
+export { CONNECTOR_ERROR_CODES, ConnectorError, classify, type ConnectorErrorCode, type ConnectorErrorKind, type ConnectorErrorOptions } from './errors.js';
+export { definePlugin, isPlugin, PLUGIN_API_VERSION, PLUGIN_BRAND } from './plugin/define-plugin.js';
+export type { DanubeConnectPlugin, PluginDefinition, SinkPluginDefinition, SourcePluginDefinition } from './plugin/define-plugin.js';
+export { createConnectorLogger, type LogLevel, type Logger } from './logging.js';
+export { MASK, SECRET_KEYS, isSecretKey, maskSecrets } from './secrets.js';
+export { ConnectorMetrics, type DropReason } from './runtime/connector-metrics.js';
+export { DEFAULT_RUNTIME_SETTINGS, resolveRuntimeSettings, type RuntimeSettings } from './runtime/runtime-settings.js';
+export type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './runtime/connector-runtime.js';
+export { DeadLetterPublisher, deadLetterAttributes, type DeadLetterOrigin } from './runtime/dead-letter.js';

@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { SubscriptionType } from './danube/consumer.js';
+import type { DanubeClient } from './danube/danube-client.js';
+import type { DispatchMode, ProducerOrdering, SchemaVersionChoice } from './danube/producer.js';
+import type { SinkRecord, SourceRecord } from './record.js';
+
+/** What a connector gets besides its config when it is created. */
+export interface ConnectorContext {
+  /** The connector's name from host.toml: stable across restarts, the default for derived names. */
+  readonly name: string;
+  /** pino logger tagged with the connector name; secrets are redacted. */
+  readonly logger: Logger;
+  /** Aborted when the connector is asked to stop. */
+  readonly signal: AbortSignal;
+  /** The connector's Danube client (schema registry, extra producers or consumers). */
+  readonly danube: DanubeClient;
+}
+
+/** Health a connector reports about its external system; `degraded` keeps running, `unhealthy` is shown as such. */
+export interface ConnectorHealth {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  detail?: string;
+}
+
+/** A topic a source writes to. Topics not listed get a producer with the defaults when first used. */
+export interface ProducerConfig {
+  topic: string;
+  /** 0 or absent: plain topic; N: `<topic>-part-0..N-1`. */
+  partitions?: number;
+  /** Default 'reliable'. */
+  dispatch?: DispatchMode;
+  /** Default 'partition': strict order per partition. */
+  ordering?: ProducerOrdering;
+  schema?: { subject: string; version?: SchemaVersionChoice };
+  /** Producer name; default derived from the connector name and the topic (stable across restarts). */
+  name?: string;
+  /** Local payload limit in bytes; larger records are invalid data. 0 = none. */
+  maxMessageBytes?: number;
+}
+
+/** How a push-style source hands records to the runtime. */
+export interface SourceOutput {
+  /**
+   * Accepts one record. Resolves once it is in the runtime's bounded in-flight window (not yet in Danube:
+   * that is what the record's `ack` says). Waiting on it is the back-pressure: while the window is full it
+   * stays pending. Rejects only when the runtime stops.
+   */
+  send(record: SourceRecord): Promise<void>;
+}
+
+/**
+ * A source moves data from an external system into Danube. Implement either `poll` (pull) or `start` (push).
+ * Every method may throw; the runtime classifies what it throws (see `ConnectorError`).
+ */
+export interface SourceConnector {
+  /** Producer settings per topic (partitions, dispatch, ordering, schema). Called once before intake starts. */
+  producerConfigs?(): ProducerConfig[] | Promise<ProducerConfig[]>;
+  /**
+   * Pull style: return the next records, or [] when there are none (the runtime then waits `pollIntervalMs`).
+   * Called again only when the in-flight window has room.
+   */
+  poll?(signal: AbortSignal): Promise<SourceRecord[]>;
+  /** Push style: start delivering through `output.send`; resolve once intake runs. */
+  start?(output: SourceOutput): Promise<void> | void;
+  /** Push style, optional: the window is full, stop reading until `resume` (for sources that cannot await `send`). */
+  pause?(): void;
+  resume?(): void;
+  /**
+   * Called in poll order with records Danube has acknowledged (after each record's own `ack`), so a source
+   * with offsets can commit the last one. Never called for a record before every earlier record is done.
+   */
+  commit?(records: readonly SourceRecord[]): Promise<void> | void;
+  /** Stop intake: after it resolves no more records are produced. The runtime then drains and commits. */
+  stop?(): Promise<void> | void;
+  /** Release resources; called last, after the drain. */
+  close?(): Promise<void> | void;
+  health?(): ConnectorHealth | Promise<ConnectorHealth>;
+}
+
+/** A subscription a sink reads. */
+export interface ConsumerConfig {
+  topic: string;
+  subscription: string;
+  /** Default 'shared'. */
+  type?: SubscriptionType;
+  /** Consumer name; default derived from the connector name (stable across restarts, needed for reattach). */
+  consumerName?: string;
+  /** KeyShared only. */
+  keyFilters?: string[];
+}
+
+/**
+ * A sink moves data from Danube into an external system. Implement `process` or `processBatch` (or both:
+ * batches are used when present). A message is acked only after the call that carried it resolved.
+ */
+export interface SinkConnector {
+  consumerConfigs(): ConsumerConfig[] | Promise<ConsumerConfig[]>;
+  /** Write one record; throw a ConnectorError to retry, dead-letter or stop. */
+  process?(record: SinkRecord): Promise<void>;
+  /**
+   * Write a batch of records from one partition, in order. All or nothing: resolve when all are written;
+   * throw to retry the whole batch (writes must be idempotent: at-least-once).
+   */
+  processBatch?(records: readonly SinkRecord[]): Promise<void>;
+  close?(): Promise<void> | void;
+  health?(): ConnectorHealth | Promise<ConnectorHealth>;
+}

@@ -1,0 +1,127 @@
+import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** Why a record left the pipeline without reaching its destination (label `reason`). */
+export type DropReason = 'invalid_data' | 'retries_exhausted';
+
+/**
+ * The Prometheus registry of one connector process, with the reference connectors' metric names
+ * (reference-gaps A4) and the real `topic` label. Accounting invariant, per topic:
+ *   received = processed + dead_lettered + dropped + in_flight
+ * Sources count a record received when the connector hands it over and processed when it is committed;
+ * sinks count a message received when it arrives and processed when it is acked after the write.
+ */
+export class ConnectorMetrics {
+  readonly registry = new Registry();
+  private readonly received: Counter<'connector' | 'topic'>;
+  private readonly processed: Counter<'connector' | 'topic'>;
+  private readonly failed: Counter<'connector' | 'topic' | 'reason'>;
+  private readonly retried: Counter<'connector' | 'topic'>;
+  private readonly deadLettered: Counter<'connector' | 'topic'>;
+  private readonly dropped: Counter<'connector' | 'topic' | 'reason'>;
+  private readonly bytes: Counter<'connector' | 'topic'>;
+  private readonly inFlight: Gauge<'connector' | 'topic'>;
+  private readonly health: Gauge<'connector'>;
+  private readonly duration: Histogram<'connector' | 'topic'>;
+  private readonly inFlightByTopic = new Map<string, number>();
+
+  constructor(readonly connector: string) {
+    const registers = [this.registry];
+    this.received = new Counter({ name: 'danube_connector_messages_received_total', help: 'Records received from the source system (sources) or from Danube (sinks)', labelNames: ['connector', 'topic'], registers });
+    this.processed = new Counter({ name: 'danube_connector_messages_processed_total', help: 'Records delivered: committed after Danube acknowledged them (sources), acked after the write (sinks)', labelNames: ['connector', 'topic'], registers });
+    this.failed = new Counter({ name: 'danube_connector_messages_failed_total', help: 'Failed attempts, by error code', labelNames: ['connector', 'topic', 'reason'], registers });
+    this.retried = new Counter({ name: 'danube_connector_messages_retried_total', help: 'Retries of retryable failures', labelNames: ['connector', 'topic'], registers });
+    this.deadLettered = new Counter({ name: 'danube_connector_messages_dead_lettered_total', help: 'Records sent to the dead-letter topic', labelNames: ['connector', 'topic'], registers });
+    this.dropped = new Counter({ name: 'danube_connector_messages_dropped_total', help: 'Records skipped without a dead-letter topic', labelNames: ['connector', 'topic', 'reason'], registers });
+    this.bytes = new Counter({ name: 'danube_connector_bytes_total', help: 'Payload bytes received', labelNames: ['connector', 'topic'], registers });
+    this.inFlight = new Gauge({ name: 'danube_connector_inflight_messages', help: 'Records received and not yet processed, dead-lettered or dropped', labelNames: ['connector', 'topic'], registers });
+    this.health = new Gauge({ name: 'danube_connector_health', help: '1 healthy, 0.5 degraded, 0 unhealthy or stopped', labelNames: ['connector'], registers });
+    this.duration = new Histogram({
+      name: 'danube_connector_processing_duration_seconds',
+      help: 'From receipt to processed (sources: to commit; sinks: the write of a batch)',
+      labelNames: ['connector', 'topic'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.health.set({ connector }, 1);
+  }
+
+  private changeInFlight(topic: string, delta: number): void {
+    const value = (this.inFlightByTopic.get(topic) ?? 0) + delta;
+    this.inFlightByTopic.set(topic, value);
+    this.inFlight.set({ connector: this.connector, topic }, value);
+  }
+
+  recordReceived(topic: string, bytes: number): void {
+    this.received.inc({ connector: this.connector, topic });
+    this.bytes.inc({ connector: this.connector, topic }, bytes);
+    this.changeInFlight(topic, 1);
+  }
+
+  recordProcessed(topic: string, seconds?: number): void {
+    this.processed.inc({ connector: this.connector, topic });
+    if (seconds !== undefined) this.duration.observe({ connector: this.connector, topic }, seconds);
+    this.changeInFlight(topic, -1);
+  }
+
+  /** A write or publish attempt failed; `reason` is a stable error code, never message text (no payloads in labels). */
+  recordFailure(topic: string, reason: string): void {
+    this.failed.inc({ connector: this.connector, topic, reason });
+  }
+
+  recordRetry(topic: string): void {
+    this.retried.inc({ connector: this.connector, topic });
+  }
+
+  recordDeadLettered(topic: string): void {
+    this.deadLettered.inc({ connector: this.connector, topic });
+    this.changeInFlight(topic, -1);
+  }
+
+  recordDropped(topic: string, reason: DropReason): void {
+    this.dropped.inc({ connector: this.connector, topic, reason });
+    this.changeInFlight(topic, -1);
+  }
+
+  /** Observe a batch write (sinks) without changing counts. */
+  observeDuration(topic: string, seconds: number): void {
+    this.duration.observe({ connector: this.connector, topic }, seconds);
+  }
+
+  setHealth(status: 'healthy' | 'degraded' | 'unhealthy' | 'stopped'): void {
+    this.health.set({ connector: this.connector }, status === 'healthy' ? 1 : status === 'degraded' ? 0.5 : 0);
+  }
+
+  /** Current counts per topic, for pings and the accounting checks. */
+  async snapshot(): Promise<Record<string, { received: number; processed: number; deadLettered: number; dropped: number; inFlight: number; failed: number; retried: number }>> {
+    const sum = async (metric: { get(): Promise<{ values: MetricValue<string>[] }> }) => {
+      const byTopic = new Map<string, number>();
+      for (const v of (await metric.get()).values) {
+        const topic = String(v.labels.topic);
+        byTopic.set(topic, (byTopic.get(topic) ?? 0) + v.value);
+      }
+      return byTopic;
+    };
+    const [received, processed, deadLettered, dropped, failed, retried] = await Promise.all(
+      [this.received, this.processed, this.deadLettered, this.dropped, this.failed, this.retried].map(sum),
+    );
+    const topics = new Set([...received!.keys(), ...this.inFlightByTopic.keys()]);
+    const out: Awaited<ReturnType<ConnectorMetrics['snapshot']>> = {};
+    for (const topic of topics) {
+      out[topic] = {
+        received: received!.get(topic) ?? 0,
+        processed: processed!.get(topic) ?? 0,
+        deadLettered: deadLettered!.get(topic) ?? 0,
+        dropped: dropped!.get(topic) ?? 0,
+        inFlight: this.inFlightByTopic.get(topic) ?? 0,
+        failed: failed!.get(topic) ?? 0,
+        retried: retried!.get(topic) ?? 0,
+      };
+    }
+    return out;
+  }
+
+  /** prom-client's JSON form, which the host merges across children with AggregatorRegistry (DESIGN §5). */
+  toJSON(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
+  }
+}
