@@ -5,7 +5,7 @@ import { DanubeError } from './errors.js';
 import { serviceClient, type DanubeGrpcPackages } from './proto.js';
 
 /** A PEM value given inline, or a path to a PEM file. */
-export type PemSource = string | Buffer;
+type PemSource = string | Buffer;
 
 export interface TlsOptions {
   /** CA certificate(s) that sign the broker's certificate. Default: the system roots. */

@@ -85,7 +85,7 @@ function describe(ctx: CallContext): string {
 }
 
 /** Namespace of a `/ns/topic` name, for messages. */
-export function namespaceOf(topic: string | undefined): string | undefined {
+function namespaceOf(topic: string | undefined): string | undefined {
   return topic?.split('/')[1];
 }
 

@@ -12,7 +12,7 @@ import * as protoLoader from '@grpc/proto-loader';
  * - defaults: true fills plain fields, but proto3 `optional` fields stay absent when unset, because
  *   protobufjs models them as one-member oneofs, which never get defaults (protocol §2.5).
  */
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -30,7 +30,7 @@ export interface DanubeGrpcPackages {
 let cached: DanubeGrpcPackages | undefined;
 
 /** The folder holding our .proto files; found from this module so it works from src/, dist/ and an installed tarball. */
-export function protoDir(): string {
+function protoDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const candidate = join(dir, 'proto');
@@ -43,7 +43,7 @@ export function protoDir(): string {
 }
 
 /** Loads the three Danube protos once per process. */
-export function loadDanubeProtos(): DanubeGrpcPackages {
+function loadDanubeProtos(): DanubeGrpcPackages {
   if (cached) return cached;
   const dir = protoDir();
   const definition = protoLoader.loadSync(

@@ -5,11 +5,11 @@
  */
 
 export type DispatchStrategyName = 'NonReliable' | 'Reliable';
-export type ProducerAccessModeName = 'Shared' | 'Exclusive';
+type ProducerAccessModeName = 'Shared' | 'Exclusive';
 export type SubscriptionTypeName = 'Exclusive' | 'Shared' | 'Failover' | 'KeyShared';
-export type LookupTypeName = 'Redirect' | 'Connect' | 'Failed';
-export type ClientTypeName = 'Producer' | 'Consumer';
-export type ClientStatusName = 'OK' | 'CLOSE';
+type LookupTypeName = 'Redirect' | 'Connect' | 'Failed';
+type ClientTypeName = 'Producer' | 'Consumer';
+type ClientStatusName = 'OK' | 'CLOSE';
 
 export interface SchemaReferenceWire {
   subject: string;

@@ -7,7 +7,7 @@
 const POINTS_PER_MEMBER = 64;
 
 /** 32-bit FNV-1a over UTF-16 code units: cheap enough for the per-message path. */
-export function hash32(text: string): number {
+function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

@@ -7,7 +7,7 @@ import { invalidArgument } from './broker-error.js';
 const PART = /^[\p{Alphabetic}\p{N}_-]*$/u;
 
 /** Partition marker of `<base>-part-<i>` topics (protocol §6.2, §6.3). */
-export const PARTITION_MARKER = '-part-';
+const PARTITION_MARKER = '-part-';
 
 /**
  * Validates a topic name exactly like the broker's `validate_topic_format` (protocol §6.1): split on '/',

@@ -11,14 +11,14 @@ import { TestBroker, type TestBrokerOptions } from '../../src/testing/index.js';
  * DANUBE_SERVICE_URL (with DANUBE_ADMIN_URL and DANUBE_TOKEN when it needs them). Cases that need fault
  * injection, a second broker or a special broker configuration skip there, saying why.
  */
-export const EXTERNAL_URL = process.env.DANUBE_SERVICE_URL || undefined;
+const EXTERNAL_URL = process.env.DANUBE_SERVICE_URL || undefined;
 export const EXTERNAL = EXTERNAL_URL !== undefined;
 /**
  * For cases that need TestBroker fault injection, a second broker or a broker configuration we cannot set
  * remotely: they run against the TestBroker and are skipped against DANUBE_SERVICE_URL.
  */
 export const itWithTestBroker = it.skipIf(EXTERNAL);
-export const NEEDS_ADMIN = 'needs DANUBE_ADMIN_URL for the admin port';
+const NEEDS_ADMIN = 'needs DANUBE_ADMIN_URL for the admin port';
 
 /**
  * Broker policy timeouts shortened so redelivery cases finish in about a second (protocol defaults: 30 s ack
@@ -120,7 +120,7 @@ export async function nextWithin(consumer: Consumer, ms: number): Promise<Danube
 export const text = (m: DanubeMessage) => m.payload.toString('utf8');
 
 /** Where a message is stored; a redelivery keeps it, a resend after a lost response does not. */
-export const storedAt = (m: DanubeMessage) => `${m.topic}@${m.offset}`;
+const storedAt = (m: DanubeMessage) => `${m.topic}@${m.offset}`;
 
 /**
  * Receives (acking all) until `count` distinct messages arrived, distinct by `keyOf` (default: where they are

@@ -8,7 +8,7 @@ import { TestBroker } from '../../src/testing/index.js';
 import type { TestBrokerOptions } from '../../src/testing/index.js';
 
 /** Redelivery timings small enough for a fast suite. */
-export const FAST_POLICY = { ackTimeoutMs: 200, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 400 } as const;
+const FAST_POLICY = { ackTimeoutMs: 200, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 400 } as const;
 
 /** Starts a broker stopped when the test ends. */
 export async function startBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
