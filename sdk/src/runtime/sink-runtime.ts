@@ -1,0 +1,186 @@
+import type { SinkConnector } from '../connector.js';
+import { classify, ConnectorError } from '../errors.js';
+import type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './connector-runtime.js';
+import { consumerNames } from './consumer-names.js';
+import { DeadLetterPublisher } from './dead-letter.js';
+import { SinkPartition, type SinkPartitionContext } from './sink-partition.js';
+import { SinkStatus } from './sink-status.js';
+import { SinkSubscription } from './sink-subscription.js';
+
+/** The broker's default window of unacked messages per subscription and (partition) topic (protocol §9.4). */
+const DEFAULT_MAX_UNACKED = 10;
+
+export interface SinkRuntimeOptions {
+  /**
+   * Unacked messages the broker hands out per subscription and (partition) topic before it waits for acks;
+   * a batch is written as soon as this many are pending. Default: `settings.maxUnacked` when the settings carry
+   * it, else 10 (the broker's default). Raise it only with the broker's window.
+   */
+  maxUnacked?: number;
+}
+
+/**
+ * Runs a sink connector: one consumer per `consumerConfigs()` entry, one worker per partition (in order within,
+ * in parallel across), batches flushed by size, time or a full unacked window, and at-least-once delivery: a
+ * message is acked only after the write that carried it succeeded, or after it was dead-lettered or dropped as
+ * invalid. DESIGN §6.
+ */
+export class SinkRuntime implements ConnectorRuntime {
+  private readonly state = new SinkStatus();
+  /** Aborted on stop or failure: nothing more is received, no batch starts. */
+  private readonly intake = new AbortController();
+  /** Aborted when the drain time is up or on failure: waits between retries end. */
+  private readonly run = new AbortController();
+  private readonly subscriptions: SinkSubscription[] = [];
+  private readonly partitions = new Map<string, SinkPartition>();
+  private readonly fatalListeners: Array<(error: ConnectorError) => void> = [];
+  private readonly maxUnacked: number;
+  private deadLetters: DeadLetterPublisher | undefined;
+  private failure: ConnectorError | undefined;
+  /** Records settled (acked, dead-lettered, dropped) so far, for the drain count. */
+  private settled = 0;
+  private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly connector: SinkConnector,
+    private readonly deps: RuntimeDeps,
+    options: SinkRuntimeOptions = {},
+  ) {
+    this.maxUnacked = options.maxUnacked ?? (deps.settings as { maxUnacked?: number }).maxUnacked ?? DEFAULT_MAX_UNACKED;
+    this.state.onChange((status) => {
+      if (this.failure || this.stopped) return;
+      deps.metrics.setHealth(status.state === 'connected' ? 'healthy' : 'degraded');
+      deps.logger.info({ state: status.state, detail: status.detail }, `sink ${status.state}`);
+    });
+  }
+
+  async start(): Promise<void> {
+    const { settings, logger } = this.deps;
+    if (typeof this.connector.process !== 'function' && typeof this.connector.processBatch !== 'function') {
+      throw ConnectorError.fatal(`sink connector ${this.deps.name} implements neither process nor processBatch`);
+    }
+    if (!(settings.batchSize >= 1) || !(settings.batchTimeoutMs >= 0) || !(this.maxUnacked >= 1)) {
+      throw ConnectorError.fatal(
+        `sink ${this.deps.name}: batchSize must be >= 1, batchTimeoutMs >= 0 and maxUnacked >= 1, got ${settings.batchSize}, ${settings.batchTimeoutMs}, ${this.maxUnacked}`,
+      );
+    }
+    this.state.degrade('start', 'subscribing');
+    const configs = await this.connector.consumerConfigs();
+    if (configs.length === 0) throw ConnectorError.fatal(`sink connector ${this.deps.name} returned no consumer configs`);
+    if (settings.deadLetterTopic !== undefined) {
+      this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name);
+    }
+    const names = consumerNames(this.deps.name, configs);
+    configs.forEach((config, index) => {
+      this.subscriptions.push(
+        new SinkSubscription(config, names[index] as string, {
+          client: this.deps.client,
+          settings,
+          metrics: this.deps.metrics,
+          logger,
+          status: this.state,
+          intake: this.intake.signal,
+          partition: (key) => this.partition(index, key),
+          onFatal: (error) => this.fail(error),
+        }),
+      );
+    });
+    try {
+      await Promise.all(this.subscriptions.map((s) => s.started));
+    } catch (err) {
+      this.intake.abort();
+      this.run.abort();
+      for (const subscription of this.subscriptions) subscription.close();
+      throw classify(err);
+    }
+    this.state.recover('start');
+    logger.info({ subscriptions: configs.length, batchSize: settings.batchSize, maxUnacked: this.maxUnacked }, 'sink started');
+  }
+
+  async stop(timeoutMs: number): Promise<{ drained: number; abandoned: number }> {
+    this.stopping ??= this.drainAndClose(timeoutMs);
+    return this.stopping;
+  }
+
+  status(): RuntimeStatus {
+    return this.state.status;
+  }
+
+  onStatus(listener: (status: RuntimeStatus) => void): void {
+    this.state.onChange(listener);
+  }
+
+  onFatal(listener: (error: ConnectorError) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  private partition(subscription: number, key: Pick<SinkPartitionContext, 'topic' | 'partitionTopic' | 'partition'>): SinkPartition {
+    const id = `${subscription}/${key.partitionTopic}`;
+    let partition = this.partitions.get(id);
+    if (!partition) {
+      partition = new SinkPartition({
+        ...key,
+        connector: this.connector,
+        connectorName: this.deps.name,
+        settings: this.deps.settings,
+        maxUnacked: this.maxUnacked,
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        status: this.state,
+        deadLetters: this.deadLetters,
+        intake: this.intake.signal,
+        run: this.run.signal,
+        onSettled: (count) => {
+          this.settled += count;
+        },
+        onFatal: (error) => this.fail(error),
+      });
+      this.partitions.set(id, partition);
+    }
+    return partition;
+  }
+
+  /** A fatal error: intake stops, nothing more is acked by retries, and the listeners hear it once. */
+  private fail(error: ConnectorError): void {
+    if (this.failure || this.stopped) return;
+    this.failure = error;
+    this.intake.abort();
+    this.run.abort();
+    this.deps.metrics.setHealth('unhealthy');
+    this.deps.logger.error({ code: error.code, err: error }, 'sink failed');
+    for (const listener of this.fatalListeners) listener(error);
+  }
+
+  private async drainAndClose(timeoutMs: number): Promise<{ drained: number; abandoned: number }> {
+    const { logger } = this.deps;
+    const settledBefore = this.settled;
+    logger.info({ timeoutMs }, 'sink stopping');
+    this.intake.abort();
+    // The batch in progress of each partition may finish (and be acked); buffered records are left to the broker.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all([...this.partitions.values()].map((p) => p.done)).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.run.abort();
+    const drained = this.settled - settledBefore;
+    let abandoned = 0;
+    for (const partition of this.partitions.values()) abandoned += partition.pending;
+    // Closing the consumers makes the broker redeliver every unacked message (protocol §9.2).
+    for (const subscription of this.subscriptions) subscription.close();
+    await Promise.all(this.subscriptions.map((s) => s.done));
+    try {
+      await this.connector.close?.();
+    } catch (err) {
+      logger.warn({ err }, 'connector close failed');
+    }
+    this.stopped = true;
+    this.deps.metrics.setHealth('stopped');
+    logger.info({ drained, abandoned, timedOut }, 'sink stopped');
+    return { drained, abandoned };
+  }
+}

@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import type { ConsumerConfig } from '../connector.js';
+import { Backoff, sleep } from '../danube/backoff.js';
+import type { Consumer } from '../danube/consumer.js';
+import type { DanubeClient } from '../danube/danube-client.js';
+import { DanubeError } from '../danube/errors.js';
+import { classify, type ConnectorError } from '../errors.js';
+import { SinkRecord } from '../record.js';
+import type { ConnectorMetrics } from './connector-metrics.js';
+import type { RuntimeSettings } from './runtime-settings.js';
+import type { SinkPartition, SinkPartitionContext } from './sink-partition.js';
+import type { SinkStatus } from './sink-status.js';
+
+export interface SinkSubscriptionContext {
+  client: DanubeClient;
+  settings: RuntimeSettings;
+  metrics: ConnectorMetrics;
+  logger: Logger;
+  status: SinkStatus;
+  /** Aborted when intake stops: no more receiving, no new subscription attempt. */
+  intake: AbortSignal;
+  /** The worker of a (partition) topic, created on its first message. */
+  partition: (key: Pick<SinkPartitionContext, 'topic' | 'partitionTopic' | 'partition'>) => SinkPartition;
+  onFatal: (error: ConnectorError) => void;
+}
+
+/** Worth waiting for: the topic may be created later (a sink may start before its producer), or Danube is down. */
+function waitable(err: unknown): err is DanubeError {
+  return err instanceof DanubeError && (err.code === 'DC_ERR_TOPIC_NOT_FOUND' || err.retryable);
+}
+
+/**
+ * One subscription of the sink: subscribes (retrying while the topic does not exist or Danube is down, status
+ * degraded), then receives and hands each message to its partition's worker. If the consumer fails for good
+ * (its topic was deleted), it subscribes again the same way.
+ */
+export class SinkSubscription {
+  /** Resolves when the first subscription attempt succeeded or is being retried; rejects when it cannot work. */
+  readonly started: Promise<void>;
+  /** Resolves when receiving has ended (intake stopped or fatal error); never rejects. */
+  readonly done: Promise<void>;
+  private consumer: Consumer | undefined;
+  private readonly backoff: Backoff;
+  private readonly log: Logger;
+  private readonly statusKey: string;
+  private markStarted!: (error?: unknown) => void;
+
+  constructor(
+    private readonly config: ConsumerConfig,
+    private readonly consumerName: string,
+    private readonly ctx: SinkSubscriptionContext,
+  ) {
+    this.backoff = new Backoff({ initialDelayMs: ctx.settings.retryInitialDelayMs, maxDelayMs: ctx.settings.retryMaxDelayMs });
+    this.log = ctx.logger.child({ topic: config.topic, subscription: config.subscription, consumer: consumerName });
+    this.statusKey = `subscribe:${config.topic}:${config.subscription}`;
+    this.started = new Promise<void>((resolve, reject) => {
+      this.markStarted = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // start() awaits `started`; a rejection there is reported by start, not as unhandled.
+    this.started.catch(() => undefined);
+    this.done = this.run();
+  }
+
+  /** Cancels the streams: the broker redelivers whatever was not acked (protocol §9.2). */
+  close(): void {
+    this.consumer?.close();
+    this.consumer = undefined;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.receiveUntilDone();
+    } catch (err) {
+      // Danube and connector failures are handled where they happen; this is a bug of ours.
+      this.ctx.onFatal(classify(err));
+    } finally {
+      // Stopped before the first attempt finished: start() must not wait for it.
+      this.markStarted();
+    }
+  }
+
+  private async receiveUntilDone(): Promise<void> {
+    let first = true;
+    while (!this.ctx.intake.aborted) {
+      let consumer: Consumer | undefined;
+      try {
+        consumer = await this.subscribe(first);
+      } catch (err) {
+        if (first) this.markStarted(err);
+        else this.ctx.onFatal(classify(err));
+        return;
+      }
+      first = false;
+      if (!consumer) return;
+      const failure = await this.receive(consumer);
+      if (failure === undefined) return;
+      consumer.close();
+      if (this.consumer === consumer) this.consumer = undefined;
+      if (!waitable(failure)) {
+        this.ctx.onFatal(classify(failure));
+        return;
+      }
+      this.log.warn({ code: failure.code, err: failure }, 'consumer failed; subscribing again');
+    }
+  }
+
+  /** Subscribes, waiting with backoff while that cannot work yet; undefined when intake stops first. */
+  private async subscribe(first: boolean): Promise<Consumer | undefined> {
+    const { topic, subscription, type, keyFilters } = this.config;
+    for (let attempt = 0; ; attempt++) {
+      if (this.ctx.intake.aborted) return undefined;
+      try {
+        const consumer = await this.ctx.client.subscribe({
+          topic,
+          name: this.consumerName,
+          subscription,
+          type: type ?? 'shared',
+          ...(keyFilters ? { keyFilters } : {}),
+        });
+        if (this.ctx.intake.aborted) {
+          consumer.close();
+          return undefined;
+        }
+        this.consumer = consumer;
+        this.ctx.status.recover(this.statusKey);
+        this.log.info({ partitions: consumer.topicNames.length }, 'subscribed');
+        if (first) this.markStarted();
+        return consumer;
+      } catch (err) {
+        if (!waitable(err)) throw err;
+        if (attempt === 0) {
+          const why = err.code === 'DC_ERR_TOPIC_NOT_FOUND' ? 'topic does not exist yet' : `Danube unavailable (${err.code})`;
+          this.ctx.status.degrade(this.statusKey, `cannot subscribe to ${topic}: ${why}; retrying`);
+          this.log.warn({ code: err.code }, `cannot subscribe: ${why}; retrying`);
+          if (first) this.markStarted();
+        }
+        try {
+          await sleep(this.backoff.delayMs(attempt), this.ctx.intake);
+        } catch {
+          return undefined;
+        }
+      }
+    }
+  }
+
+  /** Hands messages to their partitions until intake stops (undefined) or the consumer fails (its error). */
+  private async receive(consumer: Consumer): Promise<unknown> {
+    const { intake, metrics } = this.ctx;
+    const topic = this.config.topic;
+    for (;;) {
+      let message;
+      try {
+        message = await consumer.receive(intake);
+      } catch (err) {
+        if (intake.aborted) return undefined;
+        return err ?? new Error('consumer failed without a reason');
+      }
+      const partition = this.ctx.partition({ topic, partitionTopic: message.topic, partition: message.partition });
+      if (partition.offer({ message, record: new SinkRecord(message, topic), consumer })) {
+        metrics.recordReceived(topic, message.payload.length);
+      } else {
+        this.log.debug({ partitionTopic: message.topic, offset: message.offset }, 'redelivery of a pending record ignored');
+      }
+      await partition.room(intake);
+    }
+  }
+}
