@@ -65,8 +65,8 @@ export class SinkRuntime implements ConnectorRuntime {
         `sink ${this.deps.name}: batchSize must be >= 1, batchTimeoutMs >= 0 and maxUnacked >= 1, got ${settings.batchSize}, ${settings.batchTimeoutMs}, ${this.maxUnacked}`,
       );
     }
-    this.state.degrade('start', 'subscribing');
     const configs = await this.connector.consumerConfigs();
+    if (this.intake.signal.aborted) return;
     if (configs.length === 0) throw ConnectorError.fatal(`sink connector ${this.deps.name} returned no consumer configs`);
     if (settings.deadLetterTopic !== undefined) {
       this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name);
@@ -94,7 +94,6 @@ export class SinkRuntime implements ConnectorRuntime {
       for (const subscription of this.subscriptions) subscription.close();
       throw classify(err);
     }
-    this.state.recover('start');
     logger.info({ subscriptions: configs.length, batchSize: settings.batchSize, maxUnacked: this.maxUnacked }, 'sink started');
   }
 
@@ -171,8 +170,9 @@ export class SinkRuntime implements ConnectorRuntime {
     let abandoned = 0;
     for (const partition of this.partitions.values()) abandoned += partition.pending;
     // Closing the consumers makes the broker redeliver every unacked message (protocol §9.2).
+    // Not waiting for the subscriptions to end: a subscribe in progress cannot be cut short, and one that
+    // succeeds after this closes its consumer itself.
     for (const subscription of this.subscriptions) subscription.close();
-    await Promise.all(this.subscriptions.map((s) => s.done));
     try {
       await this.connector.close?.();
     } catch (err) {

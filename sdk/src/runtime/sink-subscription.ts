@@ -24,6 +24,13 @@ export interface SinkSubscriptionContext {
   onFatal: (error: ConnectorError) => void;
 }
 
+/**
+ * Cap of the wait between subscription attempts, in ms. A new subscription starts at the topic's end (protocol
+ * §9.4): whatever is published between the topic's creation and our subscribe never reaches this sink, so
+ * look again briskly rather than after `retryMaxDelayMs`.
+ */
+const SUBSCRIBE_RETRY_MAX_MS = 1_000;
+
 /** Worth waiting for: the topic may be created later (a sink may start before its producer), or Danube is down. */
 function waitable(err: unknown): err is DanubeError {
   return err instanceof DanubeError && (err.code === 'DC_ERR_TOPIC_NOT_FOUND' || err.retryable);
@@ -37,8 +44,6 @@ function waitable(err: unknown): err is DanubeError {
 export class SinkSubscription {
   /** Resolves when the first subscription attempt succeeded or is being retried; rejects when it cannot work. */
   readonly started: Promise<void>;
-  /** Resolves when receiving has ended (intake stopped or fatal error); never rejects. */
-  readonly done: Promise<void>;
   private consumer: Consumer | undefined;
   private readonly backoff: Backoff;
   private readonly log: Logger;
@@ -50,7 +55,8 @@ export class SinkSubscription {
     private readonly consumerName: string,
     private readonly ctx: SinkSubscriptionContext,
   ) {
-    this.backoff = new Backoff({ initialDelayMs: ctx.settings.retryInitialDelayMs, maxDelayMs: ctx.settings.retryMaxDelayMs });
+    const maxDelayMs = Math.min(ctx.settings.retryMaxDelayMs, SUBSCRIBE_RETRY_MAX_MS);
+    this.backoff = new Backoff({ initialDelayMs: Math.min(ctx.settings.retryInitialDelayMs, maxDelayMs), maxDelayMs });
     this.log = ctx.logger.child({ topic: config.topic, subscription: config.subscription, consumer: consumerName });
     this.statusKey = `subscribe:${config.topic}:${config.subscription}`;
     this.started = new Promise<void>((resolve, reject) => {
@@ -58,7 +64,7 @@ export class SinkSubscription {
     });
     // start() awaits `started`; a rejection there is reported by start, not as unhandled.
     this.started.catch(() => undefined);
-    this.done = this.run();
+    void this.run();
   }
 
   /** Cancels the streams: the broker redelivers whatever was not acked (protocol §9.2). */
