@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import type { DanubeClient } from '../danube/danube-client.js';
+import { classify, type ConnectorError } from '../errors.js';
+import { isCollateralFailure } from './collateral-failure.js';
+import { DeadLetterPublisher, deadLetterAttributes } from './dead-letter.js';
+import type { InFlightRecord } from './in-flight-record.js';
+
+export interface InvalidRecordsOptions {
+  client: DanubeClient;
+  connector: string;
+  /** Unset: invalid records are counted and dropped. */
+  deadLetterTopic: string | undefined;
+  logger: Logger;
+}
+
+/**
+ * Where records that can never be published go: the dead-letter topic when one is set (the original payload,
+ * key and attributes plus `dc.errors.*`), otherwise nowhere (dropped, counted). Either way the record is then
+ * done, so the stream goes on; a dead letter counts only once Danube has it.
+ */
+export class InvalidRecords {
+  private readonly publisher: DeadLetterPublisher | undefined;
+  /** topic + code pairs already logged at warn: each kind of failure is announced once, then only at debug. */
+  private readonly announced = new Set<string>();
+
+  constructor(private readonly options: InvalidRecordsOptions) {
+    this.publisher = options.deadLetterTopic === undefined ? undefined : new DeadLetterPublisher(options.client, options.deadLetterTopic, options.connector);
+  }
+
+  /**
+   * Dead-letters or drops `entry`. Resolves with what happened once the record may be committed; rejects with
+   * the classified error when the dead-letter topic cannot be written at all (fatal), or the producer was closed.
+   */
+  async handle(entry: InFlightRecord, error: ConnectorError): Promise<'dead_lettered' | 'dropped'> {
+    const { record, topic } = entry;
+    this.announce(entry, error);
+    if (!this.publisher) return 'dropped';
+    const attributes = deadLetterAttributes(record.attributes ?? {}, error, { connector: this.options.connector, topic, attempts: entry.attempts });
+    let payload = record.payload;
+    for (;;) {
+      try {
+        await this.publisher.send(payload, attributes, record.key);
+        return 'dead_lettered';
+      } catch (err) {
+        // An earlier dead letter on the same partition failed; ours was never sent.
+        if (isCollateralFailure(err)) continue;
+        const failure = classify(err);
+        if (failure.kind !== 'invalid_data') throw failure;
+        if (payload.length === 0) {
+          this.options.logger.warn({ topic, code: failure.code, deadLetterTopic: this.publisher.topic }, 'the dead-letter topic refused a dead letter without payload; dropping the record');
+          return 'dropped';
+        }
+        // The broker's size limit (or a schema) applies to the dead-letter topic too: keep the evidence without
+        // the payload rather than stall the stream on a record no topic accepts.
+        attributes['dc.errors.payload_omitted'] = failure.code === 'DC_ERR_MESSAGE_TOO_LARGE' ? 'too_large' : 'refused';
+        attributes['dc.errors.payload_bytes'] = String(payload.length);
+        payload = Buffer.alloc(0);
+      }
+    }
+  }
+
+  private announce(entry: InFlightRecord, error: ConnectorError): void {
+    const key = `${entry.topic}\u0000${error.code}`;
+    const fields = { topic: entry.topic, code: error.code, err: error, deadLetterTopic: this.options.deadLetterTopic };
+    const message = this.publisher ? 'invalid record: dead-lettering' : 'invalid record: dropping (no dead-letter topic set)';
+    if (this.announced.has(key)) {
+      this.options.logger.debug(fields, message);
+      return;
+    }
+    this.announced.add(key);
+    this.options.logger.warn(fields, `${message}; further records failing the same way are logged at debug`);
+  }
+}

@@ -1,0 +1,127 @@
+import type { Logger } from 'pino';
+import { sleep } from '../danube/backoff.js';
+import { classify, type ConnectorError } from '../errors.js';
+import type { SourceRecord } from '../record.js';
+import type { IntakeWindow } from './intake-window.js';
+import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
+
+export interface PollLoopOptions {
+  poll: (signal: AbortSignal) => Promise<SourceRecord[]>;
+  /** Hands one record to the runtime; resolves once accepted (waits while the window is full). */
+  accept: (record: SourceRecord) => Promise<void>;
+  window: IntakeWindow;
+  pollIntervalMs: number;
+  settings: RetryScheduleSettings;
+  logger: Logger;
+  events: {
+    failed(code: string): void;
+    retrying(): void;
+    /** The retries ran out under 'block' (degraded), or `undefined` once a poll worked again. */
+    blocked(error: ConnectorError | undefined): void;
+    fatal(error: ConnectorError): void;
+  };
+}
+
+/**
+ * Pull-style intake: polls only while the window has room, waits `pollIntervalMs` after an empty poll, and
+ * retries failing polls with backoff under `onRetryExhausted`. Invalid data thrown by poll cannot name a record, so it is retried too, with a warning.
+ */
+export class PollLoop {
+  private readonly abort = new AbortController();
+  private readonly schedule: RetrySchedule;
+  private blocked = false;
+  /** Settles when the loop has ended; never rejects. */
+  readonly done: Promise<void>;
+
+  constructor(private readonly options: PollLoopOptions) {
+    // A poll failure names no record, so there is nothing to dead-letter: 'dead_letter' blocks like 'block'.
+    const policy = options.settings.onRetryExhausted === 'fail' ? 'fail' : 'block';
+    this.schedule = new RetrySchedule({ ...options.settings, onRetryExhausted: policy }, 'poll');
+    this.done = this.run().catch((err: unknown) => options.events.fatal(classify(err)));
+  }
+
+  /** Aborts the poll in progress (through its signal) and any wait; no poll starts afterwards. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted || this.options.window.closed;
+  }
+
+  private async run(): Promise<void> {
+    const { window, accept, events } = this.options;
+    const signal = this.abort.signal;
+    while (!this.stopped) {
+      await window.whenRoom();
+      if (this.stopped) return;
+      let records: SourceRecord[];
+      try {
+        records = await this.options.poll(signal);
+      } catch (err) {
+        if (this.stopped) return;
+        if (!(await this.failed(classify(err)))) return;
+        continue;
+      }
+      if (this.schedule.failures > 0) this.recovered();
+      if (!Array.isArray(records)) {
+        throw new TypeError(`poll() must resolve with an array of records, got ${records === null ? 'null' : typeof records}`);
+      }
+      if (records.length === 0) {
+        if (!(await this.wait(this.options.pollIntervalMs))) return;
+        continue;
+      }
+      for (const record of records) {
+        try {
+          await accept(record);
+        } catch (err) {
+          // The window closed under us: the intake stopped, and this record was never accepted.
+          if (this.stopped) return;
+          throw err;
+        }
+      }
+    }
+  }
+
+  /** Handles a failed poll; false when the loop must end. */
+  private async failed(error: ConnectorError): Promise<boolean> {
+    const { events, logger } = this.options;
+    events.failed(String(error.code));
+    if (error.kind === 'fatal') {
+      events.fatal(error);
+      return false;
+    }
+    if (error.kind === 'invalid_data') {
+      logger.warn({ code: error.code, err: error }, 'poll threw invalid data, which cannot name a record; retrying as a transient failure');
+    }
+    const verdict = this.schedule.failed(error);
+    if (verdict.action === 'fail') {
+      events.fatal(verdict.error);
+      return false;
+    }
+    const delayMs = verdict.action === 'retry' ? verdict.delayMs : this.options.settings.retryMaxDelayMs;
+    if (verdict.action === 'retry' && verdict.blocked && !this.blocked) {
+      this.blocked = true;
+      events.blocked(error);
+    }
+    logger.debug({ code: error.code, failures: this.schedule.failures, delayMs }, 'poll failed, retrying');
+    events.retrying();
+    return this.wait(delayMs);
+  }
+
+  private recovered(): void {
+    this.schedule.succeeded();
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.options.events.blocked(undefined);
+  }
+
+  private async wait(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, this.abort.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,401 @@
+import { describe, expect, it, vi } from 'vitest';
+import { textRecord } from '../../src/record.js';
+import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
+import { resolveRuntimeSettings } from '../../src/runtime/runtime-settings.js';
+import { producerName } from '../../src/runtime/source-producers.js';
+import { SourceRuntime } from '../../src/runtime/source-runtime.js';
+import { uniqueTopic } from '../contract/target.js';
+import { startBroker } from '../testing/helpers.js';
+import { ArraySource, expectBalanced, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
+
+const index = (text: string) => Number(text.replace(/^\D+/, ''));
+const isIncreasing = (numbers: number[]) => numbers.every((n, i) => i === 0 || n > (numbers[i - 1] as number));
+
+describe('SourceRuntime: publish and commit', () => {
+  it('publishes key, attributes and event time under a stable producer name, then acks and commits in order', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('src');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, name } = sourceRuntime(source, broker);
+    await runtime.start();
+    expect(runtime.status()).toEqual({ state: 'connected' });
+
+    await source.send(topic, 'a', { key: 'k1', attributes: { origin: 'test' }, eventTime: 1_700_000_000_000 });
+    await source.send(topic, 'b');
+    await source.log.untilAcked(2);
+
+    const stored = broker.storedMessages(topic);
+    expect(stored.map((m) => m.payload.toString())).toEqual(['a', 'b']);
+    expect(stored[0]).toMatchObject({ routingKey: 'k1', attributes: { origin: 'test' }, publishTime: '1700000000000', producerName: producerName(name, topic) });
+    expect(producerName(name, topic)).toMatch(/^src-[0-9a-f]+-default-src-[0-9a-z]+$/);
+    expect(source.log.acked).toEqual(['a', 'b']);
+
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
+    expect(source.log.commits.flat()).toEqual(['a', 'b']);
+    expect(source.stopped && source.closed).toBe(true);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 2, processed: 2, inFlight: 0 });
+  });
+
+  it('commits in acceptance order while acks interleave across a 4-partition topic and a topic still being created', async () => {
+    const broker = await startBroker();
+    const partitioned = uniqueTopic('parts');
+    const lazy = uniqueTopic('lazy');
+    const source = new PushSource([{ topic: partitioned, partitions: 4 }]);
+    const { runtime, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+
+    const sent: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      // The lazy topic's producer is created on its first record, so the partitioned records behind it are
+      // acknowledged first: their commits must wait.
+      const topic = i % 10 === 0 ? lazy : partitioned;
+      const text = `${topic === lazy ? 'L' : 'P'}${i}`;
+      await source.send(topic, text, { key: `device-${i % 7}` });
+      sent.push(text);
+    }
+    await source.log.untilAcked(sent.length);
+    expect(source.log.acked).toEqual(sent);
+    await source.log.changed.until(() => source.log.commits.flat().length === sent.length);
+    expect(source.log.commits.flat()).toEqual(sent);
+
+    // Strict order per partition, and each key on one partition.
+    const partitionOf = new Map<string, number>();
+    let stored = 0;
+    for (let p = 0; p < 4; p++) {
+      const texts = storedTexts(broker, `${partitioned}-part-${p}`);
+      stored += texts.length;
+      expect(isIncreasing(texts.map(index)), `partition ${p}: ${texts.join(' ')}`).toBe(true);
+      for (const text of texts) {
+        const key = `device-${index(text) % 7}`;
+        expect(partitionOf.get(key) ?? p).toBe(p);
+        partitionOf.set(key, p);
+      }
+    }
+    expect(stored).toBe(sent.filter((t) => t.startsWith('P')).length);
+    expect(storedTexts(broker, lazy)).toEqual(sent.filter((t) => t.startsWith('L')));
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 60, processed: 60 });
+  });
+
+  it('bounds the window: output.send waits while maxInFlight records are uncommitted, and the source is paused and resumed', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('window');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 4 });
+    await runtime.start();
+    broker.delayAcks(20);
+
+    for (let i = 0; i < 4; i++) await source.send(topic, `m${i}`);
+    expect(source.pauses).toBe(1);
+    let fifthAccepted = false;
+    const fifth = source.send(topic, 'm4').then(() => (fifthAccepted = true));
+    // No ack can arrive before the event loop turns, so the window is still full here.
+    await Promise.resolve();
+    expect(fifthAccepted).toBe(false);
+    await fifth;
+
+    let maxOutstanding = 0;
+    for (let i = 5; i < 30; i++) {
+      await source.send(topic, `m${i}`);
+      maxOutstanding = Math.max(maxOutstanding, i + 1 - source.log.acked.length);
+      const { inFlight } = await expectBalanced(metrics);
+      expect(inFlight).toBeLessThanOrEqual(4);
+    }
+    await source.log.untilAcked(30);
+    expect(maxOutstanding).toBeLessThanOrEqual(4);
+    expect(source.resumes).toBeGreaterThanOrEqual(1);
+    expect(source.log.acked).toEqual(range(30));
+    expect(storedTexts(broker, topic)).toEqual(range(30));
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 30, processed: 30, inFlight: 0 });
+  });
+
+  it('pull style: polls only while the window has room and commits every record once, in order', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('pull');
+    const texts = range(40);
+    const overfull: number[] = [];
+    const handle: { metrics?: ConnectorMetrics } = {};
+    const source = new ArraySource(topic, texts, 3, async () => {
+      const { inFlight } = await expectBalanced(handle.metrics as ConnectorMetrics);
+      if (inFlight >= 4) overfull.push(inFlight);
+    });
+    const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 4, pollIntervalMs: 5 });
+    handle.metrics = metrics;
+    await runtime.start();
+    broker.delayAcks(5);
+    await source.log.untilAcked(texts.length);
+    expect(source.log.acked).toEqual(texts);
+    expect(storedTexts(broker, topic)).toEqual(texts);
+    expect(overfull).toEqual([]);
+    await runtime.stop(5_000);
+    expect(source.log.commits.flat()).toEqual(texts);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 40, processed: 40, inFlight: 0 });
+  });
+
+  it('rejects a connector with neither or both of poll and start', () => {
+    const deps = { name: 'c', client: testClient('http://127.0.0.1:1'), metrics: new ConnectorMetrics('c'), logger: silentLogger, settings: resolveRuntimeSettings() };
+    expect(() => new SourceRuntime({}, deps)).toThrow(/exactly one of poll\(signal\) \(pull\) and start\(output\) \(push\); it implements neither/);
+    expect(() => new SourceRuntime({ poll: async () => [], start: () => {} }, deps)).toThrow(/implements both/);
+  });
+});
+
+describe('SourceRuntime: invalid records', () => {
+  it('dead-letters a record over max_message_bytes with its payload, key and dc.errors attributes, and commits it in order', async () => {
+    const broker = await startBroker({ maxMessageSize: 100 });
+    const topic = uniqueTopic('dl');
+    const dlq = uniqueTopic('dlq');
+    const source = new PushSource([{ topic, maxMessageBytes: 50 }]);
+    const { runtime, metrics, name } = sourceRuntime(source, broker, { deadLetterTopic: dlq });
+    await runtime.start();
+    const big = 'x'.repeat(80);
+    await source.send(topic, 'a');
+    await source.send(topic, big, { key: 'kx', attributes: { origin: 'test' } });
+    await source.send(topic, 'b');
+    await source.log.untilAcked(3);
+
+    expect(source.log.acked).toEqual(['a', big, 'b']);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b']);
+    const [letter, ...more] = broker.storedMessages(dlq);
+    expect(more).toEqual([]);
+    expect(letter?.payload.toString()).toBe(big);
+    expect(letter?.routingKey).toBe('kx');
+    expect(letter?.attributes).toMatchObject({
+      origin: 'test',
+      'dc.errors.connector': name,
+      'dc.errors.topic': topic,
+      'dc.errors.code': 'DC_ERR_MESSAGE_TOO_LARGE',
+      'dc.errors.kind': 'invalid_data',
+      'dc.errors.attempts': '0',
+    });
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 3, processed: 2, deadLettered: 1, dropped: 0, inFlight: 0 });
+  });
+
+  it('dead-letters a record the broker refuses as too large without its payload (the limit applies to the dead-letter topic too); the records behind it are sent again, in order', async () => {
+    const broker = await startBroker({ maxMessageSize: 100 });
+    const topic = uniqueTopic('dl');
+    const dlq = uniqueTopic('dlq');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(source, broker, { deadLetterTopic: dlq });
+    await runtime.start();
+    const big = 'y'.repeat(150);
+    const texts = ['a', big, 'b', 'c', 'd'];
+    // Accepted back to back: b, c and d queue behind the oversize record on the producer's single partition.
+    for (const text of texts) await source.send(topic, text);
+    await source.log.untilAcked(texts.length);
+
+    expect(source.log.acked).toEqual(texts);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b', 'c', 'd']);
+    const letters = broker.storedMessages(dlq);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.payload.length).toBe(0);
+    expect(letters[0]?.attributes).toMatchObject({
+      'dc.errors.code': 'DC_ERR_MESSAGE_TOO_LARGE',
+      'dc.errors.payload_omitted': 'too_large',
+      'dc.errors.payload_bytes': '150',
+      'dc.errors.attempts': '1',
+    });
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 5, processed: 4, deadLettered: 1, inFlight: 0 });
+  });
+
+  it('drops invalid records without a dead-letter topic (oversize, schema subject mismatch) and goes on', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('drop');
+    const source = new PushSource([{ topic, maxMessageBytes: 10 }]);
+    const { runtime, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send(topic, 'a');
+    await source.send(topic, 'far too long for ten bytes');
+    await source.output?.send({ ...textRecord(topic, 'schema', source.log.track('schema')), schema: { subject: 'orders' } });
+    await source.send(topic, 'b');
+    await source.log.untilAcked(4);
+
+    expect(source.log.acked).toEqual(['a', 'far too long for ten bytes', 'schema', 'b']);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b']);
+    await runtime.stop(5_000);
+    const snapshot = await metrics.snapshot();
+    expect(snapshot[topic]).toMatchObject({ received: 4, processed: 2, dropped: 2, deadLettered: 0, inFlight: 0 });
+    await expectBalanced(metrics);
+  });
+});
+
+describe('SourceRuntime: Danube failures', () => {
+  it('keeps retrying while Danube is unavailable: degraded, nothing committed meanwhile, then everything delivered once', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('outage');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, status } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send(topic, 'warm');
+    await source.log.untilAcked(1);
+
+    const statesAtAck: string[] = [];
+    const texts = range(10);
+    broker.unavailableFor(1_000);
+    for (const text of texts) {
+      await source.output?.send(textRecord(topic, text, { ack: () => void statesAtAck.push(runtime.status().state) }));
+    }
+    await status.until(() => runtime.status().state === 'degraded');
+    expect(runtime.status().detail).toMatch(new RegExp(`Danube unavailable: cannot publish to ${topic} \\(DC_ERR_UNAVAILABLE\\)`));
+    expect(statesAtAck).toEqual([]);
+
+    await runtime.stop(30_000);
+    expect(statesAtAck).toEqual(texts.map(() => 'connected'));
+    expect(runtime.status()).toEqual({ state: 'connected' });
+    expect(firstOccurrences(storedTexts(broker, topic))).toEqual(['warm', ...texts]);
+    const totals = await metrics.snapshot();
+    expect(totals[topic]).toMatchObject({ received: 11, processed: 11, inFlight: 0 });
+    expect(totals[topic]?.failed).toBeGreaterThan(0);
+    expect(totals[topic]?.retried).toBeGreaterThan(0);
+    await expectBalanced(metrics);
+  });
+
+  it('loses nothing and keeps per-partition order when connections drop with sends in flight (the client reattaches)', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('drop-conn');
+    const source = new PushSource([{ topic, partitions: 4 }]);
+    const { runtime, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+    broker.delayAcks(30);
+    const texts = range(40);
+    const send = (i: number) => source.send(topic, texts[i] as string, { key: `k${i % 8}` });
+    for (let i = 0; i < 20; i++) await send(i);
+    await broker.dropConnections();
+    broker.delayAcks(0);
+    // Records accepted while the failed sends wait for their retry must not overtake them.
+    for (let i = 20; i < 40; i++) await send(i);
+    await source.log.untilAcked(texts.length);
+
+    expect(source.log.acked).toEqual(texts);
+    const distinct = new Set<string>();
+    for (let p = 0; p < 4; p++) {
+      const first = firstOccurrences(storedTexts(broker, `${topic}-part-${p}`));
+      expect(isIncreasing(first.map(index)), `partition ${p}: ${first.join(' ')}`).toBe(true);
+      for (const text of first) distinct.add(text);
+    }
+    expect(distinct.size).toBe(texts.length);
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 40, processed: 40, inFlight: 0 });
+  });
+
+  it('keeps per-partition order across retries while records keep arriving through an outage', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('outage-order');
+    const source = new PushSource([{ topic, partitions: 4 }]);
+    const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 8 });
+    await runtime.start();
+    const texts = range(80);
+    for (const [i, text] of texts.entries()) {
+      if (i === 10) broker.unavailableFor(300);
+      // The window (8) makes the sender wait for commits, so new records arrive while failed ones are retried.
+      await source.send(topic, text, { key: `k${i % 6}` });
+    }
+    await source.log.untilAcked(texts.length);
+
+    expect(source.log.acked).toEqual(texts);
+    const distinct = new Set<string>();
+    for (let p = 0; p < 4; p++) {
+      const first = firstOccurrences(storedTexts(broker, `${topic}-part-${p}`));
+      expect(isIncreasing(first.map(index)), `partition ${p}: ${first.join(' ')}`).toBe(true);
+      for (const text of first) distinct.add(text);
+    }
+    expect(distinct.size).toBe(texts.length);
+    await runtime.stop(5_000);
+    const totals = await metrics.snapshot();
+    expect(totals[topic]?.retried).toBeGreaterThan(0);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 80, processed: 80, inFlight: 0 });
+  });
+
+  it('starts degraded when Danube is down at start, then delivers', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('late');
+    const source = new PushSource([{ topic }]);
+    const { runtime, status } = sourceRuntime(source, broker);
+    broker.unavailableFor(800);
+    await runtime.start();
+    expect(runtime.status().state).toBe('degraded');
+    for (const text of range(3)) await source.send(topic, text);
+    await source.log.untilAcked(3);
+    await status.until(() => runtime.status().state === 'connected');
+    expect(storedTexts(broker, topic)).toEqual(range(3));
+  });
+
+  it('reports a missing namespace as fatal: onFatal for a record topic (intake stops), a rejected start for a listed one', async () => {
+    const broker = await startBroker();
+    const source = new PushSource();
+    const { runtime, fatal, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send('/nowhere/t', 'lost?');
+    const error = await fatal;
+    expect(error).toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
+    expect(error.message).toMatch(/namespace "nowhere" does not exist/);
+    expect(source.stopped).toBe(true);
+    await expect(source.send('/default/t', 'late')).rejects.toMatchObject({ code: 'DC_ERR_CLOSED' });
+    // Never in Danube, so never acked: the source redelivers it after the restart.
+    expect(source.log.acked).toEqual([]);
+    expect(await runtime.stop(1_000)).toEqual({ drained: 0, abandoned: 1 });
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 1, inFlight: 1 });
+
+    const listed = sourceRuntime(new PushSource([{ topic: '/nowhere/listed' }]), broker);
+    const onFatal = vi.fn();
+    listed.runtime.onFatal(onFatal);
+    await expect(listed.runtime.start()).rejects.toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
+    expect(onFatal).not.toHaveBeenCalled();
+  });
+});
+
+describe('SourceRuntime: stop', () => {
+  it('drains on stop: intake stops, every accepted record is committed, later sends are rejected', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('drain');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 8 });
+    await runtime.start();
+    broker.delayAcks(10);
+    const accepted: string[] = [];
+    let rejected: unknown;
+    const sender = (async () => {
+      for (const text of range(200)) {
+        try {
+          await source.send(topic, text);
+          accepted.push(text);
+        } catch (err) {
+          rejected = err;
+          return;
+        }
+      }
+    })();
+    await source.log.untilAcked(10);
+    const result = await runtime.stop(30_000);
+    await sender;
+
+    expect(result.abandoned).toBe(0);
+    expect(result.drained).toBeGreaterThan(0);
+    expect(rejected).toMatchObject({ code: 'DC_ERR_CLOSED' });
+    expect(source.stopped && source.closed).toBe(true);
+    expect(source.log.acked).toEqual(accepted);
+    expect(source.log.commits.flat()).toEqual(accepted);
+    expect(storedTexts(broker, topic)).toEqual(accepted);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: accepted.length, processed: accepted.length, inFlight: 0 });
+  });
+
+  it('abandons what cannot drain in time: abandoned records were never acked, every acked one is in Danube', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('abandon');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, status } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send(topic, 'warm');
+    await source.log.untilAcked(1);
+    broker.unavailableFor(60_000);
+    for (const text of range(5)) await source.send(topic, text);
+    await status.until(() => runtime.status().state === 'degraded');
+
+    expect(await runtime.stop(200)).toEqual({ drained: 0, abandoned: 5 });
+    expect(source.log.acked).toEqual(['warm']);
+    expect(storedTexts(broker, topic)).toEqual(['warm']);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 6, processed: 1, inFlight: 5 });
+  });
+});
