@@ -67,7 +67,7 @@ export class SinkPartition {
   constructor(private readonly ctx: SinkPartitionContext) {
     this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
     this.backoff = new Backoff({ initialDelayMs: ctx.settings.retryInitialDelayMs, maxDelayMs: ctx.settings.retryMaxDelayMs });
-    this.log = ctx.logger.child({ topic: ctx.topic, partition: ctx.partition ?? null });
+    this.log = ctx.logger.child({ topic: ctx.topic, partition: ctx.partition });
     this.done = this.loop();
   }
 

@@ -128,8 +128,8 @@ export class SinkSubscription {
           return undefined;
         }
         this.consumer = consumer;
-        this.ctx.status.recover(this.statusKey);
         this.log.info({ partitions: consumer.topicNames.length }, 'subscribed');
+        this.ctx.status.recover(this.statusKey);
         if (first) this.markStarted();
         return consumer;
       } catch (err) {
@@ -167,6 +167,8 @@ export class SinkSubscription {
       } else {
         this.log.debug({ partitionTopic: message.topic, offset: message.offset }, 'redelivery of a pending record ignored');
       }
+      // Memory stays bounded (DESIGN §6): a partition with a full buffer holds back the whole consumer. On
+      // reliable topics the broker's window keeps each partition below its capacity, so this rarely waits.
       await partition.room(intake);
     }
   }
