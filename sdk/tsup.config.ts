@@ -6,6 +6,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'testing/cli': 'src/testing/cli.ts',
     protocol: 'src/plugin/protocol.ts',
+    'plugin/child': 'src/plugin/child.ts',
   },
   format: ['esm'],
   target: 'node20',
