@@ -65,4 +65,6 @@ export { MASK, SECRET_KEYS, isSecretKey, maskSecrets } from './secrets.js';
 export { ConnectorMetrics, type DropReason } from './runtime/connector-metrics.js';
 export { DEFAULT_RUNTIME_SETTINGS, resolveRuntimeSettings, type RuntimeSettings } from './runtime/runtime-settings.js';
 export type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './runtime/connector-runtime.js';
+export { SourceRuntime } from './runtime/source-runtime.js';
+export { SinkRuntime } from './runtime/sink-runtime.js';
 export { DeadLetterPublisher, deadLetterAttributes, type DeadLetterOrigin } from './runtime/dead-letter.js';
