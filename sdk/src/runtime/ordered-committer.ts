@@ -81,7 +81,10 @@ export class OrderedCommitter {
   private kick(): void {
     if (this.running || this.halted) return;
     this.running = this.run()
-      .catch((err: unknown) => this.options.events.fatal(classify(err)))
+      .catch((err: unknown) => {
+        this.stopForGood();
+        this.options.events.fatal(classify(err));
+      })
       .finally(() => {
         this.running = undefined;
         // A record may have completed between the loop's last look and now.
@@ -95,17 +98,24 @@ export class OrderedCommitter {
       const batch = this.tracker.ready();
       if (batch.length === 0) return;
       for (const entry of batch) {
+        if (this.halted) return;
         if (entry.acked) continue;
         const ack = entry.record.ack;
-        if (ack && !(await this.attempt('ack', [entry], () => entry.record.ack?.()))) return;
+        if (ack && !(await this.attempt('ack', [entry], () => entry.record.ack?.()))) return this.stopForGood();
         entry.acked = true;
       }
-      if (commit && !(await this.attempt('commit', batch, () => commit(batch.map((entry) => entry.record))))) return;
+      if (this.halted) return;
+      if (commit && !(await this.attempt('commit', batch, () => commit(batch.map((entry) => entry.record))))) return this.stopForGood();
       this.tracker.release(batch.length);
       this.committedCount += batch.length;
       this.options.events.committed(batch);
       if (this.tracker.size === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
     }
+  }
+
+  /** After a fatal error or at the stop deadline: the records left can no longer be committed in order. */
+  private stopForGood(): void {
+    this.halted = true;
   }
 
   /** Runs one ack or commit call until it works; false when the committer must stop (halted or fatal). */
