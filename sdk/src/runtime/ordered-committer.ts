@@ -41,6 +41,7 @@ export class OrderedCommitter {
   private halted = false;
   private committedCount = 0;
   private emptyWaiters: Array<() => void> = [];
+  private readonly warned = new Set<string>();
 
   constructor(private readonly options: OrderedCommitterOptions) {}
 
@@ -120,49 +121,67 @@ export class OrderedCommitter {
 
   /** Runs one ack or commit call until it works; false when the committer must stop (halted or fatal). */
   private async attempt(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown): Promise<boolean> {
-    const { events, signal, logger } = this.options;
+    // The common case costs one call; the retry bookkeeping is made only once something failed.
+    try {
+      await call();
+      return true;
+    } catch (err) {
+      return this.retry(stage, entries, call, err);
+    }
+  }
+
+  private async retry(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown, firstError: unknown): Promise<boolean> {
+    const { events, signal } = this.options;
     const schedule = new RetrySchedule(this.options.settings, stage);
     const topics = [...new Set(entries.map((entry) => entry.topic))];
     let blocked = false;
-    for (;;) {
+    for (let err = firstError; ; ) {
+      const error = classify(err);
+      for (const topic of topics) events.failed(topic, String(error.code));
+      if (error.kind === 'fatal') {
+        events.fatal(error);
+        return false;
+      }
+      if (error.kind === 'invalid_data') {
+        this.warnOnce(`${stage} invalid`, { stage, code: error.code, err: error }, `${stage} threw invalid data, which cannot apply to it; retrying as a transient failure`);
+      }
+      const verdict = schedule.failed(error);
+      if (verdict.action === 'fail') {
+        events.fatal(verdict.error);
+        return false;
+      }
+      if (verdict.action === 'give_up') {
+        // Nothing to dead-letter here: the records are in Danube. Skipping only costs a redelivery upstream.
+        this.warnOnce(`${stage} skipped`, { stage, code: error.code, records: entries.length }, `${stage} keeps failing; skipping it (on_retry_exhausted = "dead_letter"): the source may redeliver these records`);
+        if (blocked) events.blocked(stage, undefined);
+        return true;
+      }
+      if (verdict.blocked && !blocked) {
+        blocked = true;
+        events.blocked(stage, error);
+      }
+      for (const topic of topics) events.retrying(topic);
+      if (this.halted) return false;
+      try {
+        await sleep(verdict.delayMs, signal);
+      } catch {
+        return false;
+      }
       try {
         await call();
         if (blocked) events.blocked(stage, undefined);
         return true;
-      } catch (err) {
-        const error = classify(err);
-        for (const topic of topics) events.failed(topic, String(error.code));
-        if (error.kind === 'fatal') {
-          events.fatal(error);
-          return false;
-        }
-        if (error.kind === 'invalid_data') {
-          logger.warn({ stage, code: error.code, err: error }, `${stage} threw invalid data, which cannot apply to it; retrying as a transient failure`);
-        }
-        const verdict = schedule.failed(error);
-        if (verdict.action === 'fail') {
-          events.fatal(verdict.error);
-          return false;
-        }
-        if (verdict.action === 'give_up') {
-          // Nothing to dead-letter here: the records are in Danube. Skipping only costs a redelivery upstream.
-          logger.warn({ stage, code: error.code, records: entries.length }, `${stage} keeps failing; skipping it (on_retry_exhausted = "dead_letter"): the source may redeliver these records`);
-          if (blocked) events.blocked(stage, undefined);
-          return true;
-        }
-        if (verdict.blocked && !blocked) {
-          blocked = true;
-          events.blocked(stage, error);
-        }
-        for (const topic of topics) events.retrying(topic);
-        if (this.halted) return false;
-        try {
-          await sleep(verdict.delayMs, signal);
-        } catch {
-          return false;
-        }
+      } catch (next) {
+        err = next;
       }
     }
+  }
+
+  /** Logs at warn the first time, then at debug: these can repeat for every record. */
+  private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    const first = !this.warned.has(key);
+    this.warned.add(key);
+    this.options.logger[first ? 'warn' : 'debug'](fields, first ? `${message} (logged once; further occurrences at debug)` : message);
   }
 }
 

@@ -30,6 +30,7 @@ export class PollLoop {
   private readonly abort = new AbortController();
   private readonly schedule: RetrySchedule;
   private blocked = false;
+  private warnedInvalid = false;
   /** Settles when the loop has ended; never rejects. */
   readonly done: Promise<void>;
 
@@ -92,7 +93,10 @@ export class PollLoop {
       return false;
     }
     if (error.kind === 'invalid_data') {
-      logger.warn({ code: error.code, err: error }, 'poll threw invalid data, which cannot name a record; retrying as a transient failure');
+      const message = 'poll threw invalid data, which cannot name a record; retrying as a transient failure';
+      if (this.warnedInvalid) logger.debug({ code: error.code, err: error }, message);
+      else logger.warn({ code: error.code, err: error }, `${message} (logged once; further occurrences at debug)`);
+      this.warnedInvalid = true;
     }
     const verdict = this.schedule.failed(error);
     if (verdict.action === 'fail') {

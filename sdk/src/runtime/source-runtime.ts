@@ -119,6 +119,7 @@ export class SourceRuntime implements ConnectorRuntime {
     } catch (err) {
       const error = this.fatalError ?? classify(err);
       this.fatalError = error;
+      this.metrics.setHealth('unhealthy');
       if (this.phase === 'starting') this.phase = 'failed';
       this.work.abort();
       void this.stopIntake();

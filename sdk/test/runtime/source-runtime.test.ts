@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { ConnectorError } from '../../src/errors.js';
 import { textRecord } from '../../src/record.js';
 import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 import { resolveRuntimeSettings } from '../../src/runtime/runtime-settings.js';
@@ -343,6 +344,49 @@ describe('SourceRuntime: Danube failures', () => {
     listed.runtime.onFatal(onFatal);
     await expect(listed.runtime.start()).rejects.toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
     expect(onFatal).not.toHaveBeenCalled();
+  });
+});
+
+describe('SourceRuntime: connector failures', () => {
+  it('a fatal error thrown by an ack reaches onFatal; nothing after that record is acked or committed', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('ack-fatal');
+    const source = new PushSource([{ topic }]);
+    const { runtime, fatal } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send(topic, 'a');
+    await source.output?.send(
+      textRecord(topic, 'b', {
+        ack: () => {
+          throw ConnectorError.fatal('upstream session lost', { code: 'UPSTREAM_GONE' });
+        },
+      }),
+    );
+    await source.send(topic, 'c');
+    expect(await fatal).toMatchObject({ kind: 'fatal', code: 'UPSTREAM_GONE' });
+    expect(source.stopped).toBe(true);
+    expect(await runtime.stop(1_000)).toEqual({ drained: 0, abandoned: 2 });
+    expect(source.log.acked).toEqual(['a']);
+    expect(source.log.commits.flat()).toEqual(['a']);
+  });
+
+  it('a retryable error from commit is retried with the same batch', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('commit-retry');
+    let failures = 2;
+    const source = new PushSource([{ topic }]);
+    const commit = source.commit.bind(source);
+    source.commit = (records) => {
+      if (failures-- > 0) throw ConnectorError.retryable('offset store busy');
+      commit(records);
+    };
+    const { runtime, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.send(topic, 'a');
+    await source.log.changed.until(() => source.log.commits.length > 0);
+    expect(source.log.commits).toEqual([['a']]);
+    await runtime.stop(5_000);
+    expect((await metrics.snapshot())[topic]).toMatchObject({ processed: 1, failed: 2, retried: 2 });
   });
 });
 
