@@ -1,4 +1,4 @@
-export interface IntakeWindowEvents {
+interface IntakeWindowEvents {
   /** Every slot is taken: the source should stop reading (push sources that cannot await `send`). */
   onFull?: () => void;
   /** A slot stayed free after the window was full. */

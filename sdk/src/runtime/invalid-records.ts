@@ -5,7 +5,7 @@ import { isCollateralFailure } from './collateral-failure.js';
 import { DeadLetterPublisher, deadLetterAttributes } from './dead-letter.js';
 import type { InFlightRecord } from './in-flight-record.js';
 
-export interface InvalidRecordsOptions {
+interface InvalidRecordsOptions {
   client: DanubeClient;
   connector: string;
   /** Unset: invalid records are counted and dropped. */

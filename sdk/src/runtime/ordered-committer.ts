@@ -8,7 +8,7 @@ import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
 
 export type CommitStage = 'ack' | 'commit';
 
-export interface CommitterEvents {
+interface CommitterEvents {
   /** These records were acked and committed, in acceptance order. */
   committed(entries: readonly InFlightRecord[]): void;
   /** An ack or commit call failed (one per topic involved). */
@@ -19,7 +19,7 @@ export interface CommitterEvents {
   fatal(error: ConnectorError): void;
 }
 
-export interface OrderedCommitterOptions {
+interface OrderedCommitterOptions {
   /** The connector's batch commit, if it has one. */
   commit: ((records: readonly SourceRecord[]) => Promise<void> | void) | undefined;
   settings: RetryScheduleSettings;

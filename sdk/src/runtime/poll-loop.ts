@@ -5,7 +5,7 @@ import type { SourceRecord } from '../record.js';
 import type { IntakeWindow } from './intake-window.js';
 import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
 
-export interface PollLoopOptions {
+interface PollLoopOptions {
   poll: (signal: AbortSignal) => Promise<SourceRecord[]>;
   /** Hands one record to the runtime; resolves once accepted (waits while the window is full). */
   accept: (record: SourceRecord) => Promise<void>;

@@ -3,7 +3,7 @@ import { ConnectorError } from '../errors.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
 /** What to do after a failed attempt. */
-export type RetryVerdict =
+type RetryVerdict =
   /** Wait `delayMs`, then try again; `blocked`: the retries ran out under 'block' (report degraded). */
   | { action: 'retry'; delayMs: number; blocked: boolean }
   /** The retries ran out under 'dead_letter': give this item up and go on. */

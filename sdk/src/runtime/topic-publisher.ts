@@ -23,7 +23,7 @@ export interface PublisherEvents {
   available(topic: string): void;
 }
 
-export interface TopicPublisherOptions {
+interface TopicPublisherOptions {
   topic: string;
   /** One attempt to create the producer. */
   create: () => Promise<Producer>;
