@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { sdkPackageRoot } from '../package-root.js';
 
 /**
  * Loader options shared by the client and the TestBroker, so both see identical JS shapes:
@@ -29,17 +29,11 @@ export interface DanubeGrpcPackages {
 
 let cached: DanubeGrpcPackages | undefined;
 
-/** The folder holding our .proto files; found from this module so it works from src/, dist/ and an installed tarball. */
+/** The folder holding our .proto files (shipped in the package beside dist/). */
 function protoDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'proto');
-    if (existsSync(join(candidate, 'DanubeApi.proto'))) return candidate;
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === '@danube-connect/sdk') break;
-    dir = dirname(dir);
-  }
-  throw new Error(`Danube .proto files not found near ${fileURLToPath(import.meta.url)}: the @danube-connect/sdk package is incomplete`);
+  const dir = join(sdkPackageRoot(), 'proto');
+  if (!existsSync(join(dir, 'DanubeApi.proto'))) throw new Error(`Danube .proto files missing from ${dir}: the @danube-connect/sdk package is incomplete`);
+  return dir;
 }
 
 /** Loads the three Danube protos once per process. */

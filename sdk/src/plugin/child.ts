@@ -4,10 +4,8 @@
  */
 import { processChannel } from './child-channel.js';
 import { ChildSession } from './child-session.js';
+import { CHILD_EXIT_CODES } from './protocol.js';
 import { sdkVersion } from './sdk-version.js';
-
-/** Exit code when started without an IPC channel (EX_USAGE); not a CHILD_EXIT_CODES value: no host is listening. */
-const NO_IPC_EXIT_CODE = 64;
 
 function main(): void {
   if (typeof process.send !== 'function') {
@@ -15,7 +13,7 @@ function main(): void {
       'danube-connect connector child: no IPC channel. This module is forked by the danube-connect host ' +
         '(child_process.fork with an IPC channel) and cannot run on its own; use `danube-connect run host.toml`.\n',
     );
-    process.exit(NO_IPC_EXIT_CODE);
+    process.exit(CHILD_EXIT_CODES.noChannel);
   }
   const session = new ChildSession({
     channel: processChannel(),

@@ -25,6 +25,8 @@ export interface StartMessage {
   /** Absolute path of the plugin's entry module (imported with import() from a file URL). */
   entry: string;
   connector: string;
+  /** The manifest's kind, already checked by the host; the entry's definePlugin kind must match it. */
+  kind: 'source' | 'sink';
   plugin: { name: string; version: string };
   /** The connector's config, validated against the plugin's schema with defaults applied. */
   config: Record<string, unknown>;
@@ -151,6 +153,8 @@ export const CHILD_EXIT_CODES = {
   startFailed: 72,
   /** The drain did not finish within the stop timeout; uncommitted records will be redelivered. */
   drainTimeout: 73,
+  /** Started without an IPC channel: not forked by a host. */
+  noChannel: 64,
 } as const;
 
 const HOST_TYPES = new Set<HostMessage['type']>(['start', 'ping', 'metrics', 'stop']);

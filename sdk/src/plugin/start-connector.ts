@@ -7,7 +7,6 @@ import { resolveRuntimeSettings } from '../runtime/runtime-settings.js';
 import { SinkRuntime } from '../runtime/sink-runtime.js';
 import { SourceRuntime } from '../runtime/source-runtime.js';
 import { loadPlugin } from './load-plugin.js';
-import { manifestKind } from './manifest-kind.js';
 import type { StartFailureCode, StartMessage } from './protocol.js';
 import { describeError, StartFailure } from './start-failure.js';
 
@@ -89,7 +88,7 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
 
 async function loadPluginFor(start: StartMessage) {
   try {
-    return await loadPlugin(start.entry, await manifestKind(start.entry));
+    return await loadPlugin(start.entry, start.kind);
   } catch (err) {
     if (err instanceof StartFailure) throw new StartFailure(err.code, `${connectorLabel(start)}: ${err.message}`, { cause: err.cause });
     throw startFailure(start, 'entry_import_failed', 'cannot load the plugin', err);

@@ -25,6 +25,12 @@ export interface RuntimeSettings {
   batchSize: number;
   /** Sink: longest wait for a batch to fill, in ms; a full unacked window flushes at once. Default 100. */
   batchTimeoutMs: number;
+  /**
+   * Sink: unacked messages the broker hands out per subscription and (partition) topic before it waits for
+   * acks (protocol §9.4, default 10); a batch is written as soon as this many are pending. With N consumers on
+   * one Shared subscription, use about 10 / N.
+   */
+  maxUnacked: number;
   /** Stop: how long to drain in-flight records before giving up, in ms. Default 10000. */
   drainTimeoutMs: number;
 }
@@ -39,6 +45,7 @@ export const DEFAULT_RUNTIME_SETTINGS: Readonly<RuntimeSettings> = Object.freeze
   pollIntervalMs: 100,
   batchSize: 100,
   batchTimeoutMs: 100,
+  maxUnacked: 10,
   drainTimeoutMs: 10_000,
 });
 

@@ -7,18 +7,6 @@ import { SinkPartition, type SinkPartitionContext } from './sink-partition.js';
 import { SinkStatus } from './sink-status.js';
 import { SinkSubscription } from './sink-subscription.js';
 
-/** The broker's default window of unacked messages per subscription and (partition) topic (protocol §9.4). */
-const DEFAULT_MAX_UNACKED = 10;
-
-export interface SinkRuntimeOptions {
-  /**
-   * Unacked messages the broker hands out per subscription and (partition) topic before it waits for acks;
-   * a batch is written as soon as this many are pending. Default: `settings.maxUnacked` when the settings carry
-   * it, else 10 (the broker's default). Raise it only with the broker's window.
-   */
-  maxUnacked?: number;
-}
-
 /**
  * Runs a sink connector: one consumer per `consumerConfigs()` entry, one worker per partition (in order within,
  * in parallel across), batches flushed by size, time or a full unacked window, and at-least-once delivery: a
@@ -45,9 +33,8 @@ export class SinkRuntime implements ConnectorRuntime {
   constructor(
     private readonly connector: SinkConnector,
     private readonly deps: RuntimeDeps,
-    options: SinkRuntimeOptions = {},
   ) {
-    this.maxUnacked = options.maxUnacked ?? (deps.settings as { maxUnacked?: number }).maxUnacked ?? DEFAULT_MAX_UNACKED;
+    this.maxUnacked = deps.settings.maxUnacked;
     this.state.onChange((status) => {
       if (this.failure || this.stopped) return;
       deps.metrics.setHealth(status.state === 'connected' ? 'healthy' : 'degraded');

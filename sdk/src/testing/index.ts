@@ -7,3 +7,4 @@ export type { DanubeJwtClaims } from './mint-jwt.js';
 export { DEFAULT_FAILURE_POLICY } from './failure-policy.js';
 export type { BackoffStrategy, FailurePolicy, PoisonPolicy } from './failure-policy.js';
 export { BrokerError } from './broker-error.js';
+export { ConnectorProcess, childEntryPath, type ChildExit, type ConnectorProcessOptions } from './connector-process.js';

@@ -66,7 +66,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
     const broker = await startBroker();
     const topic = uniqueTopic('counter');
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic, count: 25 }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'counter-source', config: { topic, count: 25 }, serviceUrl: broker.serviceUrl });
     expect(await child.next('ready')).toEqual({ v: 1, type: 'ready', pid: child.pid, sdkVersion: SDK_VERSION });
 
     const expected = Array.from({ length: 25 }, (_, i) => String(i));
@@ -98,7 +98,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
     const topic = uniqueTopic('drain');
     const commitFile = tempFile('committed.txt');
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic, commitFile }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'counter-source', config: { topic, commitFile }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     await vi.waitFor(() => expect(lines(commitFile).length).toBeGreaterThanOrEqual(100), WAIT);
 
@@ -118,7 +118,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
     // A new subscription starts at the topic's end: with the topic there, ready means subscribed.
     broker.createTopic(topic, { dispatch: 'reliable' });
     const child = forkChild();
-    child.start({ plugin: 'collect-sink', config: { topic, file }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'collect-sink', config: { topic, file }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     expect((await child.ping()).state).toBe('connected');
 
@@ -134,7 +134,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
 
   it('is ready while Danube is down, pushes degraded, and abandons what it could not publish', async () => {
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic: uniqueTopic('down') }, serviceUrl: await deadServiceUrl() });
+    child.startFixture({ plugin: 'counter-source', config: { topic: uniqueTopic('down') }, serviceUrl: await deadServiceUrl() });
     await child.next('ready');
     expect(await child.next('status')).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/Danube unavailable/) });
     expect((await child.ping()).state).toBe('degraded');
@@ -158,7 +158,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
 describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
   it('crash-on-start: failed create_threw naming connector, plugin and cause, exit startFailed', async () => {
     const child = forkChild();
-    child.start({ plugin: 'crash-on-start', serviceUrl: 'http://127.0.0.1:1' });
+    child.startFixture({ plugin: 'crash-on-start', serviceUrl: 'http://127.0.0.1:1' });
     const failed = await child.next('failed');
     expect(failed.code).toBe('create_threw');
     expect(failed.message).toMatchInlineSnapshot(
@@ -169,7 +169,7 @@ describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
 
   it('wrong-default-export: failed wrong_default_export, exit startFailed', async () => {
     const child = forkChild();
-    child.start({ plugin: 'wrong-default-export', serviceUrl: 'http://127.0.0.1:1' });
+    child.startFixture({ plugin: 'wrong-default-export', serviceUrl: 'http://127.0.0.1:1' });
     const failed = await child.next('failed');
     expect(failed.code).toBe('wrong_default_export');
     expect(failed.message).toMatch(
@@ -180,7 +180,7 @@ describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
 
   it('a missing entry: failed entry_import_failed', async () => {
     const child = forkChild();
-    child.start({ plugin: 'absent', entry: join(tmpdir(), 'no-such-plugin', 'index.js'), serviceUrl: 'http://127.0.0.1:1' });
+    child.startFixture({ plugin: 'absent', entry: join(tmpdir(), 'no-such-plugin', 'index.js'), serviceUrl: 'http://127.0.0.1:1' });
     const failed = await child.next('failed');
     expect(failed.code).toBe('entry_import_failed');
     expect(failed.message).toMatch(/^connector "c-absent" \(plugin @fixtures\/absent@1\.0\.0\): cannot import the entry .*ERR_MODULE_NOT_FOUND/);
@@ -189,7 +189,7 @@ describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
 
   it('an invalid Danube URL: failed danube_connect_failed', async () => {
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic: '/default/x' }, serviceUrl: 'ftp://nowhere' });
+    child.startFixture({ plugin: 'counter-source', config: { topic: '/default/x' }, serviceUrl: 'ftp://nowhere' });
     const failed = await child.next('failed');
     expect(failed.code).toBe('danube_connect_failed');
     expect(failed.message).toMatch(/^connector "c-counter-source" \(plugin @fixtures\/counter-source@1\.0\.0\): invalid Danube settings for ftp:\/\/nowhere: DanubeError \[DC_ERR_INVALID_URL\]/);
@@ -199,7 +199,7 @@ describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
   it('never-ready: answers pings while starting; a stop gives up at its timeout with drainTimeout', async () => {
     const broker = await startBroker();
     const child = forkChild();
-    child.start({ plugin: 'never-ready', serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'never-ready', serviceUrl: broker.serviceUrl });
     await child.log((line) => line.msg === 'never-ready: start called, it never resolves');
     expect(await child.ping()).toMatchObject({ state: 'degraded', detail: 'starting' });
     child.send({ type: 'stop', timeoutMs: 300 });
@@ -213,7 +213,7 @@ describe.skipIf(!HAS_BUILD)('connector child: fatal errors', () => {
   it('throws-in-poll: a fatal ConnectorError is reported with its code, exit fatal', async () => {
     const broker = await startBroker();
     const child = forkChild();
-    child.start({ plugin: 'throws-in-poll', config: { topic: uniqueTopic('fatal') }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'throws-in-poll', config: { topic: uniqueTopic('fatal') }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     const fatal = await child.next('fatal');
     expect(fatal.code).toBe('FIXTURE_GONE');
@@ -227,7 +227,7 @@ describe.skipIf(!HAS_BUILD)('connector child: fatal errors', () => {
   ])('a plugin with $how: fatal DC_ERR_UNCAUGHT, exit uncaught', async ({ rejection, what }) => {
     const broker = await startBroker();
     const child = forkChild();
-    child.start({ plugin: 'uncaught-error', config: { topic: uniqueTopic('uncaught'), rejection }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'uncaught-error', config: { topic: uniqueTopic('uncaught'), rejection }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     const fatal = await child.next('fatal');
     expect(fatal).toEqual({
@@ -242,7 +242,7 @@ describe.skipIf(!HAS_BUILD)('connector child: fatal errors', () => {
   it('leaks-memory under --max-old-space-size=32: dies abnormally and reports nothing misleading', async () => {
     const broker = await startBroker();
     const child = forkChild({ execArgv: ['--max-old-space-size=32'] });
-    child.start({ plugin: 'leaks-memory', serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'leaks-memory', serviceUrl: broker.serviceUrl });
     const exit = await child.exit(60_000);
     expect(exit.signal !== null || (exit.code !== null && exit.code !== CHILD_EXIT_CODES.ok)).toBe(true);
     expect(child.messages.map((m) => m.type).filter((t) => t !== 'ready' && t !== 'status')).toEqual([]);
@@ -254,7 +254,7 @@ describe.skipIf(!HAS_BUILD)('connector child: stop and host loss', () => {
   it('ignores-stop: the drain gives up at the stop timeout, exit drainTimeout', async () => {
     const broker = await startBroker();
     const child = forkChild();
-    child.start({ plugin: 'ignores-stop', config: { topic: uniqueTopic('ignores') }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'ignores-stop', config: { topic: uniqueTopic('ignores') }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     child.send({ type: 'stop', timeoutMs: 500 });
     await child.next('stopped');
@@ -264,7 +264,7 @@ describe.skipIf(!HAS_BUILD)('connector child: stop and host loss', () => {
   it('a second stop is ignored: one stopped, exit 0', async () => {
     const broker = await startBroker();
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic: uniqueTopic('twice') }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'counter-source', config: { topic: uniqueTopic('twice') }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     child.send({ type: 'stop', timeoutMs: 10_000 });
     child.send({ type: 'stop', timeoutMs: 1 });
@@ -284,7 +284,7 @@ describe.skipIf(!HAS_BUILD)('connector child: stop and host loss', () => {
     const topic = uniqueTopic('orphan');
     const commitFile = tempFile('committed.txt');
     const child = forkChild();
-    child.start({ plugin: 'counter-source', config: { topic, commitFile }, serviceUrl: broker.serviceUrl });
+    child.startFixture({ plugin: 'counter-source', config: { topic, commitFile }, serviceUrl: broker.serviceUrl });
     await child.next('ready');
     await vi.waitFor(() => expect(lines(commitFile).length).toBeGreaterThan(0), WAIT);
     child.process.disconnect();

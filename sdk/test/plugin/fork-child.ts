@@ -1,11 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
-import { isChildMessage, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type StartMessage } from '../../src/plugin/protocol.js';
+import type { StartMessage } from '../../src/plugin/protocol.js';
+import { childEntryPath, ConnectorProcess, type ConnectorProcessOptions } from '../../src/testing/connector-process.js';
 
 /** The child bootstrap runs from dist/ (`npm test` builds first); without a build the process cases are skipped. */
-export const CHILD_ENTRY = fileURLToPath(new URL('../../dist/plugin/child.js', import.meta.url));
+export const CHILD_ENTRY = childEntryPath();
 export const HAS_BUILD = existsSync(CHILD_ENTRY);
 
 /** Absolute path of a fixture plugin's entry (sdk/test/fixtures/plugins/<name>/index.js). */
@@ -13,206 +13,49 @@ function fixtureEntry(name: string): string {
   return fileURLToPath(new URL(`../fixtures/plugins/${name}/index.js`, import.meta.url));
 }
 
-type ChildMessageOf<T extends ChildMessage['type']> = Extract<ChildMessage, { type: T }>;
-type Outgoing = HostMessage extends infer M ? (M extends HostMessage ? Omit<M, 'v'> : never) : never;
-
-interface ChildExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+/** The fixture's manifest kind, as the host reads it from package.json; 'source' for a fixture that does not exist. */
+function fixtureKind(name: string): 'source' | 'sink' {
+  const path = fileURLToPath(new URL(`../fixtures/plugins/${name}/package.json`, import.meta.url));
+  if (!existsSync(path)) return 'source';
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { 'danube-connect'?: { kind?: 'source' | 'sink' } };
+  return manifest['danube-connect']?.kind ?? 'source';
 }
 
-/** Default deadline of a wait for a message or the exit, ms: generous, for loaded 2-core machines. */
-const WAIT_MS = 15_000;
-
-interface StartOptions {
+interface FixtureStart {
   /** Fixture plugin name; the connector is named `c-<plugin>`. */
   plugin: string;
   config?: Record<string, unknown>;
   serviceUrl: string;
   runtime?: StartMessage['runtime'];
   entry?: string;
+  kind?: 'source' | 'sink';
 }
 
-/** A forked connector child with its protocol messages, output and exit, killed when the test ends if still alive. */
-export class ForkedChild {
-  readonly process: ChildProcess;
-  /** Every protocol message received, in order. */
-  readonly messages: ChildMessage[] = [];
-  /** Resolves once the process exited, its output ended and its channel closed. */
-  readonly exited: Promise<ChildExit>;
-  private stdoutText = '';
-  private stderrText = '';
-  private readonly consumed = new Set<number>();
-  private readonly waiters = new Set<() => void>();
-  private closed = false;
-
-  constructor(options: { execArgv?: string[] } = {}) {
-    // execArgv is explicit: the test worker's own flags must not leak into the child.
-    this.process = fork(CHILD_ENTRY, [], { serialization: 'json', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: options.execArgv ?? [] });
-    this.process.stdout?.on('data', (chunk: Buffer) => (this.stdoutText += chunk.toString()));
-    this.process.stderr?.on('data', (chunk: Buffer) => (this.stderrText += chunk.toString()));
-    this.process.on('message', (message: unknown) => {
-      if (!isChildMessage(message)) return;
-      this.messages.push(message);
-      this.wake();
-    });
-    // A send to a child that just died is expected in these tests; the exit tells the story.
-    this.process.on('error', () => {});
-    // 'close' does not fire when the parent disconnected first, so wait for each part: the exit, the end of
-    // stdout and stderr, and the channel (whose last messages arrive before its 'disconnect').
-    this.exited = new Promise((resolve) => {
-      let pending = 4;
-      let exit: ChildExit = { code: null, signal: null };
-      const part = () => {
-        if (--pending > 0) return;
-        this.closed = true;
-        this.wake();
-        resolve(exit);
-      };
-      this.process.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-        exit = { code, signal };
-        part();
-      });
-      this.process.stdout?.once('close', part);
-      this.process.stderr?.once('close', part);
-      if (this.process.connected) this.process.once('disconnect', part);
-      else part();
-    });
+/** A ConnectorProcess that starts fixture plugins and is killed when the test ends if still alive. */
+export class ForkedChild extends ConnectorProcess {
+  constructor(options: ConnectorProcessOptions = {}) {
+    super(options);
     onTestFinished(async () => {
-      if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
-      await this.exited;
+      await this.kill();
     });
-  }
-
-  get pid(): number {
-    return this.process.pid as number;
-  }
-
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-
-  send(message: Outgoing): void {
-    if (this.process.connected) this.process.send({ v: PROTOCOL_VERSION, ...message }, () => {});
-  }
-
-  /** Sends a raw value, bypassing the protocol type (for the guard cases). */
-  sendRaw(value: unknown): void {
-    this.process.send(value as object, () => {});
   }
 
   /** Sends a start message for a fixture plugin and returns it. */
-  start(options: StartOptions): StartMessage {
-    const start: StartMessage = {
-      v: PROTOCOL_VERSION,
-      type: 'start',
+  startFixture(options: FixtureStart): StartMessage {
+    return this.start({
       entry: options.entry ?? fixtureEntry(options.plugin),
       connector: `c-${options.plugin}`,
+      kind: options.kind ?? fixtureKind(options.plugin),
       plugin: { name: `@fixtures/${options.plugin}`, version: '1.0.0' },
       config: options.config ?? {},
       danube: { serviceUrl: options.serviceUrl },
       runtime: { pollIntervalMs: 20, ...options.runtime },
       logLevel: 'info',
-    };
-    this.process.send(start, () => {});
-    return start;
-  }
-
-  /**
-   * The next message of `type` not returned before (earlier ones first). Rejects when the child exits without
-   * it or after `timeoutMs`, with what was received and the child's stderr.
-   */
-  next<T extends ChildMessage['type']>(type: T, timeoutMs = WAIT_MS): Promise<ChildMessageOf<T>> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const index = this.messages.findIndex((m, i) => m.type === type && !this.consumed.has(i));
-        if (index >= 0) {
-          this.consumed.add(index);
-          done();
-          resolve(this.messages[index] as ChildMessageOf<T>);
-        } else if (this.closed) {
-          done();
-          reject(new Error(`child exited (code ${this.process.exitCode}, signal ${this.process.signalCode}) without a "${type}" message; ${this.describe()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no "${type}" message within ${timeoutMs} ms; ${this.describe()}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
     });
-  }
-
-  /** Sends a ping and returns its pong. */
-  async ping(id = Math.floor(Math.random() * 1e9)): Promise<ChildMessageOf<'pong'>> {
-    this.send({ type: 'ping', id });
-    const pong = await this.next('pong');
-    if (pong.id !== id) throw new Error(`pong for ${pong.id}, expected ${id}`);
-    return pong;
-  }
-
-  /** The exit, within a deadline. */
-  async exit(timeoutMs = WAIT_MS): Promise<ChildExit> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        this.exited,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`child did not exit within ${timeoutMs} ms; ${this.describe()}`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The first log line matching `predicate`, waiting for it up to `timeoutMs`. */
-  async log(predicate: (line: Record<string, unknown>) => boolean, timeoutMs = WAIT_MS): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.logs().find(predicate);
-      if (line) return line;
-      if (this.closed) throw new Error(`child exited without the log line; ${this.describe()}`);
-      if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; ${this.describe()}`);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.process.stdout?.off('data', done).off('close', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(0, deadline - Date.now()) + 1);
-        this.process.stdout?.once('data', done).once('close', done);
-      });
-    }
-  }
-
-  stdout(): string {
-    return this.stdoutText;
-  }
-
-  stderr(): string {
-    return this.stderrText;
-  }
-
-  /** The child's NDJSON log lines, parsed. */
-  logs(): Record<string, unknown>[] {
-    return this.stdoutText
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-
-  private describe(): string {
-    return `received [${this.messages.map((m) => m.type).join(', ')}]; stderr: ${this.stderrText.slice(-2_000) || '(empty)'}; last log lines: ${this.stdoutText.split('\n').slice(-6).join('\n')}`;
   }
 }
 
 /** Forks the built child with an IPC channel (JSON serialization, as the host does). */
-export function forkChild(options: { execArgv?: string[] } = {}): ForkedChild {
+export function forkChild(options: ConnectorProcessOptions = {}): ForkedChild {
   return new ForkedChild(options);
 }

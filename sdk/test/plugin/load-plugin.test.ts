@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadPlugin } from '../../src/plugin/load-plugin.js';
-import { manifestKind } from '../../src/plugin/manifest-kind.js';
 import { StartFailure } from '../../src/plugin/start-failure.js';
 
 // Entries are written to temp dirs and brand themselves by hand with the global symbol, exactly what another
@@ -78,23 +77,5 @@ describe('loadPlugin', () => {
     const err = await failure(loadPlugin(entry, 'sink'));
     expect(err.code).toBe('kind_mismatch');
     expect(err.message).toMatch(/the manifest declares kind "sink" but the entry .* exports a "source" plugin$/);
-  });
-});
-
-describe('manifestKind', () => {
-  it('reads danube-connect.kind from the nearest package.json with a name, skipping nested type-only files', async () => {
-    const root = tempDir();
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'p', 'danube-connect': { kind: 'sink', entry: './dist/index.js' } }));
-    mkdirSync(join(root, 'dist'));
-    writeFileSync(join(root, 'dist', 'package.json'), JSON.stringify({ type: 'module' }));
-    expect(await manifestKind(join(root, 'dist', 'index.js'))).toBe('sink');
-  });
-
-  it('is undefined without a manifest kind', async () => {
-    const root = tempDir();
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'p', 'danube-connect': { kind: 'pipe' } }));
-    expect(await manifestKind(join(root, 'index.js'))).toBeUndefined();
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'p' }));
-    expect(await manifestKind(join(root, 'index.js'))).toBeUndefined();
   });
 });

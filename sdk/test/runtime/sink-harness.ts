@@ -8,7 +8,7 @@ import type { Producer } from '../../src/danube/producer.js';
 import type { SinkRecord } from '../../src/record.js';
 import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 import { resolveRuntimeSettings, type RuntimeSettings } from '../../src/runtime/runtime-settings.js';
-import { SinkRuntime, type SinkRuntimeOptions } from '../../src/runtime/sink-runtime.js';
+import { SinkRuntime } from '../../src/runtime/sink-runtime.js';
 import { TestBroker, type TestBrokerOptions } from '../../src/testing/index.js';
 
 /**
@@ -117,7 +117,7 @@ export function sinkRuntime(
   connector: SinkConnector,
   client: DanubeClient,
   settings: Partial<RuntimeSettings> = {},
-  options: SinkRuntimeOptions & { name?: string } = {},
+  options: { name?: string } = {},
 ): RuntimeHandle {
   const name = options.name ?? 'sink-test';
   const metrics = new ConnectorMetrics(name);
@@ -129,11 +129,13 @@ export function sinkRuntime(
     },
   });
   const logger = pino({ level: 'debug', base: { connector: name } }, destination);
-  const runtime = new SinkRuntime(
-    connector,
-    { name, client, metrics, logger, settings: resolveRuntimeSettings({ retryInitialDelayMs: 10, retryMaxDelayMs: 50, ...settings }) },
-    options,
-  );
+  const runtime = new SinkRuntime(connector, {
+    name,
+    client,
+    metrics,
+    logger,
+    settings: resolveRuntimeSettings({ retryInitialDelayMs: 10, retryMaxDelayMs: 50, ...settings }),
+  });
   onTestFinished(() => runtime.stop(1_000).then(() => undefined));
   return { runtime, metrics, logs };
 }
