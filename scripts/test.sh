@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-packages.sh
 npm run build --silent
-npm run typecheck --silent
+npm run lint --silent
 exec npx vitest run "$@"

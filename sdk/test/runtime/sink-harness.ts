@@ -17,7 +17,7 @@ import { TestBroker, type TestBrokerOptions } from '../../src/testing/index.js';
  */
 
 /** Ack timeout short enough that redelivery cases finish quickly, long enough for a loaded 2-core machine. */
-export const FAST_POLICY = { ackTimeoutMs: 1_000, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 400 } as const;
+const FAST_POLICY = { ackTimeoutMs: 1_000, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 400 } as const;
 
 export function uniqueTopic(prefix = 'sink'): string {
   return `/default/${prefix}-${randomBytes(4).toString('hex')}`;

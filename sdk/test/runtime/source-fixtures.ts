@@ -32,7 +32,7 @@ export class Condition {
 }
 
 /** What a test source saw of the runtime: acks (payload texts, in call order) and commits. */
-export class SourceLog {
+class SourceLog {
   readonly acked: string[] = [];
   readonly commits: string[][] = [];
   readonly changed = new Condition();
