@@ -1,0 +1,56 @@
+import type { DanubeSettings, StartMessage } from '@danube-connect/sdk/protocol';
+import type { RuntimeSettings } from '@danube-connect/sdk';
+
+/** `[host.restart]`, overridable per connector with `[connectors.restart]` (DESIGN §4). */
+export interface RestartSettings {
+  /** Delay before the first restart, ms; doubled per consecutive crash with ±20 % jitter. Default 1000. */
+  initialDelayMs: number;
+  /** Cap of the restart delay, ms. Default 60000. */
+  maxDelayMs: number;
+  /** Running this long resets the crash count, ms. Default 60000. */
+  stableAfterMs: number;
+  /** This many crashes within `windowMs` mark the connector `failed` until a reload. Default 5. */
+  maxCrashes: number;
+  /** Default 300000. */
+  windowMs: number;
+}
+
+/** A plugin package as discovery found it: where, which version, and its checked manifest. */
+export interface ResolvedPlugin {
+  /** npm package name, e.g. `@danube-plugin/source-mqtt`. */
+  name: string;
+  version: string;
+  kind: 'source' | 'sink';
+  /** Absolute path of the entry module. */
+  entry: string;
+  /** The package folder. */
+  dir: string;
+  /** The manifest's `sdk` semver range. */
+  sdkRange: string;
+}
+
+/**
+ * Everything the supervisor needs to run one connector: the output of config loading, discovery and
+ * validation (all checks passed, defaults applied, env expanded). Two specs are equal (no restart on reload)
+ * when `fingerprint` is equal.
+ */
+export interface ConnectorSpec {
+  name: string;
+  plugin: ResolvedPlugin;
+  /** The connector's config, validated against the plugin's schema with defaults applied. */
+  config: Record<string, unknown>;
+  danube: DanubeSettings;
+  runtime: Partial<RuntimeSettings>;
+  restart: RestartSettings;
+  /** Optional V8 heap cap of the child (`--max-old-space-size`), MB. */
+  memoryMb: number | undefined;
+  /** Start → ready deadline per attempt, ms. */
+  readyTimeoutMs: number;
+  /** Heartbeat interval, ms; a child silent for 3 intervals is hung. */
+  pingIntervalMs: number;
+  /** How long a stop may drain before SIGKILL, ms. */
+  shutdownTimeoutMs: number;
+  logLevel: StartMessage['logLevel'];
+  /** A stable hash of plugin name + version + config + danube + runtime (+ memory cap), for reload. */
+  fingerprint: string;
+}

@@ -1,0 +1,2 @@
+// Public API of @danube-connect/host (the CLI is dist/cli.js).
+export type { ConnectorSpec, ResolvedPlugin, RestartSettings } from './connector-spec.js';
