@@ -6,6 +6,7 @@ import { isClosedChannelError } from './child-channel.js';
 import { sumStats, ZERO_STATS } from './child-stats.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
 import { CHILD_EXIT_CODES, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type StartMessage } from './protocol.js';
+import { mergeHealth } from './connector-health.js';
 import { buildConnector, connectorLabel, startFailure, startRuntime, type ConnectorParts } from './start-connector.js';
 import { describeError, StartFailure } from './start-failure.js';
 
@@ -163,7 +164,8 @@ export class ChildSession {
   }
 
   private async pong(id: number): Promise<void> {
-    const { state, detail } = this.currentStatus();
+    const runtimeStatus = this.currentStatus();
+    const { state, detail } = this.phase === 'running' && this.parts ? mergeHealth(runtimeStatus, await this.parts.health()) : runtimeStatus;
     const stats = this.parts ? sumStats(await this.parts.metrics.snapshot()) : { ...ZERO_STATS };
     const { rss, heapUsed } = process.memoryUsage();
     await this.send({

@@ -1,4 +1,4 @@
-import type { ConnectorContext } from '../connector.js';
+import type { ConnectorContext, ConnectorHealth } from '../connector.js';
 import { DanubeClient } from '../danube/danube-client.js';
 import { createConnectorLogger, type Logger } from '../logging.js';
 import { ConnectorMetrics } from '../runtime/connector-metrics.js';
@@ -7,6 +7,7 @@ import { resolveRuntimeSettings } from '../runtime/runtime-settings.js';
 import { SinkRuntime } from '../runtime/sink-runtime.js';
 import { SourceRuntime } from '../runtime/source-runtime.js';
 import { loadPlugin } from './load-plugin.js';
+import { probeConnectorHealth } from './connector-health.js';
 import type { StartFailureCode, StartMessage } from './protocol.js';
 import { describeError, StartFailure } from './start-failure.js';
 
@@ -18,6 +19,8 @@ export interface ConnectorParts {
   /** Aborts the context's signal: the connector is asked to stop. */
   abort: AbortController;
   runtime: ConnectorRuntime;
+  /** The connector's own view of its external system (its `health()`, bounded in time). */
+  health: () => Promise<ConnectorHealth>;
 }
 
 /** `connector "x" (plugin p@1.2.3)`: the prefix of every start failure message. */
@@ -79,7 +82,8 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
     } catch (err) {
       throw startFailure(start, 'start_failed', `the ${definition.kind} runtime rejected the connector`, err);
     }
-    return { logger, metrics, client, abort, runtime };
+    const probed = connector as { health?: () => ConnectorHealth | Promise<ConnectorHealth> };
+    return { logger, metrics, client, abort, runtime, health: () => probeConnectorHealth(probed) };
   } catch (err) {
     void client.close(0).catch(() => {});
     throw err;

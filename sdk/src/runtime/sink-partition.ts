@@ -9,7 +9,7 @@ import type { ConnectorMetrics, DropReason } from './connector-metrics.js';
 import { deadLetterAttributes, type DeadLetterPublisher } from './dead-letter.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SinkBatcher } from './sink-batcher.js';
-import type { SinkStatus } from './sink-status.js';
+import type { StatusTracker } from './status-tracker.js';
 import { writeWithRetry, type WriteOutcome } from './write-with-retry.js';
 
 /** A delivered message on its way to the external system. */
@@ -32,7 +32,7 @@ export interface SinkPartitionContext {
   maxUnacked: number;
   metrics: ConnectorMetrics;
   logger: Logger;
-  status: SinkStatus;
+  status: StatusTracker;
   deadLetters: DeadLetterPublisher | undefined;
   /** Aborted when intake stops: no batch starts after it. */
   intake: AbortSignal;

@@ -4,7 +4,7 @@ import type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './connector-r
 import { consumerNames } from './consumer-names.js';
 import { DeadLetterPublisher } from './dead-letter.js';
 import { SinkPartition, type SinkPartitionContext } from './sink-partition.js';
-import { SinkStatus } from './sink-status.js';
+import { StatusTracker } from './status-tracker.js';
 import { SinkSubscription } from './sink-subscription.js';
 
 /**
@@ -14,7 +14,7 @@ import { SinkSubscription } from './sink-subscription.js';
  * invalid. DESIGN §6.
  */
 export class SinkRuntime implements ConnectorRuntime {
-  private readonly state = new SinkStatus();
+  private readonly state = new StatusTracker();
   /** Aborted on stop or failure: nothing more is received, no batch starts. */
   private readonly intake = new AbortController();
   /** Aborted when the drain time is up or on failure: waits between retries end. */

@@ -9,14 +9,14 @@ import { SinkRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import type { SinkPartition, SinkPartitionContext } from './sink-partition.js';
-import type { SinkStatus } from './sink-status.js';
+import type { StatusTracker } from './status-tracker.js';
 
 export interface SinkSubscriptionContext {
   client: DanubeClient;
   settings: RuntimeSettings;
   metrics: ConnectorMetrics;
   logger: Logger;
-  status: SinkStatus;
+  status: StatusTracker;
   /** Aborted when intake stops: no more receiving, no new subscription attempt. */
   intake: AbortSignal;
   /** The worker of a (partition) topic, created on its first message. */

@@ -11,7 +11,7 @@ import { InvalidRecords } from './invalid-records.js';
 import { OrderedCommitter } from './ordered-committer.js';
 import { PollLoop } from './poll-loop.js';
 import type { RuntimeSettings } from './runtime-settings.js';
-import { SinkStatus } from './sink-status.js';
+import { StatusTracker } from './status-tracker.js';
 import { SourceProducers, type TopicSettings } from './source-producers.js';
 import { TopicPublisher, type PublisherEvents } from './topic-publisher.js';
 
@@ -41,7 +41,7 @@ export class SourceRuntime implements ConnectorRuntime {
   private readonly settings: RuntimeSettings;
   private readonly logger: Logger;
   private readonly metrics: ConnectorMetrics;
-  private readonly health = new SinkStatus();
+  private readonly health = new StatusTracker();
   private readonly fatalListeners: Array<(error: ConnectorError) => void> = [];
   private readonly producers: SourceProducers;
   private readonly publishers = new Map<string, TopicPublisher>();

@@ -93,6 +93,15 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
     expect(logs.every((line) => line.connector === 'c-counter-source' && line.plugin === '@fixtures/counter-source@1.0.0')).toBe(true);
   });
 
+  it("a connector's own health() reaches the host: pong degraded with its detail while Danube is fine", async () => {
+    const broker = await startBroker();
+    const child = forkChild();
+    child.startFixture({ plugin: 'reports-degraded', serviceUrl: broker.serviceUrl });
+    await child.next('ready');
+    expect(await child.ping()).toMatchObject({ state: 'degraded', detail: 'connector degraded: upstream broker unreachable' });
+    await stopCleanly(child);
+  });
+
   it('stop drains and exits 0, and everything committed is in Danube', async () => {
     const broker = await startBroker();
     const topic = uniqueTopic('drain');

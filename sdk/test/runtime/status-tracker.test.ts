@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeStatus } from '../../src/runtime/connector-runtime.js';
-import { SinkStatus } from '../../src/runtime/sink-status.js';
+import { StatusTracker } from '../../src/runtime/status-tracker.js';
 
-describe('SinkStatus', () => {
+describe('StatusTracker', () => {
   it('is degraded while any problem is open and tells listeners about each change only', () => {
-    const status = new SinkStatus();
+    const status = new StatusTracker();
     const seen: RuntimeStatus[] = [];
     status.onChange((s) => seen.push(s));
     expect(status.status).toEqual({ state: 'connected' });
@@ -23,7 +23,7 @@ describe('SinkStatus', () => {
   });
 
   it('keeps the detail short when many problems are open', () => {
-    const status = new SinkStatus();
+    const status = new StatusTracker();
     for (let i = 0; i < 5; i++) status.degrade(String(i), `p${i}`);
     expect(status.status.detail).toBe('p0; p1; p2; and 2 more');
   });

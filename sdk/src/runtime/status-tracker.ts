@@ -4,10 +4,11 @@ import type { RuntimeStatus } from './connector-runtime.js';
 const MAX_REASONS_SHOWN = 3;
 
 /**
- * The sink's connection state from its open problems: degraded while any subscription is waiting for its topic
- * or any partition is blocked on a failing write, connected when none is left. Listeners hear each change.
+ * A runtime's connection state from its open problems, each under a key: degraded while any is open (a
+ * subscription waiting for its topic, a partition blocked on a failing write, Danube unavailable for a topic),
+ * connected when none is left. Listeners hear each change. Shared by the source and sink runtimes.
  */
-export class SinkStatus {
+export class StatusTracker {
   private readonly reasons = new Map<string, string>();
   private readonly listeners: Array<(status: RuntimeStatus) => void> = [];
   private current: RuntimeStatus = { state: 'connected' };
