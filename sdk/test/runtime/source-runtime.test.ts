@@ -12,6 +12,20 @@ import { ArraySource, expectBalanced, firstOccurrences, PushSource, range, silen
 const index = (text: string) => Number(text.replace(/^\D+/, ''));
 const isIncreasing = (numbers: number[]) => numbers.every((n, i) => i === 0 || n > (numbers[i - 1] as number));
 
+/**
+ * Each of the topic's partitions holds its records in send order (first copies: redelivered duplicates are
+ * allowed), and together they hold every one of `texts`.
+ */
+function expectEveryPartitionInOrder(broker: Parameters<typeof storedTexts>[0], topic: string, partitions: number, texts: string[]): void {
+  const distinct = new Set<string>();
+  for (let p = 0; p < partitions; p++) {
+    const first = firstOccurrences(storedTexts(broker, `${topic}-part-${p}`));
+    expect(isIncreasing(first.map(index)), `partition ${p}: ${first.join(' ')}`).toBe(true);
+    for (const text of first) distinct.add(text);
+  }
+  expect(distinct.size).toBe(texts.length);
+}
+
 describe('SourceRuntime: publish and commit', () => {
   it('publishes key, attributes and event time under a stable producer name, then acks and commits in order', async () => {
     const broker = await startBroker();
@@ -270,13 +284,7 @@ describe('SourceRuntime: Danube failures', () => {
     await source.log.untilAcked(texts.length);
 
     expect(source.log.acked).toEqual(texts);
-    const distinct = new Set<string>();
-    for (let p = 0; p < 4; p++) {
-      const first = firstOccurrences(storedTexts(broker, `${topic}-part-${p}`));
-      expect(isIncreasing(first.map(index)), `partition ${p}: ${first.join(' ')}`).toBe(true);
-      for (const text of first) distinct.add(text);
-    }
-    expect(distinct.size).toBe(texts.length);
+    expectEveryPartitionInOrder(broker, topic, 4, texts);
     await runtime.stop(5_000);
     expect(await expectBalanced(metrics)).toMatchObject({ received: 40, processed: 40, inFlight: 0 });
   });
@@ -296,13 +304,7 @@ describe('SourceRuntime: Danube failures', () => {
     await source.log.untilAcked(texts.length);
 
     expect(source.log.acked).toEqual(texts);
-    const distinct = new Set<string>();
-    for (let p = 0; p < 4; p++) {
-      const first = firstOccurrences(storedTexts(broker, `${topic}-part-${p}`));
-      expect(isIncreasing(first.map(index)), `partition ${p}: ${first.join(' ')}`).toBe(true);
-      for (const text of first) distinct.add(text);
-    }
-    expect(distinct.size).toBe(texts.length);
+    expectEveryPartitionInOrder(broker, topic, 4, texts);
     await runtime.stop(5_000);
     const totals = await metrics.snapshot();
     expect(totals[topic]?.retried).toBeGreaterThan(0);
