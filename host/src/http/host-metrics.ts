@@ -1,0 +1,36 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StatusSource } from './status-source.js';
+
+/**
+ * The host's own metrics, next to the children's: connectors per state, restarts, and scrapes where a child
+ * did not answer. Gauges are refreshed from the status source at scrape time.
+ */
+export class HostMetrics {
+  readonly registry = new Registry();
+  private readonly state = new Gauge({
+    name: 'danube_connect_connector_state',
+    help: '1 for the state each connector is in (label state)',
+    labelNames: ['connector', 'state'],
+    registers: [this.registry],
+  });
+  private readonly restarts = new Gauge({ name: 'danube_connect_connector_restarts', help: 'Restarts since the host started', labelNames: ['connector'], registers: [this.registry] });
+  private readonly missing = new Counter({
+    name: 'danube_connect_metrics_scrape_missing_total',
+    help: 'Scrapes in which a connector child did not send its metrics in time',
+    labelNames: ['connector'],
+    registers: [this.registry],
+  });
+
+  refresh(source: StatusSource): void {
+    this.state.reset();
+    this.restarts.reset();
+    for (const connector of source.connectors()) {
+      this.state.set({ connector: connector.name, state: connector.state }, 1);
+      this.restarts.set({ connector: connector.name }, connector.restarts);
+    }
+  }
+
+  countMissing(connectors: string[]): void {
+    for (const connector of connectors) this.missing.inc({ connector });
+  }
+}

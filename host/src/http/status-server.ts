@@ -1,0 +1,112 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AggregatorRegistry } from 'prom-client';
+import { HostMetrics } from './host-metrics.js';
+import { READY_STATES, type StatusSource } from './status-source.js';
+
+export interface StatusServerOptions {
+  /** `host:port`; default `127.0.0.1:9464`. Port 0 picks a free one. */
+  listen: string;
+  /** How long a scrape waits for each child's metrics, ms. Default 2000. */
+  childMetricsTimeoutMs?: number;
+}
+
+/** Splits `host:port` (IPv6 in brackets). */
+export function parseListenAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 0 && port <= 65_535)) throw new Error(`"${address}" is not host:port`);
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function send(res: ServerResponse, status: number, body: string, contentType: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json; charset=utf-8');
+
+/**
+ * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
+ * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
+ * concatenated), `/healthz` (the host is alive), `/readyz` (every connector ready, with per-connector detail),
+ * `/connectors` (JSON, secrets masked by the source), and `POST /-/reload`. Loopback by default.
+ */
+export class StatusServer {
+  private readonly server: Server;
+  private readonly hostMetrics = new HostMetrics();
+  private readonly childMetricsTimeoutMs: number;
+
+  private constructor(
+    private readonly source: StatusSource,
+    options: StatusServerOptions,
+  ) {
+    this.childMetricsTimeoutMs = options.childMetricsTimeoutMs ?? 2_000;
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, `internal error: ${(err as Error).message}\n`, 'text/plain; charset=utf-8');
+        else res.destroy();
+      });
+    });
+  }
+
+  static async start(source: StatusSource, options: StatusServerOptions): Promise<StatusServer> {
+    const server = new StatusServer(source, options);
+    const { host, port } = parseListenAddress(options.listen);
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.server.listen(port, host, () => {
+        server.server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  /** The bound address, e.g. `127.0.0.1:9464`. */
+  get address(): string {
+    const { address, port } = this.server.address() as AddressInfo;
+    return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://host').pathname;
+    const route = `${req.method} ${path}`;
+    switch (route) {
+      case 'GET /metrics':
+        return this.metrics(res);
+      case 'GET /healthz':
+        return json(res, 200, { status: 'ok' });
+      case 'GET /readyz': {
+        const connectors = this.source.connectors().map((c) => ({ name: c.name, state: c.state, ready: READY_STATES.has(c.state), ...(c.detail ? { detail: c.detail } : {}) }));
+        const ready = connectors.every((c) => c.ready);
+        return json(res, ready ? 200 : 503, { ready, connectors });
+      }
+      case 'GET /connectors':
+        return json(res, 200, { connectors: this.source.connectors() });
+      case 'POST /-/reload':
+        try {
+          return json(res, 200, { reloaded: true, ...(await this.source.reload()) });
+        } catch (err) {
+          return json(res, 400, { reloaded: false, error: (err as Error).message });
+        }
+      default:
+        return send(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `not found: ${route}\n`, 'text/plain; charset=utf-8');
+    }
+  }
+
+  private async metrics(res: ServerResponse): Promise<void> {
+    const { metrics, missing } = await this.source.childMetrics(this.childMetricsTimeoutMs);
+    this.hostMetrics.countMissing(missing);
+    this.hostMetrics.refresh(this.source);
+    const merged = AggregatorRegistry.aggregate([await this.hostMetrics.registry.getMetricsAsJSON(), ...metrics]);
+    send(res, 200, await merged.metrics(), merged.contentType);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
