@@ -1,0 +1,363 @@
+import type { FailedMessage, FatalMessage, MetricsResponse, StoppedMessage, ChildMessage } from '@danube-connect/sdk/protocol';
+import type { Logger } from 'pino';
+import type { ConnectorSpec } from '../connector-spec.js';
+import { ConnectorChild, type ChildExit } from './connector-child.js';
+import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
+import { classifyExit } from './exit-reason.js';
+import { RestartPolicy } from './restart-policy.js';
+import type { EmitSupervisorEvent } from './supervisor-events.js';
+
+export interface ConnectorSupervisorOptions {
+  /** The host's logger; the supervisor's own lines get `{ connector, plugin }`. */
+  logger: Logger;
+  /** Receives each NDJSON log line of the child's stdout, without the newline, to write to the host's log stream. */
+  relay(line: string): void;
+  emit: EmitSupervisorEvent;
+  /** The child module; default the SDK's. */
+  childEntry?: string;
+  /** Epoch ms now, for the restart policy and the records; default Date.now. */
+  clock?: () => number;
+  /** Jitter source of the restart policy; default Math.random. */
+  random?: () => number;
+  /** Past `shutdownTimeoutMs`, how long a stopping child may still take to exit before SIGKILL, ms. Default 2000. */
+  stopGraceMs?: number;
+}
+
+/** How one connector's stop ended: exit 0, a non-zero exit of its own (e.g. drain timeout), SIGKILL, or nothing to stop. */
+export type StopOutcome = 'stopped' | 'unclean_exit' | 'killed' | 'not_running';
+
+export interface ConnectorStopResult {
+  connector: string;
+  outcome: StopOutcome;
+  exit: ChildExit | undefined;
+  /** The child's `stopped` report, when it sent one. */
+  report: { drained: number; abandoned: number } | undefined;
+}
+
+/** Stderr lines kept per child for the exit record. */
+const STDERR_LINES = 20;
+/** Pings a child may leave unanswered before it counts as hung. */
+const SILENT_INTERVALS = 3;
+
+/** The current child and what it said. */
+interface Attempt {
+  child: ConnectorChild;
+  startedAt: number;
+  readyAt: number | undefined;
+  /** Epoch ms of the last message; undefined until the first (hang detection starts there). */
+  heardAt: number | undefined;
+  endedBy: 'stop' | 'ready_timeout' | 'hung' | undefined;
+  failed: FailedMessage | undefined;
+  fatal: FatalMessage | undefined;
+  stopped: StoppedMessage | undefined;
+  stderr: string[];
+  readyTimer: NodeJS.Timeout | undefined;
+  pingTimer: NodeJS.Timeout | undefined;
+  nextPingId: number;
+}
+
+/**
+ * Runs one connector (DESIGN §5): forks its child, sends `start`, waits for `ready` within `readyTimeoutMs`,
+ * pings every `pingIntervalMs` (silent for 3 intervals = hung: SIGKILL), follows `status` and pongs between
+ * running and degraded, attributes every end (ExitRecord), restarts by the RestartPolicy or gives up
+ * (`failed`), and stops with `stop` → `shutdownTimeoutMs` (+ grace) → SIGKILL.
+ */
+export class ConnectorSupervisor {
+  private current: ConnectorState = 'stopped';
+  private detail: string | undefined;
+  private attempt: Attempt | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private nextAttemptAt: number | undefined;
+  private restarts = 0;
+  private lastExit: ExitRecord | undefined;
+  private lastPong: PongRecord | undefined;
+  private metricsSkipped = 0;
+  private stopping: Promise<ConnectorStopResult> | undefined;
+  private readonly policy: RestartPolicy;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+
+  constructor(
+    readonly spec: ConnectorSpec,
+    private readonly options: ConnectorSupervisorOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.policy = new RestartPolicy(spec.restart, { clock: this.clock, ...(options.random ? { random: options.random } : {}) });
+    this.log = options.logger.child({ connector: spec.name, plugin: `${spec.plugin.name}@${spec.plugin.version}` });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get state(): ConnectorState {
+    return this.current;
+  }
+
+  /** Starts the connector from `stopped` or `failed` (forgetting earlier crashes); no-op otherwise. */
+  start(): void {
+    if (this.current !== 'stopped' && this.current !== 'failed') return;
+    this.policy.reset();
+    this.restarts = 0;
+    this.stopping = undefined;
+    this.launch();
+  }
+
+  snapshot(): ConnectorSnapshot {
+    return {
+      name: this.spec.name,
+      plugin: { name: this.spec.plugin.name, version: this.spec.plugin.version },
+      state: this.current,
+      detail: this.detail,
+      pid: this.attempt?.child.pid,
+      startedAt: this.attempt?.startedAt,
+      readyAt: this.attempt?.readyAt,
+      restarts: this.restarts,
+      crashes: this.policy.crashes,
+      nextAttemptAt: this.current === 'backoff' ? this.nextAttemptAt : undefined,
+      lastExit: this.lastExit,
+      lastPong: this.lastPong,
+      metricsSkipped: this.metricsSkipped,
+      fingerprint: this.spec.fingerprint,
+    };
+  }
+
+  /**
+   * The child's metrics (prom-client JSON); `skipped` when its child did not answer within `timeoutMs` (counted
+   * in `metricsSkipped`); undefined when there is no child to ask (or it ended meanwhile).
+   */
+  async metrics(timeoutMs: number): Promise<MetricsResponse['metrics'] | 'skipped' | undefined> {
+    const attempt = this.attempt;
+    if (!attempt || this.current === 'stopping') return undefined;
+    const response = await attempt.child.metrics(timeoutMs);
+    if (response) return response.metrics;
+    if (!attempt.child.alive) return undefined;
+    this.metricsSkipped += 1;
+    this.log.warn({ timeoutMs }, 'no metrics answer in time: left out of this scrape');
+    return 'skipped';
+  }
+
+  /**
+   * Stops the connector: a child gets `stop` with `shutdownTimeoutMs` and is SIGKILLed if still alive after it
+   * plus the grace; a pending restart is cancelled. Resolves once nothing runs. Idempotent.
+   */
+  stop(): Promise<ConnectorStopResult> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<ConnectorStopResult> {
+    const result = (outcome: StopOutcome, exit?: ChildExit, report?: StoppedMessage): ConnectorStopResult => ({
+      connector: this.spec.name,
+      outcome,
+      exit,
+      report: report ? { drained: report.drained, abandoned: report.abandoned } : undefined,
+    });
+    clearTimeout(this.backoffTimer);
+    this.backoffTimer = undefined;
+    const attempt = this.attempt;
+    if (!attempt) {
+      // backoff is cancelled; failed stays failed (the record says why), stopped stays stopped.
+      if (this.current === 'backoff') this.setState('stopped', undefined);
+      return result('not_running');
+    }
+    attempt.endedBy = 'stop';
+    this.clearAttemptTimers(attempt);
+    this.setState('stopping', undefined);
+    const { shutdownTimeoutMs } = this.spec;
+    attempt.child.send({ type: 'stop', timeoutMs: shutdownTimeoutMs });
+    let killed = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs + (this.options.stopGraceMs ?? 2_000), 'deadline')));
+    if ((await Promise.race([attempt.child.exited, deadline])) === 'deadline') {
+      killed = attempt.child.alive;
+      this.log.warn({ shutdownTimeoutMs }, 'did not exit within the shutdown timeout: SIGKILL');
+      attempt.child.kill();
+    }
+    clearTimeout(timer);
+    const exit = await attempt.child.exited;
+    // The exit handler has run (it is attached first): the state is stopped.
+    const outcome: StopOutcome = killed ? 'killed' : exit.code === 0 ? 'stopped' : 'unclean_exit';
+    return result(outcome, exit, attempt.stopped);
+  }
+
+  private launch(): void {
+    this.nextAttemptAt = undefined;
+    const { spec } = this;
+    const child = new ConnectorChild({
+      ...(this.options.childEntry ? { childEntry: this.options.childEntry } : {}),
+      execArgv: spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [],
+      onMessage: (message) => this.onMessage(attempt, message),
+      onLine: (stream, line) => this.onLine(attempt, stream, line),
+    });
+    const attempt: Attempt = {
+      child,
+      startedAt: this.clock(),
+      readyAt: undefined,
+      heardAt: undefined,
+      endedBy: undefined,
+      failed: undefined,
+      fatal: undefined,
+      stopped: undefined,
+      stderr: [],
+      readyTimer: undefined,
+      pingTimer: undefined,
+      nextPingId: 1,
+    };
+    this.attempt = attempt;
+    this.lastPong = undefined;
+    void child.exited.then((exit) => this.onExit(attempt, exit));
+    child.send({
+      type: 'start',
+      entry: spec.plugin.entry,
+      connector: spec.name,
+      kind: spec.plugin.kind,
+      plugin: { name: spec.plugin.name, version: spec.plugin.version },
+      config: spec.config,
+      danube: spec.danube,
+      runtime: spec.runtime,
+      logLevel: spec.logLevel,
+    });
+    attempt.readyTimer = setTimeout(() => this.kill(attempt, 'ready_timeout'), spec.readyTimeoutMs);
+    attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
+    this.log.info({ pid: child.pid, memoryMb: spec.memoryMb }, 'connector child forked');
+    this.setState('starting', undefined);
+  }
+
+  private heartbeat(attempt: Attempt): void {
+    const silentMs = attempt.heardAt === undefined ? 0 : this.clock() - attempt.heardAt;
+    // Until its first message the ready deadline covers a child (it may still be loading the SDK).
+    if (silentMs > SILENT_INTERVALS * this.spec.pingIntervalMs) return this.kill(attempt, 'hung');
+    attempt.child.send({ type: 'ping', id: attempt.nextPingId++ });
+  }
+
+  private kill(attempt: Attempt, why: 'ready_timeout' | 'hung'): void {
+    if (attempt !== this.attempt || attempt.endedBy !== undefined) return;
+    attempt.endedBy = why;
+    this.clearAttemptTimers(attempt);
+    this.log.warn({ pid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
+    attempt.child.kill();
+  }
+
+  private clearAttemptTimers(attempt: Attempt): void {
+    clearTimeout(attempt.readyTimer);
+    clearInterval(attempt.pingTimer);
+  }
+
+  private onMessage(attempt: Attempt, message: ChildMessage): void {
+    attempt.heardAt = this.clock();
+    switch (message.type) {
+      case 'ready':
+        if (attempt.endedBy !== undefined) return;
+        clearTimeout(attempt.readyTimer);
+        attempt.readyAt = this.clock();
+        this.policy.running();
+        this.log.info({ pid: message.pid, sdkVersion: message.sdkVersion, startMs: attempt.readyAt - attempt.startedAt }, 'connector ready');
+        return this.setState('running', undefined);
+      case 'pong':
+        this.lastPong = {
+          at: this.clock(),
+          state: message.state,
+          detail: message.detail,
+          stats: message.stats,
+          memory: message.memory,
+          eventLoopDelayP99Ms: message.eventLoopDelayP99Ms,
+        };
+        return this.connection(message.state, message.detail);
+      case 'status':
+        return this.connection(message.state, message.detail);
+      case 'failed':
+        attempt.failed = message;
+        return;
+      case 'fatal':
+        attempt.fatal = message;
+        return;
+      case 'stopped':
+        attempt.stopped = message;
+        return;
+      case 'metrics':
+        return; // answered through ConnectorChild.metrics
+      default: {
+        const unexpected: never = message;
+        return unexpected;
+      }
+    }
+  }
+
+  private connection(state: 'connected' | 'degraded', detail: string | undefined): void {
+    if (this.current !== 'running' && this.current !== 'degraded') return;
+    const next = state === 'connected' ? 'running' : 'degraded';
+    if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
+  }
+
+  private onLine(attempt: Attempt, stream: 'stdout' | 'stderr', line: string): void {
+    if (stream === 'stdout' && line.startsWith('{')) {
+      this.options.relay(line);
+    } else {
+      // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report): tagged, kept for the record.
+      if (stream === 'stderr') {
+        attempt.stderr.push(line);
+        if (attempt.stderr.length > STDERR_LINES) attempt.stderr.shift();
+      }
+      this.log[stream === 'stderr' ? 'warn' : 'info']({ stream, pid: attempt.child.pid }, line);
+    }
+    this.options.emit('log', { connector: this.spec.name, stream, line });
+  }
+
+  private onExit(attempt: Attempt, exit: ChildExit): void {
+    this.clearAttemptTimers(attempt);
+    if (this.attempt === attempt) this.attempt = undefined;
+    const { spec } = this;
+    const verdict = classifyExit({
+      ...exit,
+      endedBy: attempt.endedBy,
+      readyTimeoutMs: spec.readyTimeoutMs,
+      pingIntervalMs: spec.pingIntervalMs,
+      memoryMb: spec.memoryMb,
+      failed: attempt.failed,
+      fatal: attempt.fatal,
+      stderr: attempt.stderr,
+    });
+    const record: ExitRecord = {
+      at: this.clock(),
+      pid: attempt.child.pid,
+      code: exit.code,
+      signal: exit.signal,
+      reason: verdict.reason,
+      errorCode: verdict.errorCode,
+      message: verdict.message,
+      stderr: [...attempt.stderr],
+    };
+    this.lastExit = record;
+    if (verdict.crashKind === undefined) {
+      this.log.info({ code: exit.code, signal: exit.signal, report: attempt.stopped && { drained: attempt.stopped.drained, abandoned: attempt.stopped.abandoned } }, 'connector stopped');
+      this.options.emit('exit', { connector: spec.name, exit: record, next: 'stopped' });
+      return this.setState('stopped', undefined);
+    }
+    const decision = this.policy.crashed(verdict.crashKind);
+    const logged = { code: exit.code, signal: exit.signal, reason: verdict.reason, errorCode: verdict.errorCode, stderr: record.stderr.slice(-5) };
+    if (decision.action === 'give_up') {
+      const why = decision.reason === 'crash_loop' ? `crash loop: ${spec.restart.maxCrashes} crashes within ${spec.restart.windowMs} ms; last: ${verdict.message}` : `not restarted: ${verdict.message}`;
+      this.log.error(logged, `connector failed (${why})`);
+      this.options.emit('exit', { connector: spec.name, exit: record, next: 'failed' });
+      return this.setState('failed', why);
+    }
+    this.nextAttemptAt = record.at + decision.delayMs;
+    this.log.warn({ ...logged, delayMs: decision.delayMs, attempt: decision.attempt }, `connector crashed (${verdict.message}): restarting in ${decision.delayMs} ms`);
+    this.options.emit('exit', { connector: spec.name, exit: record, next: 'restart' });
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.restarts += 1;
+      this.launch();
+    }, decision.delayMs);
+    this.setState('backoff', `${verdict.reason}: ${verdict.message}`);
+  }
+
+  private setState(state: ConnectorState, detail: string | undefined): void {
+    const previous = this.current;
+    this.current = state;
+    this.detail = detail;
+    if (previous === state && state !== 'degraded') return;
+    this.options.emit('state', { connector: this.spec.name, state, previous, at: this.clock(), detail });
+  }
+}
