@@ -1,0 +1,105 @@
+import type { ValidateFunction } from 'ajv';
+import type { ConnectorSpec } from './connector-spec.js';
+import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
+import { deepFreeze } from './config/deep-freeze.js';
+import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
+import { findPackageDir, isPathRequest, searchFolders } from './discovery/search-paths.js';
+import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
+import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
+import { HostConfigError } from './errors.js';
+import { fingerprint } from './fingerprint.js';
+import { hostPackageRoot } from './host-package.js';
+
+export interface ValidateHostOptions extends LoadHostConfigOptions {
+  /** The host's installation folder, searched after host.toml's folder. Default: this package's folder. */
+  hostDir?: string;
+  /** The SDK plugins are checked against. Default: the SDK this host runs. */
+  sdk?: SdkInfo;
+}
+
+/** host.toml with every connector's plugin resolved and config validated: what `run` starts. */
+export interface ValidatedHost {
+  config: HostConfig;
+  /** One per connector, in host.toml order. */
+  connectors: readonly ConnectorSpec[];
+}
+
+export type ValidateHostResult = ({ ok: true } & ValidatedHost) | { ok: false; problems: ConfigProblem[] };
+
+type Table = Record<string, unknown>;
+
+/**
+ * Everything `validate` checks and `run` needs before it starts anything (DESIGN §5 steps 1–2): host.toml alone
+ * (see checkHostConfig), then for every connector its plugin (resolved like Node from host.toml's folder upwards,
+ * then from the host's installation; manifest, entry, sdk range, configSchema) and its `[connectors.config]`
+ * against the plugin's configSchema (all errors, defaults applied to a clone). Returns the frozen specs, or every
+ * problem of every connector at once.
+ */
+export function validateHost(file: string, options: ValidateHostOptions = {}): ValidateHostResult {
+  const check = checkHostConfig(file, options);
+  const { problems, doc } = check;
+  if (!doc) return { ok: false, problems: problems.problems };
+  const search = { fromDir: check.dir, hostDir: options.hostDir ?? hostPackageRoot() };
+  const sdk = options.sdk ?? runningSdk();
+  const reports = new Map<string, PluginReport | undefined>();
+  const configs: (Record<string, unknown> | undefined)[] = [];
+  const plugins: (PluginReport | undefined)[] = [];
+
+  const connectors = Array.isArray(doc['connectors']) ? (doc['connectors'] as unknown[]) : [];
+  connectors.forEach((entry, index) => {
+    const connector = entry as Table | null;
+    const request = connector?.['plugin'];
+    const base: KeyPath = ['connectors', index];
+    if (typeof request !== 'string' || request === '') return; // the schema reported it
+    if (!reports.has(request)) {
+      const dir = findPackageDir(request, search);
+      reports.set(request, dir === undefined ? undefined : readPlugin(dir, sdk));
+    }
+    const report = reports.get(request);
+    if (report === undefined) {
+      const where = isPathRequest(request)
+        ? `no package.json in ${request} (relative to ${check.dir})`
+        : `not in ${searchFolders(search).length} node_modules folders searched from ${check.dir} and from the host's installation ${search.hostDir} upwards; install it with npm i ${request}`;
+      problems.add('DC_ERR_PLUGIN_NOT_FOUND', [...base, 'plugin'], `"${request}" was not found: ${where}`);
+      return;
+    }
+    for (const issue of report.issues) problems.add(issue.code, [...base, 'plugin'], issue.message);
+    plugins[index] = report;
+    const config = connector?.['config'];
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) return; // the schema reported it
+    configs[index] = validateConnectorConfig(report.validateConfig, config as Table, (errors) =>
+      addAjvErrors(problems, 'DC_ERR_CONNECTOR_CONFIG', errors, [...base, 'config'], check.skip),
+    );
+  });
+
+  if (!check.config || problems.size > 0) return { ok: false, problems: problems.problems };
+  const specs = check.config.connectors.map((settings, index): ConnectorSpec => {
+    const plugin = plugins[index]?.plugin;
+    const config = configs[index];
+    if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
+    const { pluginRequest: _request, ...rest } = settings;
+    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
+    return { ...rest, plugin, config, fingerprint: fingerprint(identity) };
+  });
+  return { ok: true, config: check.config, connectors: deepFreeze(specs) };
+}
+
+/** As validateHost, throwing a HostConfigError with every problem. */
+export function validateHostOrThrow(file: string, options: ValidateHostOptions = {}): ValidatedHost {
+  const result = validateHost(file, options);
+  if (!result.ok) throw new HostConfigError(result.problems);
+  return { config: result.config, connectors: result.connectors };
+}
+
+/** Validates a clone of `config` (defaults applied to the clone); the clone when valid. */
+function validateConnectorConfig(
+  validate: ValidateFunction | undefined,
+  config: Table,
+  report: (errors: ValidateFunction['errors']) => void,
+): Record<string, unknown> | undefined {
+  const clone = structuredClone(config);
+  if (!validate) return clone;
+  if (validate(clone)) return clone;
+  report(validate.errors);
+  return undefined;
+}
