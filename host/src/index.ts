@@ -1,2 +1,12 @@
 // Public API of @danube-connect/host (the CLI is dist/cli.js).
 export type { ConnectorSpec, ResolvedPlugin, RestartSettings } from './connector-spec.js';
+export { loadHostConfig, loadHostConfigOrThrow } from './config/load-host-config.js';
+export type { HostConfig, HostConfigResult, LoadHostConfigOptions } from './config/load-host-config.js';
+export type { ConnectorSettings, HostSettings } from './config/connector-settings.js';
+export type { ConnectorToml, DanubeToml, HostToml, ProcessingToml, RestartToml, TlsToml } from './config/host-toml.js';
+export { formatProblem, type ConfigProblem } from './config/config-problem.js';
+export { validateHost, validateHostOrThrow } from './validate-host.js';
+export type { ValidateHostOptions, ValidateHostResult, ValidatedHost } from './validate-host.js';
+export { scanPlugins, type FoundPlugin } from './discovery/scan-plugins.js';
+export type { PluginIssue, PluginReport } from './discovery/read-plugin.js';
+export { CONFIG_PROBLEM_CODES, HostConfigError, type ConfigProblemCode } from './errors.js';

@@ -1,0 +1,62 @@
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runningSdk } from '../discovery/sdk-info.js';
+import { scanPlugins, type FoundPlugin } from '../discovery/scan-plugins.js';
+import { hostPackageRoot } from '../host-package.js';
+import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
+}
+
+function compatible(plugin: FoundPlugin): string {
+  if (plugin.shadowed) return 'shadowed';
+  if (plugin.issues.length === 0) return 'yes';
+  return plugin.sdkCompatible === false ? 'no (sdk)' : 'no';
+}
+
+export const pluginsCommand: CliCommand = {
+  summary: 'list the installed plugins the host finds, with their SDK range and whether they are usable',
+  usage: [
+    'danube-connect plugins [<host.toml> | --dir <folder>] [--json]',
+    '',
+    '  Lists every plugin package (a "danube-connect" manifest) in the node_modules folders the host searches:',
+    '  from host.toml\'s folder (or --dir, or the current folder) upwards, then the host\'s own installation.',
+    '  Each is checked as validate would: manifest, entry file, SDK range, config schema.',
+    '',
+    '  --dir <folder>  search from this folder',
+    '  --json          print JSON instead of a table',
+  ].join('\n'),
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, allowPositionals: true, options: { dir: { type: 'string' }, json: { type: 'boolean' } } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const [file, ...extra] = parsed.positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (file !== undefined && parsed.values.dir !== undefined) throw new UsageError('give either <host.toml> or --dir, not both');
+    const fromDir = file !== undefined ? dirname(resolve(io.cwd, file)) : resolve(io.cwd, parsed.values.dir ?? '.');
+    const sdk = runningSdk();
+    const plugins = scanPlugins({ fromDir, hostDir: hostPackageRoot() }, sdk);
+    if (parsed.values.json) {
+      const rows = plugins.map(({ validateConfig: _compiled, plugin: _plugin, ...rest }) => ({ ...rest, compatible: rest.issues.length === 0 && !rest.shadowed }));
+      io.out(JSON.stringify({ sdk: sdk.version, plugins: rows }, null, 2));
+      return EXIT_CODES.ok;
+    }
+    if (plugins.length === 0) {
+      io.out(`no danube-connect plugins found from ${fromDir} upwards nor in the host's installation`);
+      return EXIT_CODES.ok;
+    }
+    const rows = [['NAME', 'VERSION', 'KIND', 'SDK', 'COMPATIBLE', 'PATH']];
+    for (const plugin of plugins) {
+      rows.push([plugin.name ?? '?', plugin.version ?? '?', plugin.kind ?? '?', plugin.sdkRange ?? '?', compatible(plugin), plugin.dir]);
+    }
+    io.out(table(rows).join('\n'));
+    const issues = plugins.flatMap((plugin) => plugin.issues.map((issue) => `  ${issue.message}`));
+    if (issues.length > 0) io.out(['', `problems (this host runs @danube-connect/sdk@${sdk.version}):`, ...issues].join('\n'));
+    return EXIT_CODES.ok;
+  },
+};

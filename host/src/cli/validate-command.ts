@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { maskSecrets } from '@danube-connect/sdk';
+import { formatProblem } from '../config/config-problem.js';
+import { validateHost, type ValidatedHost } from '../validate-host.js';
+import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+
+/** The effective config (defaults applied, plugins resolved) with every secret masked. */
+export function printableConfig(validated: ValidatedHost): Record<string, unknown> {
+  const { toml } = validated.config;
+  return maskSecrets({
+    ...toml,
+    connectors: toml.connectors.map((connector, index) => {
+      const spec = validated.connectors[index];
+      return { ...connector, plugin: spec ? `${spec.plugin.name}@${spec.plugin.version}` : connector.plugin, config: spec?.config ?? connector.config };
+    }),
+  });
+}
+
+export const validateCommand: CliCommand = {
+  summary: 'check host.toml, its plugins and every connector config; exit 0, or 2 with every problem',
+  usage: [
+    'danube-connect validate <host.toml> [--print]',
+    '',
+    '  Checks host.toml against the host schema, resolves each connector\'s plugin (from host.toml\'s folder',
+    '  upwards, then the host\'s installation), checks its manifest and SDK range, and validates each connector',
+    '  config against its plugin\'s schema. Prints "ok: N connectors" (exit 0) or every problem (exit 2).',
+    '',
+    '  --print   also print the effective config (defaults applied, secrets masked) as JSON',
+  ].join('\n'),
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, allowPositionals: true, options: { print: { type: 'boolean' } } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const [file, ...extra] = parsed.positionals;
+    if (file === undefined) throw new UsageError('validate needs the path of host.toml');
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const result = validateHost(file, { env: io.env });
+    if (!result.ok) {
+      for (const problem of result.problems) io.err(formatProblem(problem));
+      io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
+      return EXIT_CODES.invalid;
+    }
+    if (parsed.values.print) io.out(JSON.stringify(printableConfig(result), null, 2));
+    const count = result.connectors.length;
+    io.out(`ok: ${count} connector${count === 1 ? '' : 's'}`);
+    return EXIT_CODES.ok;
+  },
+};
