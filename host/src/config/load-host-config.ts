@@ -11,6 +11,8 @@ import { checkSemantics } from './semantic-checks.js';
 export interface LoadHostConfigOptions {
   /** Environment for `${NAME}` expansion and the DANUBE_* overrides. Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Folder a relative host.toml path is resolved from. Default: process.cwd(). */
+  cwd?: string;
 }
 
 /** A valid host.toml: frozen, env expanded, defaults applied. */
@@ -50,7 +52,7 @@ export interface HostConfigCheck {
  */
 export function checkHostConfig(file: string, options: LoadHostConfigOptions = {}): HostConfigCheck {
   const env = options.env ?? process.env;
-  const path = resolve(file);
+  const path = resolve(options.cwd ?? process.cwd(), file);
   const dir = dirname(path);
   const empty = new ProblemList(file);
   const doc = readToml(path, empty);

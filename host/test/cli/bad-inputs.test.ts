@@ -1,0 +1,366 @@
+import { describe, expect, test } from 'vitest';
+import { tempProject } from '../temp-project.js';
+import { runBuiltCli, runCli } from './run-cli.js';
+
+// A valid connector of the mqtt-like-source fixture; cases change one thing each.
+const GOOD = `
+[[connectors]]
+name = "iot"
+plugin = "@fixtures/mqtt-like-source"
+
+[connectors.config]
+url = "mqtt://127.0.0.1:1883"
+routes = [{ from = "sensors/#", to = "/default/sensors", qos = 1 }]
+`;
+
+interface BadInput {
+  name: string;
+  toml: string;
+  env?: Record<string, string>;
+  fixtures?: string[];
+  files?: Record<string, string>;
+  /** The exact stderr lines before the "N problems" summary. */
+  problems: string[];
+  /** Also run through the built dist/cli.js as a child process. */
+  built?: boolean;
+}
+
+const withConfig = (config: string, extra = '') => `
+[[connectors]]
+name = "iot"
+plugin = "@fixtures/mqtt-like-source"
+${extra}
+[connectors.config]
+${config}
+`;
+
+const cases: BadInput[] = [
+  {
+    name: 'malformed TOML',
+    toml: '[host]\nhttp = "127.0.0.1:9464\n',
+    problems: ['host.toml: line 2, column 23: invalid TOML: control characters are not allowed in strings'],
+    built: true,
+  },
+  {
+    name: 'unknown top-level key',
+    toml: `[hots]\nhttp = "x"\n${GOOD}`,
+    problems: ['host.toml: hots is not a known key; expected one of: host, danube, connectors'],
+    built: true,
+  },
+  {
+    name: 'wrong type',
+    toml: `[host]\nshutdown_timeout_ms = "10s"\n${GOOD}`,
+    problems: ['host.toml: host/shutdown_timeout_ms must be integer'],
+  },
+  {
+    name: 'unknown plugin',
+    toml: GOOD.replace('@fixtures/mqtt-like-source', '@nope/source-x'),
+    problems: [
+      `host.toml: connector "iot": plugin "@nope/source-x" was not found: not in NN node_modules folders searched from <dir> and from the host's installation <host> upwards; install it with npm i @nope/source-x`,
+    ],
+    built: true,
+  },
+  {
+    name: 'missing entry file',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/missing-entry"\n',
+    fixtures: ['missing-entry'],
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/missing-entry@1.0.0: entry "./dist/index.js" does not exist (<fixtures>/missing-entry/dist/index.js); is the package built?',
+    ],
+    built: true,
+  },
+  {
+    name: 'bad manifest',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/bad-manifest"\n',
+    fixtures: ['bad-manifest'],
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/bad-manifest@1.0.0 has an invalid "danube-connect" manifest in <fixtures>/bad-manifest/package.json: sdk is required; schema is not a known key; expected one of: kind, entry, configSchema, sdk; kind must be one of "source", "sink"',
+    ],
+  },
+  {
+    name: 'not a plugin (no manifest)',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/not-a-plugin"\n',
+    fixtures: ['not-a-plugin'],
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/not-a-plugin@1.0.0 is not a danube-connect plugin: its package.json (<fixtures>/not-a-plugin/package.json) has no "danube-connect" field',
+    ],
+  },
+  {
+    name: 'incompatible sdk range',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/incompatible-sdk"\n',
+    fixtures: ['incompatible-sdk'],
+    problems: [
+      `host.toml: connector "iot": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: 0.1.0); install a plugin version built for it`,
+    ],
+    built: true,
+  },
+  {
+    name: 'broken plugin config schema',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/broken-schema"\n',
+    fixtures: ['broken-schema'],
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/broken-schema@1.0.0: configSchema "./schema.json" does not compile: schema is invalid: data/properties/port/type must be equal to one of the allowed values, data/properties/port/type must be array, data/properties/port/type must match a schema in anyOf',
+    ],
+  },
+  {
+    name: 'config: required',
+    toml: withConfig('routes = [{ from = "a", to = "/default/a" }]'),
+    problems: ['host.toml: connector "iot": config/url is required'],
+  },
+  {
+    name: 'config: enum',
+    toml: withConfig('url = "mqtt://h:1883"\nroutes = [{ from = "a", to = "/default/a", format = "xml" }]'),
+    problems: ['host.toml: connector "iot": config/routes/0/format must be one of "json", "text", "bytes"'],
+  },
+  {
+    name: 'config: maximum',
+    toml: withConfig('url = "mqtt://h:1883"\nroutes = [{ from = "a", to = "/default/a" }, { from = "b", to = "/default/b", qos = 3 }]'),
+    problems: ['host.toml: connector "iot": config/routes/1/qos must be <= 2'],
+    built: true,
+  },
+  {
+    name: 'config: pattern',
+    toml: withConfig('url = "tcp://h:1883"\nroutes = [{ from = "a", to = "default/a" }]'),
+    problems: [
+      'host.toml: connector "iot": config/url must match pattern "^mqtts?://"',
+      'host.toml: connector "iot": config/routes/0/to must match pattern "^/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+$"',
+    ],
+  },
+  {
+    name: 'config: additionalProperties',
+    toml: withConfig('url = "mqtt://h:1883"\nroutes = [{ from = "a", to = "/default/a" }]\ncolour = "blue"'),
+    problems: [
+      'host.toml: connector "iot": config/colour is not a known key; expected one of: url, username, password, client_id, keepalive_s, routes',
+    ],
+  },
+  {
+    name: 'config: not a table',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/mqtt-like-source"\nconfig = "url=mqtt://h"\n',
+    problems: ['host.toml: connector "iot": config must be object'],
+  },
+  {
+    name: 'unset environment variable, with its key path',
+    toml: withConfig('url = "mqtt://h:1883"\npassword = "${MQTT_PASSWORD}"\nroutes = [{ from = "a", to = "/default/a" }]'),
+    problems: [
+      'host.toml: connector "iot": config/password uses ${MQTT_PASSWORD} but the environment variable MQTT_PASSWORD is not set (give a default with ${MQTT_PASSWORD:-default})',
+    ],
+    built: true,
+  },
+  {
+    name: 'malformed variable reference',
+    toml: `[danube]\nservice_url = "http://\${1HOST}:6650"\n${GOOD}`,
+    problems: [
+      'host.toml: danube/service_url has a malformed variable reference "${1HOST}"; expected ${NAME} or ${NAME:-default} (write $${ for a literal ${)',
+    ],
+  },
+  {
+    name: 'duplicate connector names',
+    toml: `${GOOD}\n${GOOD}`,
+    problems: ['host.toml: connector "iot": name "iot" is already used by connectors/0; connector names must be unique'],
+    built: true,
+  },
+  {
+    name: 'bad http address',
+    toml: `[host]\nhttp = "localhost"\n${GOOD}`,
+    problems: ['host.toml: host/http "localhost" is not a host:port address (e.g. "127.0.0.1:9464", port 0 for any free port)'],
+    built: true,
+  },
+  {
+    name: 'http port out of range',
+    toml: `[host]\nhttp = "127.0.0.1:70000"\n${GOOD}`,
+    problems: ['host.toml: host/http "127.0.0.1:70000" is not a host:port address (e.g. "127.0.0.1:9464", port 0 for any free port)'],
+  },
+  {
+    name: 'bad service_url',
+    toml: `[danube]\nservice_url = "ftp://broker:6650"\n${GOOD}`,
+    problems: ['host.toml: danube/service_url "ftp://broker:6650" is invalid: scheme ftp: is not supported; expected http://host:port or https://host:port'],
+    built: true,
+  },
+  {
+    name: 'bad service_url from DANUBE_SERVICE_URL',
+    toml: GOOD,
+    env: { DANUBE_SERVICE_URL: 'broker.local' },
+    problems: [
+      'host.toml: danube/service_url "broker.local" is invalid: the port is missing; expected http://host:port or https://host:port (set by the environment variable DANUBE_SERVICE_URL)',
+    ],
+  },
+  {
+    name: "bad service_url in a connector's override",
+    toml: `${GOOD}\n[connectors.danube]\nservice_url = "http://broker"\n`,
+    problems: ['host.toml: connector "iot": danube/service_url "http://broker" is invalid: the port is missing; expected http://host:port or https://host:port'],
+  },
+  {
+    name: 'bad dead_letter_topic',
+    toml: `${GOOD}\n[connectors.processing]\ndead_letter_topic = "dead-letters"\n`,
+    problems: [
+      'host.toml: connector "iot": processing/dead_letter_topic is invalid: dead-letter topic name "dead-letters" is invalid: expected /<namespace>/<topic> where both parts use only letters, digits, _ and -',
+    ],
+  },
+  {
+    name: 'on_retry_exhausted = "dead_letter" without a topic',
+    toml: `${GOOD}\n[connectors.processing]\non_retry_exhausted = "dead_letter"\n`,
+    problems: ['host.toml: connector "iot": processing/on_retry_exhausted is "dead_letter" but processing/dead_letter_topic is not set'],
+  },
+  {
+    name: 'unknown on_retry_exhausted',
+    toml: `${GOOD}\n[connectors.processing]\non_retry_exhausted = "retry"\n`,
+    problems: ['host.toml: connector "iot": processing/on_retry_exhausted must be one of "block", "dead_letter", "fail"'],
+  },
+  {
+    name: 'unreadable TLS file',
+    toml: `[danube]\nservice_url = "https://broker:6650"\n[danube.tls]\nca = "certs/ca.pem"\n${GOOD}`,
+    problems: ['host.toml: danube/tls/ca names file "<dir>/certs/ca.pem", which cannot be read (ENOENT)'],
+    built: true,
+  },
+  {
+    name: 'TLS key file unreadable (its path is not printed: key is a secret key)',
+    toml: `[danube.tls]\ncert = "client.pem"\nkey = "client-key.pem"\n${GOOD}`,
+    files: { 'client.pem': '-----BEGIN CERTIFICATE-----\n' },
+    problems: ['host.toml: danube/tls/key names the file, which cannot be read (ENOENT)'],
+  },
+  {
+    name: 'TLS cert without key',
+    toml: `${GOOD}\n[connectors.danube.tls]\ncert = "-----BEGIN CERTIFICATE-----"\n`,
+    problems: ['host.toml: connector "iot": danube/tls sets cert without key; mutual TLS needs both'],
+  },
+  {
+    name: 'negative timeout',
+    toml: `[host]\nready_timeout_ms = -1\nshutdown_timeout_ms = -5\n${GOOD}`,
+    problems: ['host.toml: host/shutdown_timeout_ms must be >= 0', 'host.toml: host/ready_timeout_ms must be >= 100'],
+    built: true,
+  },
+  {
+    name: 'restart override out of range',
+    toml: `${GOOD}\n[connectors.restart]\nmax_crashes = 0\nwindow_ms = 10\n`,
+    problems: ['host.toml: connector "iot": restart/max_crashes must be >= 1', 'host.toml: connector "iot": restart/window_ms must be >= 1000'],
+  },
+  {
+    name: 'restart initial delay above the cap',
+    toml: `[host.restart]\ninitial_delay_ms = 100\nmax_delay_ms = 500\n${GOOD}\n[connectors.restart]\ninitial_delay_ms = 2000\n`,
+    problems: ['host.toml: connector "iot": restart/initial_delay_ms must be <= max_delay_ms (500), got 2000'],
+  },
+  {
+    name: 'retry initial delay above the cap',
+    toml: `${GOOD}\n[connectors.processing]\nretry_initial_delay_ms = 5000\nretry_max_delay_ms = 1000\n`,
+    problems: ['host.toml: connector "iot": processing/retry_initial_delay_ms must be <= retry_max_delay_ms (1000), got 5000'],
+  },
+  {
+    name: 'memory_mb too small',
+    toml: GOOD.replace('plugin = "@fixtures/mqtt-like-source"', 'plugin = "@fixtures/mqtt-like-source"\nmemory_mb = 16'),
+    problems: ['host.toml: connector "iot": memory_mb must be >= 64'],
+  },
+  {
+    name: 'misspelt connector key',
+    toml: GOOD.replace('plugin = "@fixtures/mqtt-like-source"', 'plugin = "@fixtures/mqtt-like-source"\nmemroy_mb = 256'),
+    problems: [
+      'host.toml: connector "iot": memroy_mb is not a known key; expected one of: name, plugin, memory_mb, log_level, danube, restart, processing, config',
+    ],
+  },
+  {
+    name: 'bad log level',
+    toml: `[host]\nlog_level = "verbose"\n${GOOD}`,
+    problems: ['host.toml: host/log_level must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"'],
+  },
+  {
+    name: 'connector without plugin',
+    toml: '[[connectors]]\nname = "iot"\n',
+    problems: ['host.toml: connector "iot": plugin is required'],
+  },
+  {
+    name: 'bad connector name',
+    toml: GOOD.replace('name = "iot"', 'name = "iot sensors"'),
+    problems: ['host.toml: connectors/0/name must match pattern "^[A-Za-z0-9_-]+$"'],
+  },
+  {
+    name: 'create_namespaces without admin_url',
+    toml: `[danube]\ncreate_namespaces = true\n${GOOD}`,
+    problems: ['host.toml: danube/create_namespaces is true but danube/admin_url is not set (namespaces are created through the admin API)'],
+  },
+  {
+    name: 'admin_url without port',
+    toml: `[danube]\nadmin_url = "http://broker"\ncreate_namespaces = true\n${GOOD}`,
+    problems: ['host.toml: danube/admin_url "http://broker" is invalid: the port is missing; expected http://host:port or https://host:port'],
+  },
+  {
+    name: 'connectors is not an array of tables',
+    toml: 'connectors = 1\n',
+    problems: ['host.toml: connectors must be array'],
+  },
+  {
+    name: 'host.toml missing',
+    toml: '',
+    problems: ['missing.toml: cannot be read (ENOENT)'],
+  },
+];
+
+async function project(input: BadInput) {
+  const p = tempProject({ 'host.toml': input.toml, ...input.files }, input.fixtures ?? ['mqtt-like-source']);
+  return p;
+}
+
+function expected(input: BadInput, file = 'host.toml'): string {
+  const count = input.problems.length;
+  return [...input.problems, `${file}: ${count} problem${count === 1 ? '' : 's'}`].join('\n') + '\n';
+}
+
+/** The not-found message names machine-specific folders and a count: pinned by a pattern. */
+function comparable(stderr: string): string {
+  return stderr.replace(/not in \d+ node_modules folders/, 'not in NN node_modules folders').replace(/host's installation \S+ upwards/, "host's installation <host> upwards");
+}
+
+describe('validate: every bad input exits 2 and names file, connector and key path', () => {
+  test('there are at least 25 distinct bad inputs', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  test.each(cases)('$name', async (input) => {
+    const p = await project(input);
+    const file = input.name === 'host.toml missing' ? 'missing.toml' : 'host.toml';
+    const result = await runCli(['validate', file], p.dir, input.env ?? {});
+    expect(comparable(result.stderr)).toBe(expected(input, file));
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(2);
+  });
+
+  test.each(cases.filter((c) => c.built))('built CLI: $name', async (input) => {
+    const p = await project(input);
+    const result = runBuiltCli(['validate', 'host.toml'], p.dir, input.env ?? {});
+    expect(comparable(result.stderr)).toBe(expected(input));
+    expect(result.code).toBe(2);
+  });
+
+  test('every problem of every connector at once, host-wide first then by connector', async () => {
+    const p = tempProject(
+      {
+        'host.toml': `[host]\nhttp = "nowhere"\n
+[[connectors]]
+name = "a"
+plugin = "@fixtures/incompatible-sdk"
+memory_mb = 1
+
+[[connectors]]
+name = "b"
+plugin = "@fixtures/mqtt-like-source"
+[connectors.config]
+url = "mqtt://h:1"
+routes = [{ from = "x", to = "/a/b", qos = 9 }]
+[connectors.processing]
+max_in_flight = 0
+`,
+      },
+      ['incompatible-sdk', 'mqtt-like-source'],
+    );
+    const result = await runCli(['validate', 'host.toml'], p.dir);
+    expect(result.stderr).toMatchInlineSnapshot(`
+      "host.toml: host/http "nowhere" is not a host:port address (e.g. "127.0.0.1:9464", port 0 for any free port)
+      host.toml: connector "a": memory_mb must be >= 64
+      host.toml: connector "a": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: 0.1.0); install a plugin version built for it
+      host.toml: connector "b": processing/max_in_flight must be >= 1
+      host.toml: connector "b": config/routes/0/qos must be <= 2
+      host.toml: 5 problems
+      "
+    `);
+    expect(result.code).toBe(2);
+  });
+});
