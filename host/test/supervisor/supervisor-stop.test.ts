@@ -1,6 +1,13 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { TestBroker } from '@danube-connect/sdk/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileLines, fixtureSpec, HAS_BUILD, startBroker, stored, SupervisorUnderTest, tempFile, uniqueTopic } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { fileLines, fixtureSpec, HAS_BUILD, startBroker, stored, SupervisorUnderTest, tempFile, uniqueTopic, WAIT_MS } from './helpers.js';
+
+/** The built host (`npm test` builds every workspace first); the host-exit case needs a separate host process. */
+const HOST_DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const HAS_HOST_BUILD = existsSync(HOST_DIST) && readFileSync(HOST_DIST, 'utf8').includes('Supervisor');
 
 // Supervisor.stop(): `stop` to every child, wait up to shutdownTimeoutMs (+ grace), SIGKILL what is left, and
 // report whether everything stopped cleanly.
@@ -101,5 +108,34 @@ describe.skipIf(!HAS_BUILD)('Supervisor.stop', () => {
     expect(result.clean).toBe(false);
     expect(t.statesOf('never-ready')).toEqual(['starting', 'stopping', 'stopped']);
     expect(() => t.supervisor.start([])).toThrow('the supervisor was stopped');
+  });
+
+  it.skipIf(!HAS_HOST_BUILD)('a host that exits without stopping takes its children with it, even one that ignores the disconnect', async () => {
+    // A host process runs `hangs` (a busy loop: it can notice neither the IPC disconnect nor a stop), prints the
+    // child's pid once running, then exits without stopping anything: the exit hook must SIGKILL the child.
+    const spec = fixtureSpec('hangs', { serviceUrl: broker.serviceUrl, pingIntervalMs: 60_000 });
+    const script = `
+      import { Supervisor } from ${JSON.stringify(HOST_DIST)};
+      import { pino } from 'pino';
+      const supervisor = new Supervisor({ logger: pino({ level: 'silent' }), relay: () => {} });
+      supervisor.on('state', (event) => {
+        if (event.state !== 'running') return;
+        process.stdout.write(JSON.stringify({ pid: supervisor.connector(event.connector).pid }) + '\\n');
+        setTimeout(() => process.exit(0), 200);
+      });
+      supervisor.start([JSON.parse(process.argv[1])]);
+    `;
+    const host = spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(spec)], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    host.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => host.once('exit', resolve));
+    expect(code).toBe(0);
+    const { pid } = JSON.parse(output) as { pid: number };
+    onTestFinished(() => {
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    const deadline = Date.now() + WAIT_MS;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isAlive(pid)).toBe(false);
   });
 });
