@@ -17,6 +17,8 @@ export interface CliIo {
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The host's installation folder, searched for plugins after host.toml's folder. Default: this package's folder. */
+  hostDir?: string;
 }
 
 /** One `danube-connect <command>`. `run` (the supervisor's) and `reload` plug in here through the commands map. */

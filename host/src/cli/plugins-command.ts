@@ -40,7 +40,7 @@ export const pluginsCommand: CliCommand = {
     if (file !== undefined && parsed.values.dir !== undefined) throw new UsageError('give either <host.toml> or --dir, not both');
     const fromDir = file !== undefined ? dirname(resolve(io.cwd, file)) : resolve(io.cwd, parsed.values.dir ?? '.');
     const sdk = runningSdk();
-    const plugins = scanPlugins({ fromDir, hostDir: hostPackageRoot() }, sdk);
+    const plugins = scanPlugins({ fromDir, hostDir: io.hostDir ?? hostPackageRoot() }, sdk);
     if (parsed.values.json) {
       const rows = plugins.map(({ validateConfig: _compiled, plugin: _plugin, ...rest }) => ({ ...rest, compatible: rest.issues.length === 0 && !rest.shadowed }));
       io.out(JSON.stringify({ sdk: sdk.version, plugins: rows }, null, 2));

@@ -37,7 +37,7 @@ export const validateCommand: CliCommand = {
     const [file, ...extra] = parsed.positionals;
     if (file === undefined) throw new UsageError('validate needs the path of host.toml');
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    const result = validateHost(file, { env: io.env, cwd: io.cwd });
+    const result = validateHost(file, { env: io.env, cwd: io.cwd, ...(io.hostDir === undefined ? {} : { hostDir: io.hostDir }) });
     if (!result.ok) {
       for (const problem of result.problems) io.err(formatProblem(problem));
       io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);

@@ -17,11 +17,14 @@ export function normalise(text: string, dir: string): string {
   return text.split(FIXTURE_PLUGINS).join('<fixtures>').split(dir).join('<dir>');
 }
 
-/** Runs the CLI in this process (src/), with `cwd` and `env` injected. */
-export async function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/**
+ * Runs the CLI in this process (src/), with `cwd` and `env` injected. The host's installation is `hostDir`
+ * (default: a folder without plugins), so plugins installed in the workspace do not leak into the results.
+ */
+export async function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, hostDir = '/nonexistent/host'): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), env, cwd });
+  const code = await main(args, { out: (t) => (stdout += `${t}\n`), err: (t) => (stderr += `${t}\n`), env, cwd, hostDir });
   return { code, stdout: normalise(stdout, cwd), stderr: normalise(stderr, cwd) };
 }
 

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { tempProject } from '../temp-project.js';
+import { runBuiltCli, runCli } from './run-cli.js';
+import { BUILT_CLI } from './run-cli.js';
+
+describe('danube-connect', () => {
+  test('--help lists the commands; no command prints it to stderr with exit 64', async () => {
+    const help = await runCli(['--help'], '/');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
+    const none = await runCli([], '/');
+    expect(none.code).toBe(64);
+    expect(none.stderr).toBe(help.stdout);
+  });
+
+  test('<command> --help prints its usage', async () => {
+    const result = await runCli(['validate', '--help'], '/');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^danube-connect validate <host.toml> \[--print\]\n/);
+  });
+
+  test('--version names host, sdk and node versions', () => {
+    const result = runBuiltCli(['--version'], tempProject().dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`@danube-connect/host 0.1.0 (@danube-connect/sdk 0.1.0, node ${process.version})\n`);
+  });
+
+  test('unknown commands and missing arguments exit 64', async () => {
+    const unknown = await runCli(['frobnicate'], '/');
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toMatch(/^danube-connect: unknown command "frobnicate"\n/);
+    const missing = await runCli(['validate'], '/');
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/^danube-connect validate: validate needs the path of host.toml\n/);
+  });
+
+  test('validate prints "ok: N connectors" and exits 0', async () => {
+    const p = tempProject({ 'host.toml': '[[connectors]]\nname = "a"\nplugin = "@fixtures/plain-sink"\n[[connectors]]\nname = "b"\nplugin = "@fixtures/plain-sink"\n' }, ['plain-sink']);
+    const built = runBuiltCli(['validate', 'host.toml'], p.dir);
+    expect(built).toEqual({ code: 0, stdout: 'ok: 2 connectors\n', stderr: '' });
+  });
+
+  test('dist/cli.js starts with #!/usr/bin/env node', () => {
+    expect(readFileSync(BUILT_CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+});
