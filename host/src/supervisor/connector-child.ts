@@ -130,6 +130,8 @@ export class ConnectorChild {
     const output = Promise.all([this.lines(this.process.stdout, 'stdout'), this.lines(this.process.stderr, 'stderr')]);
     const exit = await new Promise<ChildExit>((resolve) => {
       this.process.once('exit', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+      // A fork that could not spawn (EAGAIN, ENOMEM) emits 'error' and never 'exit'.
+      if (this.pid === undefined) this.process.once('error', () => resolve({ code: null, signal: null }));
     });
     this.ended = true;
     live.delete(this);

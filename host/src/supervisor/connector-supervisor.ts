@@ -1,6 +1,7 @@
-import type { FailedMessage, FatalMessage, MetricsResponse, StoppedMessage, ChildMessage } from '@danube-connect/sdk/protocol';
+import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
+import { ConnectorAttempt } from './connector-attempt.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
 import { classifyExit } from './exit-reason.js';
@@ -34,27 +35,8 @@ export interface ConnectorStopResult {
   report: { drained: number; abandoned: number } | undefined;
 }
 
-/** Stderr lines kept per child for the exit record. */
-const STDERR_LINES = 20;
 /** Pings a child may leave unanswered before it counts as hung. */
 const SILENT_INTERVALS = 3;
-
-/** The current child and what it said. */
-interface Attempt {
-  child: ConnectorChild;
-  startedAt: number;
-  readyAt: number | undefined;
-  /** Epoch ms of the last message; undefined until the first (hang detection starts there). */
-  heardAt: number | undefined;
-  endedBy: 'stop' | 'ready_timeout' | 'hung' | undefined;
-  failed: FailedMessage | undefined;
-  fatal: FatalMessage | undefined;
-  stopped: StoppedMessage | undefined;
-  stderr: string[];
-  readyTimer: NodeJS.Timeout | undefined;
-  pingTimer: NodeJS.Timeout | undefined;
-  nextPingId: number;
-}
 
 /**
  * Runs one connector (DESIGN §5): forks its child, sends `start`, waits for `ready` within `readyTimeoutMs`,
@@ -65,7 +47,7 @@ interface Attempt {
 export class ConnectorSupervisor {
   private current: ConnectorState = 'stopped';
   private detail: string | undefined;
-  private attempt: Attempt | undefined;
+  private attempt: ConnectorAttempt | undefined;
   private backoffTimer: NodeJS.Timeout | undefined;
   private nextAttemptAt: number | undefined;
   private restarts = 0;
@@ -162,7 +144,7 @@ export class ConnectorSupervisor {
       return result('not_running');
     }
     attempt.endedBy = 'stop';
-    this.clearAttemptTimers(attempt);
+    attempt.clearTimers();
     this.setState('stopping', undefined);
     const { shutdownTimeoutMs } = this.spec;
     attempt.child.send({ type: 'stop', timeoutMs: shutdownTimeoutMs });
@@ -190,20 +172,7 @@ export class ConnectorSupervisor {
       onMessage: (message) => this.onMessage(attempt, message),
       onLine: (stream, line) => this.onLine(attempt, stream, line),
     });
-    const attempt: Attempt = {
-      child,
-      startedAt: this.clock(),
-      readyAt: undefined,
-      heardAt: undefined,
-      endedBy: undefined,
-      failed: undefined,
-      fatal: undefined,
-      stopped: undefined,
-      stderr: [],
-      readyTimer: undefined,
-      pingTimer: undefined,
-      nextPingId: 1,
-    };
+    const attempt = new ConnectorAttempt(child, this.clock());
     this.attempt = attempt;
     this.lastPong = undefined;
     void child.exited.then((exit) => this.onExit(attempt, exit));
@@ -224,27 +193,22 @@ export class ConnectorSupervisor {
     this.setState('starting', undefined);
   }
 
-  private heartbeat(attempt: Attempt): void {
+  private heartbeat(attempt: ConnectorAttempt): void {
     const silentMs = attempt.heardAt === undefined ? 0 : this.clock() - attempt.heardAt;
     // Until its first message the ready deadline covers a child (it may still be loading the SDK).
     if (silentMs > SILENT_INTERVALS * this.spec.pingIntervalMs) return this.kill(attempt, 'hung');
-    attempt.child.send({ type: 'ping', id: attempt.nextPingId++ });
+    attempt.child.send({ type: 'ping', id: attempt.nextPingId() });
   }
 
-  private kill(attempt: Attempt, why: 'ready_timeout' | 'hung'): void {
+  private kill(attempt: ConnectorAttempt, why: 'ready_timeout' | 'hung'): void {
     if (attempt !== this.attempt || attempt.endedBy !== undefined) return;
     attempt.endedBy = why;
-    this.clearAttemptTimers(attempt);
+    attempt.clearTimers();
     this.log.warn({ pid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
     attempt.child.kill();
   }
 
-  private clearAttemptTimers(attempt: Attempt): void {
-    clearTimeout(attempt.readyTimer);
-    clearInterval(attempt.pingTimer);
-  }
-
-  private onMessage(attempt: Attempt, message: ChildMessage): void {
+  private onMessage(attempt: ConnectorAttempt, message: ChildMessage): void {
     attempt.heardAt = this.clock();
     switch (message.type) {
       case 'ready':
@@ -290,22 +254,21 @@ export class ConnectorSupervisor {
     if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
   }
 
-  private onLine(attempt: Attempt, stream: 'stdout' | 'stderr', line: string): void {
+  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string): void {
     if (stream === 'stdout' && line.startsWith('{')) {
       this.options.relay(line);
     } else {
       // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report): tagged, kept for the record.
       if (stream === 'stderr') {
-        attempt.stderr.push(line);
-        if (attempt.stderr.length > STDERR_LINES) attempt.stderr.shift();
+        attempt.addStderr(line);
       }
       this.log[stream === 'stderr' ? 'warn' : 'info']({ stream, pid: attempt.child.pid }, line);
     }
     this.options.emit('log', { connector: this.spec.name, stream, line });
   }
 
-  private onExit(attempt: Attempt, exit: ChildExit): void {
-    this.clearAttemptTimers(attempt);
+  private onExit(attempt: ConnectorAttempt, exit: ChildExit): void {
+    attempt.clearTimers();
     if (this.attempt === attempt) this.attempt = undefined;
     const { spec } = this;
     const verdict = classifyExit({
