@@ -26,7 +26,7 @@ function fixtureDir(plugin: string): string {
   return fileURLToPath(new URL(`${base}${plugin}`, import.meta.url));
 }
 
-export const FAST_RESTART: RestartSettings = { initialDelayMs: 50, maxDelayMs: 400, stableAfterMs: 60_000, maxCrashes: 5, windowMs: 60_000 };
+const FAST_RESTART: RestartSettings = { initialDelayMs: 50, maxDelayMs: 400, stableAfterMs: 60_000, maxCrashes: 5, windowMs: 60_000 };
 
 export interface FixtureSpecOptions {
   name?: string;
