@@ -5,7 +5,7 @@ import { validateHost, type ValidatedHost } from '../validate-host.js';
 import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
 
 /** The effective config (defaults applied, plugins resolved) with every secret masked. */
-export function printableConfig(validated: ValidatedHost): Record<string, unknown> {
+function printableConfig(validated: ValidatedHost): Record<string, unknown> {
   const { toml } = validated.config;
   return maskSecrets({
     ...toml,

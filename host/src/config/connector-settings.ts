@@ -58,7 +58,7 @@ function danubeSettings(toml: Partial<DanubeToml>, dir: string): DanubeSettings 
   return settings;
 }
 
-export function runtimeSettings(toml: ProcessingToml): Partial<RuntimeSettings> {
+function runtimeSettings(toml: ProcessingToml): Partial<RuntimeSettings> {
   const runtime: Partial<RuntimeSettings> = {
     maxInFlight: toml.max_in_flight,
     maxRetries: toml.max_retries,

@@ -52,7 +52,7 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
 }
 
 /** Environment variables that override `[danube]` keys (after expansion, before validation). */
-export const DANUBE_ENV_OVERRIDES = { DANUBE_SERVICE_URL: 'service_url', DANUBE_TOKEN: 'token' } as const;
+const DANUBE_ENV_OVERRIDES = { DANUBE_SERVICE_URL: 'service_url', DANUBE_TOKEN: 'token' } as const;
 
 /**
  * Applies DANUBE_SERVICE_URL and DANUBE_TOKEN (when set and non-empty) over `[danube]`. A connector's own

@@ -13,7 +13,7 @@ export interface CliRun {
 }
 
 /** Normalises machine-specific paths in CLI output for exact assertions. */
-export function normalise(text: string, dir: string): string {
+function normalise(text: string, dir: string): string {
   return text.split(FIXTURE_PLUGINS).join('<fixtures>').split(dir).join('<dir>');
 }
 
