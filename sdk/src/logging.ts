@@ -8,11 +8,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 /**
- * The logger of a connector process: NDJSON on stdout (the host relays it), errors under `err`, secrets
- * redacted, every line tagged with the connector (and plugin) name.
+ * The logger of a connector process, and of the host: NDJSON on stdout (the host relays its children's), errors
+ * under `err`, secrets redacted, every line tagged with `bindings` (the connector and plugin names in a child).
  */
 export function createConnectorLogger(
-  bindings: { connector: string; plugin?: string },
+  bindings: Readonly<Record<string, string>>,
   level: LogLevel = 'info',
   destination?: DestinationStream,
 ): Logger {

@@ -1,12 +1,15 @@
 import type { CliCommand } from './cli-command.js';
 import { pluginsCommand } from './plugins-command.js';
+import { reloadCommand } from './reload-command.js';
+import { runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 
 /**
- * The CLI's commands by name, in --help order. The supervisor's `run` and `reload` are added here (one module
- * each, like validate-command.ts) and nothing else changes.
+ * The CLI's commands by name, in --help order; one module each.
  */
 export const commands: Readonly<Record<string, CliCommand>> = {
+  run: runCommand,
+  reload: reloadCommand,
   validate: validateCommand,
   plugins: pluginsCommand,
 };

@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { loadHostConfig } from '../config/load-host-config.js';
+import { formatProblem } from '../config/config-problem.js';
+import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+
+export const reloadCommand: CliCommand = {
+  summary: 'ask a running host to re-read host.toml (POST /-/reload on its loopback HTTP address)',
+  usage: [
+    'danube-connect reload <host.toml> | --http <host:port>',
+    '',
+    '  Finds the running host through [host] http of host.toml (or --http) and asks it to reload. The host',
+    '  validates the new host.toml first: when it is invalid, the errors are printed (exit 2) and the running',
+    '  connectors are kept; otherwise only the connectors whose config or plugin version changed restart.',
+  ].join('\n'),
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, allowPositionals: true, options: { http: { type: 'string' } } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const [file, ...extra] = parsed.positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    let address = parsed.values.http;
+    if (address === undefined) {
+      if (file === undefined) throw new UsageError('reload needs host.toml or --http host:port');
+      const loaded = loadHostConfig(file, { env: io.env, cwd: io.cwd });
+      if (!loaded.ok) {
+        for (const problem of loaded.problems) io.err(formatProblem(problem));
+        return EXIT_CODES.invalid;
+      }
+      const { host, port } = loaded.config.host.http;
+      address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    }
+    let response: Response;
+    try {
+      response = await fetch(`http://${address}/-/reload`, { method: 'POST' });
+    } catch (err) {
+      io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
+      return EXIT_CODES.failure;
+    }
+    const body = (await response.json()) as { reloaded: boolean; error?: string; restarted?: string[]; started?: string[]; stopped?: string[] };
+    if (!body.reloaded) {
+      io.err(body.error ?? `reload failed with HTTP ${response.status}`);
+      io.err('the running connectors are kept');
+      return EXIT_CODES.invalid;
+    }
+    const list = (names: string[] | undefined) => (names && names.length > 0 ? names.join(', ') : 'none');
+    io.out(`reloaded: restarted ${list(body.restarted)}; started ${list(body.started)}; stopped ${list(body.stopped)}`);
+    return EXIT_CODES.ok;
+  },
+};

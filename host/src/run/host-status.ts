@@ -1,0 +1,42 @@
+import { maskSecrets } from '@danube-connect/sdk';
+import type { ChildMetrics, ConnectorView, StatusSource } from '../http/status-source.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+/** The HTTP server's view of a running host: the supervisor's snapshots, secrets masked, and reload. */
+export class HostStatus implements StatusSource {
+  constructor(
+    private readonly supervisor: Supervisor,
+    readonly reload: StatusSource['reload'],
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  connectors(): ConnectorView[] {
+    const now = this.clock();
+    return this.supervisor.connectors().map((snapshot) => {
+      const spec = this.supervisor.spec(snapshot.name);
+      const view: ConnectorView = {
+        name: snapshot.name,
+        plugin: snapshot.plugin.name,
+        version: snapshot.plugin.version,
+        state: snapshot.state,
+        restarts: snapshot.restarts,
+        config: maskSecrets(spec?.config ?? {}),
+      };
+      if (snapshot.detail !== undefined) view.detail = snapshot.detail;
+      if (snapshot.pid !== undefined) view.pid = snapshot.pid;
+      if (snapshot.readyAt !== undefined) view.uptimeMs = now - snapshot.readyAt;
+      if (snapshot.lastPong) view.stats = { ...snapshot.lastPong.stats };
+      const exit = snapshot.lastExit;
+      if (exit) {
+        view.lastError = { message: exit.message, exitCode: exit.code, signal: exit.signal, at: new Date(exit.at).toISOString() };
+        if (exit.errorCode !== undefined) view.lastError.code = exit.errorCode;
+      }
+      return view;
+    });
+  }
+
+  async childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }> {
+    const collected = await this.supervisor.metrics(timeoutMs);
+    return { metrics: collected.connectors.map((c) => c.metrics), missing: collected.skipped };
+  }
+}

@@ -1,0 +1,76 @@
+import { once } from 'node:events';
+import { createConnectorLogger, type Logger } from '@danube-connect/sdk';
+import { pino } from 'pino';
+import { formatProblem } from '../config/config-problem.js';
+import { StatusServer } from '../http/status-server.js';
+import { HostStatus } from './host-status.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { validateHost, type ValidateHostOptions } from '../validate-host.js';
+
+export interface RunHostOptions extends ValidateHostOptions {
+  /** Where problems go before the logger exists. */
+  err: (text: string) => void;
+  /** The process whose signals stop (SIGTERM, SIGINT) and reload (SIGHUP) the host. */
+  signals?: NodeJS.EventEmitter;
+  /** Called once everything listens, with the status server's address. */
+  onListening?: (address: string) => void;
+}
+
+/** Exit codes of `danube-connect run`. */
+export const RUN_EXIT_CODES = { ok: 0, unclean: 1, invalid: 2 } as const;
+
+/**
+ * `danube-connect run` (DESIGN §5): validate everything (every problem printed, exit 2, nothing started), start
+ * the status server and one supervised child per connector, reload on SIGHUP or POST /-/reload (a bad new config
+ * is rejected and the running set kept), and on SIGTERM/SIGINT stop every child (drain, then SIGKILL after
+ * `shutdown_timeout_ms`). Resolves with the exit code: 0 when every child stopped cleanly.
+ */
+export async function runHost(file: string, options: RunHostOptions): Promise<number> {
+  const first = validateHost(file, options);
+  if (!first.ok) {
+    for (const problem of first.problems) options.err(formatProblem(problem));
+    options.err(`${file}: ${first.problems.length} problem${first.problems.length === 1 ? '' : 's'}; nothing started`);
+    return RUN_EXIT_CODES.invalid;
+  }
+  const settings = first.config.host;
+  // One destination for the host's lines and its children's relayed NDJSON, so lines never interleave.
+  const destination = pino.destination({ dest: 1, sync: false });
+  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, destination);
+  const supervisor = new Supervisor({ logger, relay: (line) => destination.write(`${line}\n`) });
+  const reload = async () => {
+    const next = validateHost(file, options);
+    if (!next.ok) {
+      const problems = next.problems.map(formatProblem);
+      logger.error({ problems }, 'reload rejected: host.toml is invalid; the running connectors are kept');
+      throw new Error(problems.join('\n'));
+    }
+    const { restarted, started, stopped } = await supervisor.replace(next.connectors);
+    return { restarted, started, stopped };
+  };
+  let server: StatusServer;
+  try {
+    server = await StatusServer.start(new HostStatus(supervisor, reload), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
+  } catch (err) {
+    options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
+    return RUN_EXIT_CODES.invalid;
+  }
+  supervisor.start(first.connectors);
+  logger.info({ http: server.address, connectors: first.connectors.map((c) => c.name) }, 'danube-connect running');
+  options.onListening?.(server.address);
+
+  const signals = options.signals ?? process;
+  const onHup = () => {
+    reload().then(
+      (result) => logger.info(result, 'reloaded on SIGHUP'),
+      () => {},
+    );
+  };
+  signals.on('SIGHUP', onHup);
+  const stopSignal = await Promise.race([once(signals, 'SIGTERM'), once(signals, 'SIGINT')]).then(() => 'stop');
+  signals.off('SIGHUP', onHup);
+  logger.info({ signal: stopSignal }, 'stopping every connector');
+  const [result] = await Promise.all([supervisor.stop(), server.close()]);
+  logger.info({ clean: result.clean }, 'danube-connect stopped');
+  destination.flushSync();
+  return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
+}

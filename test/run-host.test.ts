@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestBroker } from '@danube-connect/sdk/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// `danube-connect run` as users run it: the built CLI in its own process, a real plugin package, a Danube
+// (TestBroker) on loopback, the HTTP endpoints, SIGHUP reload and a SIGTERM drain.
+const CLI = fileURLToPath(new URL('../host/dist/cli.js', import.meta.url));
+const SOURCE_PLUGIN = fileURLToPath(new URL('../sdk/test/fixtures/plugins/example-file-source', import.meta.url));
+const SECRET = 'jwt-never-shown-9f3a';
+const WAIT = { timeout: 20_000, interval: 50 };
+
+interface Host {
+  process: ChildProcess;
+  lines: () => Record<string, unknown>[];
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function startHost(toml: string): Host {
+  const child = spawn(process.execPath, [CLI, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exit;
+  });
+  const lines = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { process: child, lines, output: () => out, exit };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!existsSync(CLI))('danube-connect run', () => {
+  it('runs connectors end to end: Danube gets every line, HTTP reports them, SIGHUP restarts only the changed one, SIGTERM drains and leaves no child', async () => {
+    const broker = await TestBroker.start();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'dc-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const toml = join(dir, 'host.toml');
+    const hostToml = (batchLinesOfB: number) => `
+[host]
+http = "127.0.0.1:0"
+shutdown_timeout_ms = 5000
+ping_interval_ms = 200
+
+[danube]
+service_url = "${broker.serviceUrl}"
+token = "${SECRET}"
+
+[[connectors]]
+name = "files-a"
+plugin = "${SOURCE_PLUGIN}"
+[connectors.config]
+path = "${join(dir, 'a.txt')}"
+topic = "/default/files-a"
+state_file = "${join(dir, 'a.offset')}"
+
+[[connectors]]
+name = "files-b"
+plugin = "${SOURCE_PLUGIN}"
+[connectors.config]
+path = "${join(dir, 'b.txt')}"
+topic = "/default/files-b"
+state_file = "${join(dir, 'b.offset')}"
+batch_lines = ${batchLinesOfB}
+`;
+    writeFileSync(toml, hostToml(100));
+    const host = startHost(toml);
+    const running = await vi.waitFor(() => {
+      const line = host.lines().find((l) => l.msg === 'danube-connect running');
+      expect(line, host.output()).toBeDefined();
+      return line as { http: string };
+    }, WAIT);
+    const http = `http://${running.http}`;
+    expect(running.http).toMatch(/^127\.0\.0\.1:\d+$/);
+
+    appendFileSync(join(dir, 'a.txt'), 'a1\na2\na3\n');
+    appendFileSync(join(dir, 'b.txt'), 'b1\nb2\n');
+    const stored = (topic: string) => broker.storedMessages(topic).map((m) => m.payload.toString());
+    await vi.waitFor(() => {
+      expect(stored('/default/files-a')).toEqual(['a1', 'a2', 'a3']);
+      expect(stored('/default/files-b')).toEqual(['b1', 'b2']);
+    }, WAIT);
+
+    const readyz = await fetch(`${http}/readyz`);
+    expect(readyz.status).toBe(200);
+    const connectors = (await (await fetch(`${http}/connectors`)).json()) as { connectors: Array<{ name: string; state: string; pid: number; config: Record<string, unknown> }> };
+    expect(connectors.connectors.map((c) => [c.name, c.state])).toEqual([
+      ['files-a', 'running'],
+      ['files-b', 'running'],
+    ]);
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    expect(metrics).toContain('danube_connector_messages_received_total{connector="files-a",topic="/default/files-a"} 3');
+    expect(metrics).toContain('danube_connector_messages_processed_total{connector="files-b",topic="/default/files-b"} 2');
+    const pids = Object.fromEntries(connectors.connectors.map((c) => [c.name, c.pid]));
+
+    // Reload with only files-b changed: files-a keeps its process.
+    writeFileSync(toml, hostToml(7));
+    host.process.kill('SIGHUP');
+    await vi.waitFor(async () => {
+      const now = (await (await fetch(`${http}/connectors`)).json()) as typeof connectors;
+      const b = now.connectors.find((c) => c.name === 'files-b');
+      expect(b?.pid).not.toBe(pids['files-b']);
+      expect(b?.state).toBe('running');
+      expect(now.connectors.find((c) => c.name === 'files-a')?.pid).toBe(pids['files-a']);
+    }, WAIT);
+    appendFileSync(join(dir, 'b.txt'), 'b3\n');
+    await vi.waitFor(() => expect(stored('/default/files-b')).toEqual(['b1', 'b2', 'b3']), WAIT);
+
+    // A broken host.toml is refused over HTTP and the running set is kept.
+    writeFileSync(toml, hostToml(0));
+    const refused = await fetch(`${http}/-/reload`, { method: 'POST' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toContain('connector "files-b": config/batch_lines must be >= 1');
+
+    const childPids = ((await (await fetch(`${http}/connectors`)).json()) as typeof connectors).connectors.map((c) => c.pid);
+    const everything = [await (await fetch(`${http}/connectors`)).text(), await (await fetch(`${http}/metrics`)).text(), host.output()].join('\n');
+    expect(everything).not.toContain(SECRET);
+
+    host.process.kill('SIGTERM');
+    expect(await host.exit).toBe(0);
+    expect(host.lines().some((l) => l.msg === 'danube-connect stopped' && l.clean === true)).toBe(true);
+    for (const pid of childPids) expect(alive(pid), `child ${pid} outlived the host`).toBe(false);
+    expect(host.output()).not.toContain(SECRET);
+  });
+
+  it('exits 2 and starts nothing when host.toml is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dc-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const toml = join(dir, 'host.toml');
+    writeFileSync(toml, `[[connectors]]\nname = "x"\nplugin = "@nobody/no-such-plugin"\n`);
+    const host = startHost(toml);
+    expect(await host.exit).toBe(2);
+    expect(host.output()).toContain('connector "x"');
+    expect(host.output()).toContain('nothing started');
+  });
+});
