@@ -17,7 +17,7 @@ export interface RunHostOptions extends ValidateHostOptions {
 }
 
 /** Exit codes of `danube-connect run`. */
-export const RUN_EXIT_CODES = { ok: 0, unclean: 1, invalid: 2 } as const;
+const RUN_EXIT_CODES = { ok: 0, unclean: 1, invalid: 2 } as const;
 
 /**
  * `danube-connect run` (DESIGN §5): validate everything (every problem printed, exit 2, nothing started), start
