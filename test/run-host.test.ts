@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +43,21 @@ function startHost(toml: string): Host {
   return { process: child, lines, output: () => out, exit };
 }
 
+/**
+ * Whether a process still runs. An exited child whose parent was killed stays a zombie until whoever adopted it
+ * reaps it (in a container without an init, nobody may), so a zombie counts as exited.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true;
   }
 }
 
@@ -144,6 +153,33 @@ batch_lines = ${batchLinesOfB}
     expect(host.lines().some((l) => l.msg === 'danube-connect stopped' && l.clean === true)).toBe(true);
     for (const pid of childPids) expect(alive(pid), `child ${pid} outlived the host`).toBe(false);
     expect(host.output()).not.toContain(SECRET);
+  });
+
+  it('a SIGKILLed host leaves no orphan: every child notices the lost channel and exits by itself', async () => {
+    const broker = await TestBroker.start();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'dc-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const toml = join(dir, 'host.toml');
+    const connector = (name: string) =>
+      `[[connectors]]\nname = "${name}"\nplugin = "${SOURCE_PLUGIN}"\n[connectors.config]\npath = "${join(dir, `${name}.txt`)}"\ntopic = "/default/${name}"\nstate_file = "${join(dir, `${name}.offset`)}"\n`;
+    writeFileSync(toml, `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${broker.serviceUrl}"\n${connector('k1')}${connector('k2')}`);
+    const host = startHost(toml);
+    const running = await vi.waitFor(() => {
+      const line = host.lines().find((l) => l.msg === 'danube-connect running');
+      expect(line, host.output()).toBeDefined();
+      return line as { http: string };
+    }, WAIT);
+    const pids = await vi.waitFor(async () => {
+      const { connectors } = (await (await fetch(`http://${running.http}/connectors`)).json()) as { connectors: Array<{ state: string; pid: number }> };
+      expect(connectors.map((c) => c.state)).toEqual(['running', 'running']);
+      return connectors.map((c) => c.pid);
+    }, WAIT);
+    host.process.kill('SIGKILL');
+    await host.exit;
+    await vi.waitFor(() => {
+      for (const pid of pids) expect(alive(pid), `child ${pid} outlived a SIGKILLed host`).toBe(false);
+    }, WAIT);
   });
 
   it('exits 2 and starts nothing when host.toml is invalid', async () => {

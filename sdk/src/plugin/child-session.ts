@@ -58,6 +58,8 @@ export class ChildSession {
   private starting: Promise<boolean> = Promise.resolve(false);
   private readonly loop = new EventLoopMonitor();
   private readonly disconnectDrainMs: number;
+  /** The host went away: logs are silenced (see hostGone). */
+  private hostLost = false;
   private readonly stopGraceMs: number;
   private readonly exitFlushMs: number;
 
@@ -125,6 +127,7 @@ export class ChildSession {
   private async run(start: StartMessage): Promise<boolean> {
     try {
       this.parts = await buildConnector(start);
+      if (this.hostLost) this.parts.logger.level = 'silent';
       const { runtime, logger } = this.parts;
       runtime.onStatus((status) => this.statusChanged(status));
       runtime.onFatal((error) => this.fatal(error));
@@ -233,9 +236,13 @@ export class ChildSession {
   }
 
   private hostGone(): void {
+    // Our stdout is a socket the host read. With the host gone, a log write can block the whole event loop for
+    // good (pino writes synchronously and retries while nobody drains the socket), and then no deadline fires
+    // and the child is orphaned. Nobody reads these logs any more: silence them before anything else.
+    this.hostLost = true;
+    if (this.parts) this.parts.logger.level = 'silent';
     // A stop in progress ends the process within its own deadline; its messages are dropped.
     if (this.phase === 'stopping' || this.phase === 'exiting') return;
-    this.parts?.logger.warn({ drainMs: this.disconnectDrainMs }, 'the host went away (IPC channel closed): stopping');
     void this.stop(this.disconnectDrainMs, 'disconnect');
   }
 
