@@ -4,7 +4,7 @@ import { formatProblem } from '../config/config-problem.js';
 import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
 
 export const reloadCommand: CliCommand = {
-  summary: 'ask a running host to re-read host.toml (POST /-/reload on its loopback HTTP address)',
+  summary: 'ask a running host to re-read host.toml, over its loopback HTTP address',
   usage: [
     'danube-connect reload <host.toml> | --http <host:port>',
     '',

@@ -8,7 +8,7 @@ describe('danube-connect', () => {
   test('--help lists the commands; no command prints it to stderr with exit 64', async () => {
     const help = await runCli(['--help'], '/');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
+    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {7}.+\n {2}reload {4}.+\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
     const none = await runCli([], '/');
     expect(none.code).toBe(64);
     expect(none.stderr).toBe(help.stdout);
