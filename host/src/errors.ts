@@ -28,6 +28,15 @@ export const CONFIG_PROBLEM_CODES = {
 
 export type ConfigProblemCode = keyof typeof CONFIG_PROBLEM_CODES;
 
+/** Stable codes the supervisor records as a connector's last error (on /connectors and in logs). */
+export const SUPERVISOR_ERROR_CODES = {
+  DC_ERR_READY_TIMEOUT: 'a start attempt sent no ready within ready_timeout_ms: the child was killed and is restarted',
+  DC_ERR_HUNG: 'a child answered no heartbeat for 3 ping intervals: it was killed and is restarted',
+  DC_ERR_OUT_OF_MEMORY: 'a child hit its memory_mb heap cap and died: it is restarted',
+} as const;
+
+export type SupervisorErrorCode = keyof typeof SUPERVISOR_ERROR_CODES;
+
 /** Thrown by the throwing variants of config loading: every problem at once; `message` lists them, one per line. */
 export class HostConfigError extends Error {
   override name = 'HostConfigError';

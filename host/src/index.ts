@@ -9,13 +9,13 @@ export { validateHost, validateHostOrThrow } from './validate-host.js';
 export type { ValidateHostOptions, ValidateHostResult, ValidatedHost } from './validate-host.js';
 export { scanPlugins, type FoundPlugin } from './discovery/scan-plugins.js';
 export type { PluginIssue, PluginReport } from './discovery/read-plugin.js';
-export { CONFIG_PROBLEM_CODES, HostConfigError, type ConfigProblemCode } from './errors.js';
+export { CONFIG_PROBLEM_CODES, HostConfigError, SUPERVISOR_ERROR_CODES, type ConfigProblemCode, type SupervisorErrorCode } from './errors.js';
 // Supervisor: runs one child per connector (see host/src/supervisor/).
 export { Supervisor } from './supervisor/supervisor.js';
 export type { ConnectorMetrics, MetricsCollection, ReplaceResult, SupervisorOptions, SupervisorStopResult } from './supervisor/supervisor.js';
 export type { ConnectorStopResult, StopOutcome } from './supervisor/connector-supervisor.js';
 export { CONNECTOR_STATES } from './supervisor/connector-state.js';
 export type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './supervisor/connector-state.js';
-export { SUPERVISOR_ERROR_CODES, type ExitReason } from './supervisor/exit-reason.js';
+export type { ExitReason } from './supervisor/exit-reason.js';
 export type { ConnectorExitEvent, ConnectorLogEvent, StateChangeEvent, SupervisorEventName, SupervisorEvents, SupervisorListener } from './supervisor/supervisor-events.js';
 export { RestartPolicy, type CrashKind, type RestartDecision } from './supervisor/restart-policy.js';

@@ -15,11 +15,6 @@ import type { CrashKind } from './restart-policy.js';
 export type ExitReason = 'requested' | 'plugin_unusable' | 'start_failed' | 'ready_timeout' | 'hung' | 'out_of_memory' | 'fatal' | 'uncaught' | 'crashed';
 
 /** Error codes the host assigns to ends it detects itself. */
-export const SUPERVISOR_ERROR_CODES = {
-  readyTimeout: 'DC_ERR_READY_TIMEOUT',
-  hung: 'DC_ERR_HUNG',
-  outOfMemory: 'DC_ERR_OUT_OF_MEMORY',
-} as const;
 
 /** Start failures no restart can fix (the protocol's StartFailureCode). */
 const PERMANENT_START_FAILURES = new Set<StartFailureCode>(['wrong_default_export', 'incompatible_plugin', 'kind_mismatch', 'entry_import_failed']);
@@ -64,15 +59,15 @@ export function classifyExit(facts: ExitFacts): ExitClassification {
   const how = describeExit(facts.code, facts.signal);
   if (facts.endedBy === 'stop') return { reason: 'requested', crashKind: undefined, errorCode: undefined, message: `stopped (${how})` };
   if (facts.endedBy === 'ready_timeout') {
-    return { reason: 'ready_timeout', crashKind: 'retryable', errorCode: SUPERVISOR_ERROR_CODES.readyTimeout, message: `not ready within ${facts.readyTimeoutMs} ms: killed` };
+    return { reason: 'ready_timeout', crashKind: 'retryable', errorCode: 'DC_ERR_READY_TIMEOUT', message: `not ready within ${facts.readyTimeoutMs} ms: killed` };
   }
   if (facts.endedBy === 'hung') {
     const silentMs = 3 * facts.pingIntervalMs;
-    return { reason: 'hung', crashKind: 'retryable', errorCode: SUPERVISOR_ERROR_CODES.hung, message: `no answer to pings for ${silentMs} ms (hung): killed` };
+    return { reason: 'hung', crashKind: 'retryable', errorCode: 'DC_ERR_HUNG', message: `no answer to pings for ${silentMs} ms (hung): killed` };
   }
   if (outOfMemory(facts)) {
     const cap = facts.memoryMb !== undefined ? ` (memory_mb = ${facts.memoryMb})` : '';
-    return { reason: 'out_of_memory', crashKind: 'retryable', errorCode: SUPERVISOR_ERROR_CODES.outOfMemory, message: `out of memory: the heap limit${cap} was reached (${how})` };
+    return { reason: 'out_of_memory', crashKind: 'retryable', errorCode: 'DC_ERR_OUT_OF_MEMORY', message: `out of memory: the heap limit${cap} was reached (${how})` };
   }
   if (facts.failed) {
     const permanent = PERMANENT_START_FAILURES.has(facts.failed.code);
