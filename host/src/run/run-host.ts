@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createConnectorLogger, type Logger } from '@danube-connect/sdk';
-import { pino } from 'pino';
 import { formatProblem } from '../config/config-problem.js';
 import { StatusServer } from '../http/status-server.js';
 import { HostStatus } from './host-status.js';
+import { createLogOutput } from './log-output.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { validateHost, type ValidateHostOptions } from '../validate-host.js';
 
@@ -33,10 +33,9 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
     return RUN_EXIT_CODES.invalid;
   }
   const settings = first.config.host;
-  // One destination for the host's lines and its children's relayed NDJSON, so lines never interleave.
-  const destination = pino.destination({ dest: 1, sync: false });
-  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, destination);
-  const supervisor = new Supervisor({ logger, relay: (line) => destination.write(`${line}\n`) });
+  const output = await createLogOutput();
+  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination);
+  const supervisor = new Supervisor({ logger, relay: output.relay });
   const reload = async () => {
     const next = validateHost(file, options);
     if (!next.ok) {
@@ -71,6 +70,6 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
   logger.info({ clean: result.clean }, 'danube-connect stopped');
-  destination.flushSync();
+  output.flush();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
 }
