@@ -29,7 +29,7 @@ describe('log output', () => {
   });
 
   it('is human-readable for both when stdout is a terminal and pino-pretty is installed', async () => {
-    // eslint-disable-next-line no-control-regex -- strip the colours
+    // Strip the colours before matching.
     const text = (await written(true)).replace(/\u001b\[[0-9;]*m/g, '');
     expect(text).not.toMatch(/^\{/m);
     expect(text).toMatch(/INFO.*danube-connect running/);
