@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    core: 'src/core.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/cli': 'src/testing/cli.ts',
     'testing/conformance': 'src/testing/conformance.ts',
@@ -12,7 +13,7 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'testing/conformance': 'src/testing/conformance.ts', protocol: 'src/plugin/protocol.ts' } },
+  dts: { entry: { index: 'src/index.ts', core: 'src/core.ts', 'testing/index': 'src/testing/index.ts', 'testing/conformance': 'src/testing/conformance.ts', protocol: 'src/plugin/protocol.ts' } },
   sourcemap: true,
   clean: true,
   splitting: true,

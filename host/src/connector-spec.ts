@@ -1,5 +1,5 @@
 import type { DanubeSettings, StartMessage } from '@danube-connect/sdk/protocol';
-import type { RuntimeSettings } from '@danube-connect/sdk';
+import type { RuntimeSettings } from '@danube-connect/sdk/core';
 
 /** `[host.restart]`, overridable per connector with `[connectors.restart]` (DESIGN §4). */
 export interface RestartSettings {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { maskSecrets } from '@danube-connect/sdk';
+import { maskSecrets } from '@danube-connect/sdk/core';
 import { formatProblem } from '../config/config-problem.js';
 import { validateHost, type ValidatedHost } from '../validate-host.js';
 import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';

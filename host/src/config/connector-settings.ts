@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { LogLevel, RuntimeSettings } from '@danube-connect/sdk';
+import type { LogLevel, RuntimeSettings } from '@danube-connect/sdk/core';
 import type { DanubeSettings } from '@danube-connect/sdk/protocol';
 import type { ConnectorSpec, RestartSettings } from '../connector-spec.js';
 import type { DanubeToml, HostToml, ProcessingToml, RestartToml } from './host-toml.js';

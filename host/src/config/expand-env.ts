@@ -1,4 +1,4 @@
-import { isSecretKey } from '@danube-connect/sdk';
+import { isSecretKey } from '@danube-connect/sdk/core';
 import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)(\})?/g;

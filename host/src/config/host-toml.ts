@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { LogLevel } from '@danube-connect/sdk';
+import type { LogLevel } from '@danube-connect/sdk/core';
 import { readHostSchema } from '../host-package.js';
 import { addAjvErrors, type ProblemList } from './config-problem.js';
 

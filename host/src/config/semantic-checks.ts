@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { isSecretKey, parseBrokerUrl, validateTopicName } from '@danube-connect/sdk';
+import { isSecretKey, parseBrokerUrl, validateTopicName } from '@danube-connect/sdk/core';
 import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 type Table = Record<string, unknown>;

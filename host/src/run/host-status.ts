@@ -1,4 +1,4 @@
-import { maskSecrets } from '@danube-connect/sdk';
+import { maskSecrets } from '@danube-connect/sdk/core';
 import type { ChildMetrics, ConnectorView, StatusSource } from '../http/status-source.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createConnectorLogger, type Logger } from '@danube-connect/sdk';
+import { createConnectorLogger, type Logger } from '@danube-connect/sdk/core';
 import { formatProblem } from '../config/config-problem.js';
 import { StatusServer } from '../http/status-server.js';
 import { HostStatus } from './host-status.js';

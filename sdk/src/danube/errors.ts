@@ -1,4 +1,5 @@
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { GrpcStatus } from './grpc-status.js';
 
 /**
  * Stable error codes of the Danube client. Each is documented in the README's error table (a test keeps
