@@ -36,6 +36,16 @@ function validOrThrow(result: ReturnType<typeof validateHost>) {
 }
 
 describe('validateHost', () => {
+  test('create_namespaces hands the admin URL to every connector, so its child creates a missing namespace', () => {
+    const toml = `[danube]\nadmin_url = "http://127.0.0.1:50051"\ncreate_namespaces = true\n${TOML}`;
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const { connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
+    expect(connectors.map((c) => c.danube.namespaceAdminUrl)).toEqual(['http://127.0.0.1:50051', 'http://127.0.0.1:50051']);
+    const without = tempProject({ 'host.toml': `[danube]\nadmin_url = "http://127.0.0.1:50051"\n${TOML}` }, ['mqtt-like-source', 'plain-sink']);
+    const plain = validOrThrow(validateHost('host.toml', { env: {}, cwd: without.dir }));
+    expect(plain.connectors.map((c) => c.danube.namespaceAdminUrl)).toEqual([undefined, undefined]);
+  });
+
   test('a good host.toml gives one ConnectorSpec per connector, defaults applied', () => {
     const p = tempProject({ 'host.toml': TOML }, ['mqtt-like-source', 'plain-sink']);
     const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));

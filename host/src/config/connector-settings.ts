@@ -58,6 +58,11 @@ function danubeSettings(toml: Partial<DanubeToml>, dir: string): DanubeSettings 
   return settings;
 }
 
+/** `[danube] create_namespaces` (with its admin_url): the child creates a missing namespace instead of failing. */
+function withNamespaceCreation(settings: DanubeSettings, danube: HostToml['danube']): DanubeSettings {
+  return danube.create_namespaces && danube.admin_url ? { ...settings, namespaceAdminUrl: danube.admin_url } : settings;
+}
+
 function runtimeSettings(toml: ProcessingToml): Partial<RuntimeSettings> {
   const runtime: Partial<RuntimeSettings> = {
     maxInFlight: toml.max_in_flight,
@@ -102,7 +107,7 @@ export function connectorSettings(toml: HostToml, dir: string): ConnectorSetting
     name: connector.name,
     pluginRequest: connector.plugin,
     config: connector.config,
-    danube: danubeSettings({ ...danubeDefaults, ...connector.danube }, dir),
+    danube: withNamespaceCreation(danubeSettings({ ...danubeDefaults, ...connector.danube }, dir), toml.danube),
     runtime: runtimeSettings(connector.processing),
     restart: restartSettings({ ...toml.host.restart, ...connector.restart }),
     memoryMb: connector.memory_mb,

@@ -16,6 +16,8 @@ export class ClientContext {
     readonly retry: RetryOptions,
     readonly healthCheckIntervalMs: number,
     readonly logger: DanubeLogger = silentLogger,
+    /** Creates a missing namespace (the client's `createNamespacesVia`); absent: a missing namespace is an error. */
+    readonly ensureNamespace?: (namespace: string) => Promise<void>,
   ) {
     this.pool = new ConnectionPool(connectionOptions);
   }

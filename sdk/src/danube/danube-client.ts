@@ -1,3 +1,4 @@
+import { DanubeAdminClient } from './admin-client.js';
 import { parseBrokerUrl } from './broker-url.js';
 import { ClientContext } from './client-context.js';
 import { channelCredentials, type TlsOptions, type TokenSource } from './connection.js';
@@ -26,6 +27,36 @@ export interface DanubeClientOptions {
   logger?: DanubeLogger;
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * The broker's admin URL: when a producer's namespace does not exist, create it there and go on, instead of
+   * failing with DC_ERR_NAMESPACE_NOT_FOUND (Danube never creates namespaces itself). For development and for
+   * `[danube] create_namespaces`; uses the same token and TLS settings.
+   */
+  createNamespacesVia?: string;
+}
+
+/** Creates namespaces through the admin API, once per namespace and client, sharing concurrent requests. */
+function namespaceCreator(options: DanubeClientOptions): (namespace: string) => Promise<void> {
+  const admin = new DanubeAdminClient({
+    adminUrl: options.createNamespacesVia as string,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
+  });
+  const created = new Map<string, Promise<void>>();
+  return (namespace) => {
+    let pending = created.get(namespace);
+    if (!pending) {
+      pending = admin.createNamespace(namespace).then(
+        () => undefined,
+        (err: unknown) => {
+          created.delete(namespace);
+          throw err;
+        },
+      );
+      created.set(namespace, pending);
+    }
+    return pending;
+  };
 }
 
 /**
@@ -56,6 +87,7 @@ export class DanubeClient {
       options.retry ?? {},
       options.healthCheckIntervalMs ?? 5_000,
       options.logger,
+      options.createNamespacesVia === undefined ? undefined : namespaceCreator(options),
     );
     this.schemaRegistry = new SchemaRegistryClient(this.ctx);
   }

@@ -98,14 +98,22 @@ export class TopicProducer {
       producer_access_mode: 'Shared',
       dispatch_strategy: dispatch,
     };
+    const createProducer = () =>
+      connection.unary<ProducerResponseWire>('danube', 'ProducerService', 'CreateProducer', request, { timeoutMs: this.ctx.requestTimeoutMs, proxyBrokerUrl });
     let response: ProducerResponseWire;
     try {
-      response = await connection.unary<ProducerResponseWire>('danube', 'ProducerService', 'CreateProducer', request, {
-        timeoutMs: this.ctx.requestTimeoutMs,
-        proxyBrokerUrl,
-      });
+      response = await createProducer();
     } catch (err) {
-      throw fromGrpcError(err, { rpc: 'CreateProducer', topic, producer: name });
+      const error = fromGrpcError(err, { rpc: 'CreateProducer', topic, producer: name });
+      const namespace = topic.split('/')[1];
+      if (error.code !== 'DC_ERR_NAMESPACE_NOT_FOUND' || !this.ctx.ensureNamespace || !namespace) throw error;
+      await this.ctx.ensureNamespace(namespace);
+      this.ctx.logger.info({ topic, namespace }, 'created the missing namespace');
+      try {
+        response = await createProducer();
+      } catch (retryErr) {
+        throw fromGrpcError(retryErr, { rpc: 'CreateProducer', topic, producer: name });
+      }
     }
     const session = { producerId: response.producer_id, route, connection, proxyBrokerUrl };
     this.session = session;

@@ -25,6 +25,20 @@ describe('admin client (protocol §13)', () => {
   });
 });
 
+describe('creating missing namespaces', () => {
+  withAdmin('with createNamespacesVia a producer in a missing namespace creates it and goes on', async () => {
+    const target = await startTarget();
+    const namespace = uniqueName('auto').replace(/-/g, '_');
+    const client = target.client({ createNamespacesVia: target.adminUrl! });
+    const topic = `/${namespace}/events`;
+    const producer = await client.createProducer({ topic, name: uniqueName('p') });
+    const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
+    await producer.send('in a namespace created on demand');
+    expect((await collect(consumer, 1)).map(text)).toEqual(['in a namespace created on demand']);
+    expect(await target.admin().listNamespaces()).toContain(namespace);
+  });
+});
+
 describe('errors only the broker can report', () => {
   it('a producer in a missing namespace fails fast with DC_ERR_NAMESPACE_NOT_FOUND naming it', async () => {
     const target = await startTarget();
