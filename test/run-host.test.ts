@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,15 @@ function startHost(toml: string): Host {
  * Whether a process still runs. An exited child whose parent was killed stays a zombie until whoever adopted it
  * reaps it (in a container without an init, nobody may), so a zombie counts as exited.
  */
+/** The host's "running" log line, which carries the address it serves HTTP on. */
+function runningLine(host: Host): Promise<{ http: string }> {
+  return vi.waitFor(() => {
+    const line = host.lines().find((l) => l.msg === 'danube-connect running');
+    expect(line, host.output()).toBeDefined();
+    return line as { http: string };
+  }, WAIT);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -97,11 +106,7 @@ batch_lines = ${batchLinesOfB}
 `;
     writeFileSync(toml, hostToml(100));
     const host = startHost(toml);
-    const running = await vi.waitFor(() => {
-      const line = host.lines().find((l) => l.msg === 'danube-connect running');
-      expect(line, host.output()).toBeDefined();
-      return line as { http: string };
-    }, WAIT);
+    const running = await runningLine(host);
     const http = `http://${running.http}`;
     expect(running.http).toMatch(/^127\.0\.0\.1:\d+$/);
 
@@ -143,6 +148,9 @@ batch_lines = ${batchLinesOfB}
     const refused = await fetch(`${http}/-/reload`, { method: 'POST' });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: string }).error).toContain('connector "files-b": config/batch_lines must be >= 1');
+    const cli = spawnSync(process.execPath, [CLI, 'reload', '--http', running.http], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('the running connectors are kept');
 
     const childPids = ((await (await fetch(`${http}/connectors`)).json()) as typeof connectors).connectors.map((c) => c.pid);
     const everything = [await (await fetch(`${http}/connectors`)).text(), await (await fetch(`${http}/metrics`)).text(), host.output()].join('\n');
@@ -165,11 +173,7 @@ batch_lines = ${batchLinesOfB}
       `[[connectors]]\nname = "${name}"\nplugin = "${SOURCE_PLUGIN}"\n[connectors.config]\npath = "${join(dir, `${name}.txt`)}"\ntopic = "/default/${name}"\nstate_file = "${join(dir, `${name}.offset`)}"\n`;
     writeFileSync(toml, `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${broker.serviceUrl}"\n${connector('k1')}${connector('k2')}`);
     const host = startHost(toml);
-    const running = await vi.waitFor(() => {
-      const line = host.lines().find((l) => l.msg === 'danube-connect running');
-      expect(line, host.output()).toBeDefined();
-      return line as { http: string };
-    }, WAIT);
+    const running = await runningLine(host);
     const pids = await vi.waitFor(async () => {
       const { connectors } = (await (await fetch(`http://${running.http}/connectors`)).json()) as { connectors: Array<{ state: string; pid: number }> };
       expect(connectors.map((c) => c.state)).toEqual(['running', 'running']);

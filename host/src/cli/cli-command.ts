@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** Exit codes of the danube-connect CLI. */
 export const EXIT_CODES = {
   ok: 0,
@@ -34,4 +36,20 @@ export interface CliCommand {
 /** Thrown by commands for a bad command line: printed with the command's usage, exit code 64. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * The command line of one command: its options and at most one positional argument (host.toml). Anything else
+ * (an unknown option, a second argument) is a UsageError, printed with the command's usage.
+ */
+export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [positional, ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  return { values: parsed.values, positional };
 }

@@ -1,9 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runningSdk } from '../discovery/sdk-info.js';
 import { scanPlugins, type FoundPlugin } from '../discovery/scan-plugins.js';
 import { hostPackageRoot } from '../host-package.js';
-import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+import { type CliCommand, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
@@ -29,19 +28,12 @@ export const pluginsCommand: CliCommand = {
     '  --json          print JSON instead of a table',
   ].join('\n'),
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { dir: { type: 'string' }, json: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const [file, ...extra] = parsed.positionals;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    if (file !== undefined && parsed.values.dir !== undefined) throw new UsageError('give either <host.toml> or --dir, not both');
-    const fromDir = file !== undefined ? dirname(resolve(io.cwd, file)) : resolve(io.cwd, parsed.values.dir ?? '.');
+    const { values, positional: file } = parseCommandLine(args, { dir: { type: 'string' }, json: { type: 'boolean' } });
+    if (file !== undefined && values.dir !== undefined) throw new UsageError('give either <host.toml> or --dir, not both');
+    const fromDir = file !== undefined ? dirname(resolve(io.cwd, file)) : resolve(io.cwd, values.dir ?? '.');
     const sdk = runningSdk();
     const plugins = scanPlugins({ fromDir, hostDir: io.hostDir ?? hostPackageRoot() }, sdk);
-    if (parsed.values.json) {
+    if (values.json) {
       const rows = plugins.map(({ validateConfig: _compiled, plugin: _plugin, ...rest }) => ({ ...rest, compatible: rest.issues.length === 0 && !rest.shadowed }));
       io.out(JSON.stringify({ sdk: sdk.version, plugins: rows }, null, 2));
       return EXIT_CODES.ok;

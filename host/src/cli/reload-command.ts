@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadHostConfig } from '../config/load-host-config.js';
 import { formatProblem } from '../config/config-problem.js';
-import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+import { type CliCommand, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
 
 export const reloadCommand: CliCommand = {
   summary: 'ask a running host to re-read host.toml, over its loopback HTTP address',
@@ -13,15 +12,8 @@ export const reloadCommand: CliCommand = {
     '  connectors are kept; otherwise only the connectors whose config or plugin version changed restart.',
   ].join('\n'),
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { http: { type: 'string' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const [file, ...extra] = parsed.positionals;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-    let address = parsed.values.http;
+    const { values, positional: file } = parseCommandLine(args, { http: { type: 'string' } });
+    let address = values.http;
     if (address === undefined) {
       if (file === undefined) throw new UsageError('reload needs host.toml or --http host:port');
       const loaded = loadHostConfig(file, { env: io.env, cwd: io.cwd });

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { runHost } from '../run/run-host.js';
-import { UsageError, type CliCommand } from './cli-command.js';
+import { type CliCommand, parseCommandLine, UsageError } from './cli-command.js';
 
 export const runCommand: CliCommand = {
   summary: 'run every connector of host.toml as a supervised child process, until SIGTERM or SIGINT',
@@ -14,15 +13,8 @@ export const runCommand: CliCommand = {
     '  SIGTERM or SIGINT drains every connector, then exits 0 (1 when one had to be killed).',
   ].join('\n'),
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: {} });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const [file, ...extra] = parsed.positionals;
+    const { positional: file } = parseCommandLine(args, {});
     if (file === undefined) throw new UsageError('run needs the path of host.toml');
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     return runHost(file, { env: io.env, cwd: io.cwd, err: io.err, ...(io.hostDir === undefined ? {} : { hostDir: io.hostDir }) });
   },
 };

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { maskSecrets } from '@danube-connect/sdk/core';
 import { formatProblem } from '../config/config-problem.js';
 import { validateHost, type ValidatedHost } from '../validate-host.js';
-import { EXIT_CODES, UsageError, type CliCommand } from './cli-command.js';
+import { type CliCommand, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
 
 /** The effective config (defaults applied, plugins resolved) with every secret masked. */
 function printableConfig(validated: ValidatedHost): Record<string, unknown> {
@@ -28,22 +27,15 @@ export const validateCommand: CliCommand = {
     '  --print   also print the effective config (defaults applied, secrets masked) as JSON',
   ].join('\n'),
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { print: { type: 'boolean' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const [file, ...extra] = parsed.positionals;
+    const { values, positional: file } = parseCommandLine(args, { print: { type: 'boolean' } });
     if (file === undefined) throw new UsageError('validate needs the path of host.toml');
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const result = validateHost(file, { env: io.env, cwd: io.cwd, ...(io.hostDir === undefined ? {} : { hostDir: io.hostDir }) });
     if (!result.ok) {
       for (const problem of result.problems) io.err(formatProblem(problem));
       io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
       return EXIT_CODES.invalid;
     }
-    if (parsed.values.print) io.out(JSON.stringify(printableConfig(result), null, 2));
+    if (values.print) io.out(JSON.stringify(printableConfig(result), null, 2));
     const count = result.connectors.length;
     io.out(`ok: ${count} connector${count === 1 ? '' : 's'}`);
     return EXIT_CODES.ok;
