@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import type { TestBroker } from '@danube-connect/sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorSnapshot } from '../../src/supervisor/connector-state.js';
 import { fixtureSpec, HAS_BUILD, startBroker, SupervisorUnderTest, uniqueTopic } from './helpers.js';
+import { unusedLoopbackUrl } from '@danube-connect/sdk/testing';
 
 // One connector at a time under the Supervisor: real children of the built SDK bootstrap running fixture plugins
 // named after what they provoke, against an in-process TestBroker. Every wait is for an event, with a deadline.
@@ -15,14 +15,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-/** A loopback URL nothing listens on. */
-async function deadServiceUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe.skipIf(!HAS_BUILD)('ConnectorSupervisor', () => {
   it('crash-after-n: restarts after each crash with a doubling backoff, keeping the crash record', async () => {
@@ -97,7 +89,7 @@ describe.skipIf(!HAS_BUILD)('ConnectorSupervisor', () => {
 
   it('follows the connection: running → degraded while Danube is unreachable, with the detail; pongs recorded', async () => {
     const t = new SupervisorUnderTest();
-    t.supervisor.start([fixtureSpec('counter-source', { serviceUrl: await deadServiceUrl(), pingIntervalMs: 200, shutdownTimeoutMs: 300, config: { topic: uniqueTopic('down') } })]);
+    t.supervisor.start([fixtureSpec('counter-source', { serviceUrl: await unusedLoopbackUrl(), pingIntervalMs: 200, shutdownTimeoutMs: 300, config: { topic: uniqueTopic('down') } })]);
     const degraded = await t.state('counter-source', 'degraded');
     expect(degraded.detail).toMatch(/Danube unavailable/);
     const ponged = await t.until('counter-source', (s) => s.lastPong?.state === 'degraded');

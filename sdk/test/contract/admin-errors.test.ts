@@ -82,13 +82,8 @@ describe('errors only the broker can report', () => {
 
   it('a connection refused is retryable DC_ERR_UNAVAILABLE after the retries', async () => {
     const { DanubeClient } = await import('../../src/danube/danube-client.js');
-    const net = await import('node:net');
-    // A port that was just free: nothing listens on it.
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    await new Promise((resolve) => server.close(resolve));
-    const client = new DanubeClient({ serviceUrl: `http://127.0.0.1:${port}`, retry: { maxRetries: 1, initialDelayMs: 10 }, requestTimeoutMs: 2_000 });
+    const { unusedLoopbackUrl } = await import('../../src/testing/unused-loopback-url.js');
+    const client = new DanubeClient({ serviceUrl: await unusedLoopbackUrl(), retry: { maxRetries: 1, initialDelayMs: 10 }, requestTimeoutMs: 2_000 });
     try {
       await expect(client.createProducer({ topic: '/default/t', name: 'p' })).rejects.toMatchObject({ code: 'DC_ERR_UNAVAILABLE', retryable: true });
     } finally {

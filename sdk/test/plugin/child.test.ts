@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -9,6 +8,7 @@ import { DanubeClient } from '../../src/danube/danube-client.js';
 import { CHILD_EXIT_CODES } from '../../src/plugin/protocol.js';
 import { TestBroker } from '../../src/testing/index.js';
 import { CHILD_ENTRY, forkChild, HAS_BUILD, type ForkedChild } from './fork-child.js';
+import { unusedLoopbackUrl } from '../../src/testing/unused-loopback-url.js';
 
 // Real child processes of the built bootstrap (dist/) running fixture plugins named after what they provoke,
 // against an in-process TestBroker. Every wait has a deadline; nothing sleeps.
@@ -44,14 +44,6 @@ function stored(broker: TestBroker, topic: string): string[] {
   }
 }
 
-/** A loopback URL nothing listens on. */
-async function deadServiceUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 /** Stops the child and checks the clean exit. */
 async function stopCleanly(child: ForkedChild, timeoutMs = 10_000) {
@@ -143,7 +135,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
 
   it('is ready while Danube is down, pushes degraded, and abandons what it could not publish', async () => {
     const child = forkChild();
-    child.startFixture({ plugin: 'counter-source', config: { topic: uniqueTopic('down') }, serviceUrl: await deadServiceUrl() });
+    child.startFixture({ plugin: 'counter-source', config: { topic: uniqueTopic('down') }, serviceUrl: await unusedLoopbackUrl() });
     await child.next('ready');
     expect(await child.next('status')).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/Danube unavailable/) });
     expect((await child.ping()).state).toBe('degraded');
