@@ -74,6 +74,16 @@ export class ExternalSystem {
   }
 }
 
+/** The common start of a sink case: a broker, a client, a fresh topic with one subscription, its producer, the sink's target. */
+export async function sinkSetup(options: { broker?: TestBrokerOptions; partitions?: number } = {}) {
+  const broker = await startBroker(options.broker);
+  const client = clientOf(broker);
+  const topic = uniqueTopic();
+  const configs = [{ topic, subscription: uniqueName('s') }];
+  const producer = await client.createProducer({ topic, name: uniqueName('p'), ...(options.partitions === undefined ? {} : { partitions: options.partitions }) });
+  return { broker, client, topic, configs, producer, external: new ExternalSystem() };
+}
+
 export type WriteHook = (records: readonly SinkRecord[]) => void | Promise<void>;
 
 /**

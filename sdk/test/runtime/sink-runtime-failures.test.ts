@@ -12,6 +12,7 @@ import {
   redeliveredAfterRestart,
   sendAll,
   sinkRuntime,
+  sinkSetup,
   startBroker,
   testSink,
   texts,
@@ -35,14 +36,9 @@ async function nextDeadLetter(consumer: Consumer): Promise<DanubeMessage> {
 
 describe('SinkRuntime: failures', () => {
   it('invalid data in a batch: the batch is split, the bad record dead-lettered (in Danube before its ack), the stream goes on', async () => {
-    const broker = await startBroker();
-    const client = clientOf(broker);
-    const dlq = await deadLetterReader(client);
     // One partition, so records carry a partition index and the restart check sees a single ordered stream.
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p'), partitions: 1 });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup({ partitions: 1 });
+    const dlq = await deadLetterReader(client);
     const connector = testSink(external, configs, 'batch', (records) => {
       if (records.some((r) => r.text() === 'poison')) throw ConnectorError.invalidData('column "n" rejects the row', { code: 'BAD_ROW' });
     });
@@ -98,12 +94,7 @@ describe('SinkRuntime: failures', () => {
   });
 
   it('invalid data without a dead-letter topic: the record is counted as dropped and acked, the stream goes on', async () => {
-    const broker = await startBroker();
-    const client = clientOf(broker);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup();
     // record.json() throws invalid data for a payload that is not JSON: the usual poison message.
     const connector = testSink(external, configs, 'single', (records) => void records.map((r) => r.json()));
     const { runtime, metrics } = sinkRuntime(connector, clientOf(broker), { batchSize: 10, batchTimeoutMs: 10 });
@@ -118,13 +109,8 @@ describe('SinkRuntime: failures', () => {
   });
 
   it("on_retry_exhausted 'dead_letter': a record whose write keeps failing is dead-lettered after maxRetries and acked", async () => {
-    const broker = await startBroker();
-    const client = clientOf(broker);
+    const { broker, client, topic, configs, producer, external } = await sinkSetup();
     const dlq = await deadLetterReader(client);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
     const connector = testSink(external, configs, 'single', (records) => {
       if (records[0]!.text() === 'stuck') throw ConnectorError.retryable('row locked', { code: 'LOCKED' });
     });
@@ -180,12 +166,7 @@ describe('SinkRuntime: failures', () => {
   });
 
   it('a fatal connector error stops the runtime: records written before it are acked, the rest are not', async () => {
-    const broker = await startBroker();
-    const client = clientOf(broker);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup();
     const connector = testSink(external, configs, 'single', (records) => {
       if (records[0]!.text() === 'msg-2') throw ConnectorError.fatal('credentials revoked', { code: 'AUTH' });
     });

@@ -9,6 +9,7 @@ import {
   redeliveredAfterRestart,
   sendAll,
   sinkRuntime,
+  sinkSetup,
   startBroker,
   testSink,
   texts,
@@ -21,12 +22,7 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
   it.each(['batch', 'single'] as const)(
     'acks only after the write (%s): writes that fail with retryable errors are retried, every message is written, none lost',
     async (mode) => {
-      const broker = await startBroker();
-      const client = clientOf(broker);
-      const topic = uniqueTopic();
-      const configs = [{ topic, subscription: uniqueName('s') }];
-      const producer = await client.createProducer({ topic, name: uniqueName('p') });
-      const external = new ExternalSystem();
+      const { broker, client, topic, configs, producer, external } = await sinkSetup();
       let failures = 4;
       let receivedWhileFailing = 0;
       const handle = sinkRuntime(
@@ -60,12 +56,7 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
 
   it('a runtime stopped with records unacked loses nothing: the next one (same consumer name) gets them', async () => {
     // A long ack timeout: here the broker hands unacked messages over because the consumer left, not on a timer.
-    const broker = await startBroker({ failurePolicy: { ackTimeoutMs: 30_000 } });
-    const client = clientOf(broker);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup({ broker: { failurePolicy: { ackTimeoutMs: 30_000 } } });
     let broken = false;
     const first = sinkRuntime(
       testSink(external, configs, 'batch', () => {
@@ -94,12 +85,7 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
   });
 
   it('connections dropped mid-stream: the runtime carries on and everything arrives at least once', async () => {
-    const broker = await startBroker();
-    const client = clientOf(broker);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup();
     const { runtime, metrics } = sinkRuntime(testSink(external, configs, 'batch'), clientOf(broker), { batchSize: 4, batchTimeoutMs: 10 });
     await runtime.start();
     const sent = texts('msg', 60);
@@ -208,12 +194,7 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
   });
 
   it('stop() lets the batch in progress finish and ack, starts no new batch, and leaves buffered records to the broker', async () => {
-    const broker = await startBroker({ failurePolicy: { ackTimeoutMs: 30_000 } });
-    const client = clientOf(broker);
-    const topic = uniqueTopic();
-    const configs = [{ topic, subscription: uniqueName('s') }];
-    const producer = await client.createProducer({ topic, name: uniqueName('p') });
-    const external = new ExternalSystem();
+    const { broker, client, topic, configs, producer, external } = await sinkSetup({ broker: { failurePolicy: { ackTimeoutMs: 30_000 } } });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let writing!: () => void;
