@@ -1,24 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageRoot } from '@danube-connect/sdk/core';
 
-const PACKAGE_NAME = '@danube-connect/host';
 let cachedRoot: string | undefined;
 
 /** The folder of the @danube-connect/host package this module belongs to (works from src/, dist/ and an install). */
 export function hostPackageRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
-      cachedRoot = dir;
-      return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${PACKAGE_NAME}: package.json not found above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
+  cachedRoot ??= findPackageRoot('@danube-connect/host', import.meta.url);
+  return cachedRoot;
 }
 
 interface HostPackageJson {

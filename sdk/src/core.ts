@@ -6,3 +6,4 @@ export { validateTopicName } from './danube/topic-name.js';
 export { DanubeError, isDanubeError, type DanubeErrorCode } from './danube/errors.js';
 export { createConnectorLogger, type LogLevel, type Logger } from './logging.js';
 export { DEFAULT_RUNTIME_SETTINGS, resolveRuntimeSettings, type RuntimeSettings } from './runtime/runtime-settings.js';
+export { findPackageRoot } from './package-root.js';
