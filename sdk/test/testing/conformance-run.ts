@@ -15,7 +15,7 @@ export interface KitSuite {
   options?: Record<string, unknown>;
 }
 
-export interface KitTest {
+interface KitTest {
   name: string;
   status: string;
   failure: string;
