@@ -152,7 +152,7 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
         if (handedOver > bound) {
           throw violation(
             'back-pressure',
-            `${handedOver} records were handed to the runtime and not committed (in flight ${inFlight}${kind === 'source' ? `, Danube held ${storedBeforePing}, committed ${committed}` : ''}), above the bound of ${bound}`,
+            `${handedOver} records were in flight and not committed, above the bound of ${bound} (the runtime counted ${inFlight}${kind === 'source' ? `; Danube held ${storedBeforePing} while ${committed} were committed` : ''})`,
           );
         }
       });
