@@ -54,11 +54,9 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
   const inFlight = (c: ConformanceCase, child: ConnectorProcess, what: string) =>
     c.watch(child, (s) => s.pong.stats.inFlight > 0 && missingRecords(count, s.deliveries).length > 0, {
       timeoutMs: plugin.deliveryTimeoutMs,
+      // Not a guarantee found broken: the case could not strike, so it says so without a label.
       timedOut: (s) =>
-        violation(
-          'at-least-once',
-          `${what}: no record was in flight within ${plugin.deliveryTimeoutMs} ms (${s?.deliveries.length ?? 0} of ${count} delivered, stats ${JSON.stringify(s?.pong.stats)})`,
-        ),
+        new Error(`${what}: the kit saw no record in flight within ${plugin.deliveryTimeoutMs} ms (${s?.deliveries.length ?? 0} of ${count} delivered, stats ${JSON.stringify(s?.pong.stats)})`),
     });
 
   describe(`${manifest.name} conformance (${kind})`, () => {

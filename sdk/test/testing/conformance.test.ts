@@ -39,6 +39,7 @@ describe('conformance kit', () => {
     { plugin: 'acks-before-write', kind: 'sink', case: 'delivery', guarantee: '[ack after write]' },
     // It acknowledges the batch it failed to write: Danube is told the record is done while it is not written.
     { plugin: 'drops-on-error', kind: 'sink', case: 'delivery', guarantee: '[ack after write]' },
+    { plugin: 'exits-in-close', kind: 'sink', case: 'delivery', guarantee: '[stop report]' },
   ];
   it.each(broken)('fails $plugin in its $case case, naming $guarantee', async ({ plugin, kind, case: name, guarantee }) => {
     const run = await runConformanceKit([{ plugin, kind, options: { deliveryTimeoutMs: 8_000 } }], { testNamePattern: `conformance \\(${kind}\\) ${name}:`, timeoutMs: RUN_MS });

@@ -69,8 +69,8 @@ export class ConformanceCase {
 
   /** Opens a case; `maxUnackedMessages` is the broker's window per subscription (sinks' back-pressure case). */
   static async open(plugin: PluginUnderTest, maxUnackedMessages?: number): Promise<ConformanceCase> {
-    // Redelivery only when a consumer goes away, or after an ack timeout long enough for a loaded machine.
-    const broker = await TestBroker.start({ maxUnackedMessages, failurePolicy: { ackTimeoutMs: 10_000, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 500 } });
+    // Redelivery when a consumer goes away (a stop, a kill); the ack timeout is far beyond any write of a case.
+    const broker = await TestBroker.start({ maxUnackedMessages, failurePolicy: { ackTimeoutMs: 60_000, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 500 } });
     const testCase = new ConformanceCase(plugin, broker);
     if (plugin.manifest.kind === 'sink') broker.createTopic(testCase.env.topic, { dispatch: 'reliable' });
     return testCase;
