@@ -90,6 +90,11 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       feeding.catch(() => {}); // awaited below; a failure must not go unhandled while the case waits
       const atStop = await inFlight(c, first, 'stop in flight');
       const stopped = await c.stop(first);
+      // Nothing abandoned means every record the runtime had received was delivered before the exit.
+      const delivered = await c.deliveredCount();
+      if (stopped.abandoned === 0 && delivered < atStop.pong.stats.received) {
+        throw violation('stop report', `the stop reported nothing abandoned, yet only ${delivered} of the ${atStop.pong.stats.received} records received before it were delivered`);
+      }
       c.env.broker.delayAcks(0);
       await feeding;
       const second = await c.start();

@@ -160,6 +160,12 @@ export class ConformanceCase {
     });
   }
 
+  /** Everything delivered so far, the kit's records or not, duplicates included. */
+  async deliveredCount(): Promise<number> {
+    if (this.kind === 'source') return this.stored().length;
+    return (await (this.plugin.options.written as NonNullable<ConformanceOptions['written']>)(this.env)).length;
+  }
+
   /**
    * Looks at the running case every 25 ms until `done`, failing on a broken guarantee: the one every look
    * checks (nothing is committed before it is delivered) and the caller's `check`.
