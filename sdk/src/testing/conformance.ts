@@ -76,8 +76,9 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
     it(`delivery: reports ready within ${plugin.readyTimeoutMs} ms, delivers every record in per-key order, acks only after delivery, stops with a report`, async () => {
       const c = await ConformanceCase.open(plugin);
       const child = await c.start();
-      await c.feed(0, count);
+      const feeding = c.feedInBackground(0, count);
       await c.expectAll(child, count, 'delivery');
+      await feeding;
       const stopped = await c.stop(child);
       if (stopped.abandoned > 0) throw violation('stop report', `a stop with every record delivered abandoned ${stopped.abandoned} records`);
     }, deadline(1, 1, 1));
@@ -86,8 +87,7 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       const c = await ConformanceCase.open(plugin);
       const first = await c.start();
       c.env.broker.delayAcks(ACK_DELAY_MS[kind]);
-      const feeding = c.feed(0, count);
-      feeding.catch(() => {}); // awaited below; a failure must not go unhandled while the case waits
+      const feeding = c.feedInBackground(0, count);
       const atStop = await inFlight(c, first, 'stop in flight');
       const stopped = await c.stop(first);
       // Nothing abandoned means every record the runtime had received was delivered before the exit.
@@ -98,12 +98,13 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       c.env.broker.delayAcks(0);
       await feeding;
       const second = await c.start();
-      await c.feed(count, count);
+      const more = c.feedInBackground(count, count);
       await c.expectAll(
         second,
         2 * count,
         `after a stop with ${atStop.pong.stats.inFlight} records in flight (report: drained ${stopped.drained}, abandoned ${stopped.abandoned}) and a restart`,
       );
+      await more;
       await c.stop(second);
     }, deadline(2, 2, 2));
 
@@ -111,15 +112,15 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       const c = await ConformanceCase.open(plugin);
       const first = await c.start();
       c.env.broker.delayAcks(ACK_DELAY_MS[kind]);
-      const feeding = c.feed(0, count);
-      feeding.catch(() => {});
+      const feeding = c.feedInBackground(0, count);
       const atKill = await inFlight(c, first, 'crash');
       await first.kill('SIGKILL');
       c.env.broker.delayAcks(0);
       await feeding;
       const second = await c.start();
-      await c.feed(count, count);
+      const more = c.feedInBackground(count, count);
       await c.expectAll(second, 2 * count, `after a SIGKILL with ${atKill.pong.stats.inFlight} records in flight and ${atKill.deliveries.length} of ${count} delivered, and a restart`);
+      await more;
       await c.stop(second);
     }, deadline(2, 2, 1));
 
@@ -127,8 +128,7 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       const c = await ConformanceCase.open(plugin);
       const child = await c.start();
       c.env.broker.delayAcks(ACK_DELAY_MS[kind]);
-      const feeding = c.feed(0, count);
-      feeding.catch(() => {});
+      const feeding = c.feedInBackground(0, count);
       await inFlight(c, child, 'danube outage');
       c.env.broker.unavailableFor(OUTAGE_MS);
       await feeding;
@@ -143,7 +143,7 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       const child = await c.start(kind === 'source' ? { maxInFlight: window } : { maxUnacked: window });
       const total = Math.max(count, 4 * window);
       if (kind === 'source') c.env.broker.delayAcks(ACK_DELAY_MS.source);
-      await c.feed(0, total);
+      const feeding = c.feedInBackground(0, total);
       // Sinks: a record counts as done once its ack returns, and the broker refills its window as soon as the
       // ack lands, so up to one more window of records may arrive before the last one is counted.
       const bound = kind === 'source' ? window : 2 * window;
@@ -159,14 +159,16 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
           );
         }
       });
+      await feeding;
       await c.stop(child);
     }, deadline(1, 1, 1));
 
     it('metrics: reports the reference metrics, labelled with its connector and real topic', async () => {
       const c = await ConformanceCase.open(plugin);
       const child = await c.start();
-      await c.feed(0, 5);
+      const feeding = c.feedInBackground(0, 5);
       await c.expectAll(child, 5, 'metrics');
+      await feeding;
       const metrics = await child.metrics();
       const names = metrics.map((m) => m.name);
       for (const name of ['danube_connector_messages_received_total', 'danube_connector_messages_processed_total', 'danube_connector_health']) {

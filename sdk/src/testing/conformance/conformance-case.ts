@@ -57,6 +57,7 @@ export class ConformanceCase {
   private client: DanubeClient | undefined;
   private feeder: Promise<Producer> | undefined;
   private config: Promise<Record<string, unknown>> | undefined;
+  private feedError: unknown;
 
   private constructor(
     readonly plugin: PluginUnderTest,
@@ -145,6 +146,16 @@ export class ConformanceCase {
     }
   }
 
+  /**
+   * Feeds records while the case goes on watching; a failure of the feed fails the next look at the case.
+   * Await the result before feeding again.
+   */
+  feedInBackground(from: number, count: number): Promise<void> {
+    const feeding = this.feed(from, count);
+    feeding.catch((err: unknown) => (this.feedError ??= err));
+    return feeding;
+  }
+
   /** What has arrived so far, in arrival order: Danube's log (sources) or what the sink wrote. */
   async deliveries(): Promise<Delivery[]> {
     if (this.kind === 'source') {
@@ -174,6 +185,7 @@ export class ConformanceCase {
     const deadline = Date.now() + options.timeoutMs;
     let last: Sample | undefined;
     for (;;) {
+      if (this.feedError) throw this.feedError;
       const storedBeforePing = this.kind === 'source' ? this.stored().length : 0;
       const pong = await child.ping();
       // Read after the pong: whatever the pong counts as committed must be delivered by now.
