@@ -60,7 +60,7 @@ function createProducer(broker: Broker, request: ProducerRequestWire): ProducerR
 }
 
 /** SendMessage, routed by msg_id only, with the checks in the broker's order (protocol §8.2). */
-function sendMessage(broker: Broker, message: StreamMessageWire): MessageResponseWire {
+function sendMessage(broker: Broker, message: StreamMessageWire, faults: FaultState): MessageResponseWire {
   const msgId = message.msg_id;
   // The broker panics converting such a message; the client sees the call aborted (protocol §8.2).
   if (!msgId) throw internal('msg_id is missing: the message cannot be routed');
@@ -77,6 +77,9 @@ function sendMessage(broker: Broker, message: StreamMessageWire): MessageRespons
       `Unable to publish the message: producer ${producer.id} is attached to ${topic.name}, not ${msgId.topic_name}`,
     );
   }
+  // Injected publish failure (TestBroker.rejectSendsFor): where the broker reports a WAL append error.
+  const injected = faults.rejectingSends;
+  if (injected !== undefined) throw permissionDenied(`Unable to publish the message: ${injected}`);
   const rejection = schemaRejection(topic, message, broker.cluster.schemaRegistry);
   if (rejection !== undefined) throw permissionDenied(`Unable to publish the message: ${rejection}`);
   topic.publish(message);
@@ -87,7 +90,7 @@ export function producerService(broker: Broker, faults: FaultState): Record<stri
   const send: handleUnaryCall<StreamMessageWire, MessageResponseWire> = (call, callback) => {
     let response: MessageResponseWire;
     try {
-      response = sendMessage(broker, call.request);
+      response = sendMessage(broker, call.request, faults);
     } catch (err) {
       faults.reply(() => callback(toStatus(err)));
       return;

@@ -204,6 +204,16 @@ export class TestBroker {
     this.faults.unavailableUntil = Date.now() + ms;
   }
 
+  /**
+   * For the next `ms` milliseconds every SendMessage that passes the producer and size checks is refused with
+   * PERMISSION_DENIED "Unable to publish the message: <text>" and not stored, as the broker answers a publish
+   * failure (protocol §8.2), e.g. a WAL append error. Default text: a storage write error.
+   */
+  rejectSendsFor(ms: number, text = 'Failed to append message to WAL: storage write error (TestBroker.rejectSendsFor)'): void {
+    this.faults.sendRejection = text;
+    this.faults.rejectSendsUntil = Date.now() + ms;
+  }
+
   /** Delays every SendMessage response by `ms` (0 = off); the message is published at once. */
   delayAcks(ms: number): void {
     this.faults.ackDelayMs = ms;
