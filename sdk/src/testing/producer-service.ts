@@ -71,11 +71,10 @@ function sendMessage(broker: Broker, message: StreamMessageWire, faults: FaultSt
     throw invalidArgument(`Message size ${message.payload.length} bytes exceeds the maximum message size of ${limit} bytes`);
   }
   const topic = producer.topic;
-  if (topic.closed) throw permissionDenied(`Unable to publish the message: the topic ${topic.name} is closed`);
+  // The broker's texts (protocol §8.2): clients sort publish failures by them.
+  if (topic.closed) throw permissionDenied(`Unable to publish the message: Topic ${topic.name} is draining or closed; retry lookup/moved`);
   if (msgId.topic_name !== topic.name) {
-    throw permissionDenied(
-      `Unable to publish the message: producer ${producer.id} is attached to ${topic.name}, not ${msgId.topic_name}`,
-    );
+    throw permissionDenied(`Unable to publish the message: the producer with id ${producer.id} is not attached to topic name: ${msgId.topic_name}`);
   }
   // Injected publish failure (TestBroker.rejectSendsFor): where the broker reports a WAL append error.
   const injected = faults.rejectingSends;

@@ -98,6 +98,6 @@ describe('schema registry (protocol §4, §10)', () => {
     await client.schemaRegistry.configureTopic(topic, subject, 'enforce', true);
     expect(await client.schemaRegistry.topicConfig(topic)).toMatchObject({ subject, validationPolicy: 'enforce', payloadValidation: true });
     await expect(producer.send(JSON.stringify({ id: 7 }))).resolves.toBeDefined();
-    await expect(producer.send(JSON.stringify({ name: 'no id' }))).rejects.toMatchObject({ code: 'DC_ERR_PUBLISH_REJECTED', retryable: false });
+    await expect(producer.send(JSON.stringify({ name: 'no id' }))).rejects.toMatchObject({ code: 'DC_ERR_PAYLOAD_INVALID', retryable: false });
   });
 });

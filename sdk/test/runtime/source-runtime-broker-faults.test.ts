@@ -31,6 +31,7 @@ describe('SourceRuntime: broker-side publish failures are not bad data (protocol
     expect(runtime.status().state).toBe('connected');
     expect([...new Set(storedTexts(broker, topic))]).toEqual(['warm', ...texts]);
     expect(() => broker.storedMessages(deadLetterTopic)).toThrow(/not served/);
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
     const totals = await expectBalanced(metrics);
     expect(totals).toMatchObject({ received: 21, processed: 21, deadLettered: 0, dropped: 0, inFlight: 0 });
     expect((await metrics.snapshot())[topic]?.failed).toBeGreaterThan(0);

@@ -262,7 +262,7 @@ describe('topic schema configuration and validation on publish (protocol §8.1, 
     await expectStatus(send({ id: 'a', qty: 'many' }, 2), status.PERMISSION_DENIED, /Payload validation failed/);
     await expectStatus(send({ qty: 1 }, 1), status.PERMISSION_DENIED, /Payload validation failed/);
     await expectStatus(send('{oops', 1), status.PERMISSION_DENIED, /not valid JSON/);
-    await expectStatus(send({ id: 'a' }, 7), status.PERMISSION_DENIED, /version 7 of subject orders not found/);
+    await expectStatus(send({ id: 'a' }, 7), status.PERMISSION_DENIED, /^Unable to publish the message: Schema version not found: version 7 of subject orders$/);
     await send({ id: 'b', qty: 2 }, 2);
     // Under warn a failing payload is accepted (only logged by the broker).
     await clients.schema('UpdateTopicValidationPolicy', { topic_name: '/default/payloads', validation_policy: 'warn', enable_payload_validation: true });
