@@ -199,6 +199,26 @@ export class TestBroker {
     this.broker.forgetClients();
   }
 
+  /**
+   * The broker process goes away: both ports stop listening and every connection is reset, so clients see
+   * refused connections (UNAVAILABLE) until `comeBackOnline()`. State is kept for the comeback.
+   */
+  async goOffline(): Promise<void> {
+    for (const consumer of this.broker.consumers.values()) {
+      if (consumer.streaming) consumer.deactivate();
+    }
+    await Promise.all([this.listeners.client.close(), this.listeners.admin.close()]);
+  }
+
+  /**
+   * After `goOffline()`: listens again on the same ports, as the restarted process does. Producers and consumers
+   * are forgotten as in `restart()`; topics, stored messages and subscription cursors survive.
+   */
+  async comeBackOnline(): Promise<void> {
+    this.broker.forgetClients();
+    await Promise.all([this.listeners.client.reopen(), this.listeners.admin.reopen()]);
+  }
+
   /** Every client-port RPC answers UNAVAILABLE for the next `ms` milliseconds. */
   unavailableFor(ms: number): void {
     this.faults.unavailableUntil = Date.now() + ms;
