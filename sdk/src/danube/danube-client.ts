@@ -19,7 +19,11 @@ export interface DanubeClientOptions {
   tls?: TlsOptions;
   /** Deadline of control RPCs (lookup, create, subscribe, ack, registry) in ms. Default 10000. */
   requestTimeoutMs?: number;
-  /** Retry policy for retryable failures. Default 5 retries, 100 ms doubling to 5 s, with jitter. */
+  /**
+   * Retry policy for retryable failures: by default each request (create, send, subscribe, ack) retries for up to
+   * 120 s (`deadlineMs`, like Kafka's `delivery.timeout.ms`) with backoff from 100 ms doubling to a 5 s cap, with
+   * jitter, which rides out a broker restart.
+   */
   retry?: RetryOptions;
   /** Interval of the producer and consumer health checks in ms; 0 disables them. Default 5000 (as the reference clients). */
   healthCheckIntervalMs?: number;
