@@ -57,4 +57,33 @@ describe('DanubeClient default retry budget', () => {
     expect(await acked).toBe('resolved');
     expect(broker.storedMessages(topic).map((m) => m.payload.toString())).toEqual(['before', 'during']);
   }, 60_000);
+
+  it('256 sends waiting on retry through an outage print no MaxListenersExceededWarning, and all arrive after it', async () => {
+    const broker = await startBroker();
+    const log = new WarnLog();
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl, logger: log, retry: { initialDelayMs: 20, maxDelayMs: 200 } });
+    onTestFinished(() => client.close(1_000));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    onTestFinished(() => void process.off('warning', onWarning));
+    const topic = uniqueTopic('many-waiting');
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), ordering: 'none', maxInFlight: 256 });
+    await producer.send('warm');
+
+    await broker.goOffline();
+    const sends = Array.from({ length: 256 }, (_, i) => producer.send(`m${i}`));
+    const all = Promise.all(sends);
+    all.catch(() => undefined);
+    // Every send is asleep between retries at least twice over, each one waiting on the producer's close signal.
+    const retried = () => log.warnings.filter((w) => w.msg === 'send failed, retrying' && Number(w.obj.attempt) === 2).length;
+    await log.until(() => retried() >= 256, all);
+    // Warnings are emitted on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    await broker.comeBackOnline();
+    await all;
+
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+    expect(broker.storedMessages(topic)).toHaveLength(257);
+  }, 60_000);
 });
