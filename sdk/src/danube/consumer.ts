@@ -55,6 +55,8 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
   constructor(
     private readonly ctx: ClientContext,
     private readonly options: ConsumerOptions,
+    /** Called once when the consumer is closed, so the client forgets it. */
+    private readonly onClosed: () => void = () => {},
   ) {
     validateTopicName(options.topic);
     for (const [what, value] of [['consumer name', options.name], ['subscription', options.subscription]] as const) {
@@ -228,5 +230,6 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     this.buffer = [];
     this.head = 0;
+    this.onClosed();
   }
 }

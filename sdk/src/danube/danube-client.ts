@@ -103,7 +103,7 @@ export class DanubeClient {
   /** Creates (or reattaches by name) a producer; resolves when every partition's producer exists on the broker. */
   async createProducer(options: ProducerOptions): Promise<Producer> {
     this.assertOpen();
-    const producer = new Producer(this.ctx, this.schemaRegistry, options);
+    const producer = new Producer(this.ctx, this.schemaRegistry, options, () => this.producers.delete(producer));
     await producer.create();
     this.producers.add(producer);
     return producer;
@@ -112,7 +112,7 @@ export class DanubeClient {
   /** Subscribes (or reattaches by name); resolves when every partition's stream is open. */
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
     this.assertOpen();
-    const consumer = new Consumer(this.ctx, options);
+    const consumer = new Consumer(this.ctx, options, () => this.consumers.delete(consumer));
     await consumer.start();
     this.consumers.add(consumer);
     return consumer;
@@ -135,7 +135,7 @@ export class DanubeClient {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.producers].map((p) => p.close(timeoutMs)));
-    for (const consumer of this.consumers) consumer.close();
+    for (const consumer of [...this.consumers]) consumer.close();
     this.ctx.pool.close();
   }
 }

@@ -100,6 +100,8 @@ export class Producer {
     private readonly ctx: ClientContext,
     private readonly registry: SchemaRegistryClient,
     private readonly options: ProducerOptions,
+    /** Called once when the producer is closed, so the client forgets it. */
+    private readonly onClosed: () => void = () => {},
   ) {
     const partitions = options.partitions ?? 0;
     if (!Number.isInteger(partitions) || partitions < 0) throw optionError(`producer ${options.name}: partitions must be a whole number >= 0, got ${partitions}`);
@@ -141,7 +143,22 @@ export class Producer {
 
   /** @internal Creates every partition's producer and resolves the schema reference. */
   async create(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.producer.create()));
+    // One partition failing for good ends the others' attempts, and none of them is left running.
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      this.lanes.map((lane) =>
+        lane.producer.create().catch((error: unknown) => {
+          if (failure) return;
+          failure = { error };
+          this.abort.abort();
+        }),
+      ),
+    );
+    if (failure) {
+      this.closed = true;
+      for (const lane of this.lanes) lane.producer.close();
+      throw failure.error;
+    }
     if (this.options.schema) {
       const schema = await this.resolveSchema(this.options.schema.subject, this.options.schema.version ?? 'latest');
       for (const lane of this.lanes) lane.producer.schema = schema;
@@ -259,5 +276,6 @@ export class Producer {
     this.abort.abort();
     for (const lane of this.lanes) lane.producer.close();
     await this.flush();
+    this.onClosed();
   }
 }
