@@ -9,6 +9,9 @@ export class FaultState {
   rejectSendsUntil = 0;
   sendRejection = '';
   ackDelayMs = 0;
+  /** Consumer Acks are neither applied nor answered while set; `heldAcks` run them in arrival order. */
+  holdingAcks = false;
+  readonly heldAcks: Array<() => void> = [];
   private readonly held = new Map<NodeJS.Timeout, () => void>();
 
   get unavailable(): boolean {
@@ -40,5 +43,12 @@ export class FaultState {
       send();
     }
     this.held.clear();
+    this.releaseAcks();
+  }
+
+  /** Applies and answers the held Acks, in arrival order, and stops holding. */
+  releaseAcks(): void {
+    this.holdingAcks = false;
+    for (const ack of this.heldAcks.splice(0)) ack();
   }
 }

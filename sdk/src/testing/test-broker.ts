@@ -239,6 +239,22 @@ export class TestBroker {
     this.faults.ackDelayMs = ms;
   }
 
+  /**
+   * Consumer Acks are held, neither applied nor answered, until `releaseAcks()`: a long ack round trip made
+   * visible. `heldAcks` counts them.
+   */
+  holdAcks(): void {
+    this.faults.holdingAcks = true;
+  }
+
+  releaseAcks(): void {
+    this.faults.releaseAcks();
+  }
+
+  get heldAcks(): number {
+    return this.faults.heldAcks.length;
+  }
+
   /** Ends every open ReceiveMessages stream with status OK; the consumers stay registered and active. */
   endConsumerStreams(): void {
     for (const consumer of this.broker.consumers.values()) consumer.endStream();
