@@ -4,9 +4,13 @@ import type { ClientContext } from './client-context.js';
 import type { Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
+import { InFlightWindow } from './in-flight-window.js';
 import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
+
+/** The broker's default unacked window per subscription (protocol §9.4). */
+const ACKS_IN_FLIGHT = 10;
 
 interface ConsumerSession {
   consumerId: string;
@@ -43,6 +47,12 @@ export class TopicConsumer {
   private resubscribing = false;
   private paused = false;
   private readonly health: HealthCheckLoop;
+  /**
+   * Acks and nacks on the wire at once: callers need not wait for one round trip before the next (a consumer
+   * acking one at a time falls behind the producer, and a lagging live-tail subscription loses messages,
+   * protocol §9.4); more than the subscription's window (10) never helps, so the rest wait their turn.
+   */
+  private readonly acks = new InFlightWindow(ACKS_IN_FLIGHT);
 
   constructor(
     private readonly ctx: ClientContext,
@@ -163,6 +173,16 @@ export class TopicConsumer {
   }
 
   private async ackOrNack(method: 'Ack' | 'Nack', message: DanubeMessage, extra: Record<string, unknown>): Promise<void> {
+    const wait = this.acks.acquire();
+    if (wait) await wait;
+    try {
+      await this.sendAckOrNack(method, message, extra);
+    } finally {
+      this.acks.release();
+    }
+  }
+
+  private async sendAckOrNack(method: 'Ack' | 'Nack', message: DanubeMessage, extra: Record<string, unknown>): Promise<void> {
     const request = {
       request_id: message.requestId,
       msg_id: toWireMessageId(message.messageId),
@@ -199,6 +219,7 @@ export class TopicConsumer {
 
   /** Cancels the stream: the broker marks the consumer inactive and redelivers its unacked messages (§9.2). */
   close(): void {
+    this.acks.close(`consumer ${this.settings.name}`);
     this.health.stop();
     const stream = this.stream;
     this.stream = undefined;
