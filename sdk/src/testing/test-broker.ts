@@ -31,6 +31,13 @@ export interface TestBrokerOptions {
   maxMessageSize?: number;
   /** Reliable window per subscription; default 10 (protocol §9.4). */
   maxUnackedMessages?: number;
+  /**
+   * Emulates the broker's live-tail defect (protocol §9.4): a Reliable subscription created at "latest" reads
+   * new messages from a channel of this many; when its dispatch falls further behind the topic's end, the
+   * oldest undelivered messages are skipped for that subscription for good. Subscriptions resumed after
+   * `restart()` read "from the WAL" and never skip. Default: off.
+   */
+  liveTailCapacity?: number;
   /** Defaults from protocol §9.4. */
   failurePolicy?: Partial<FailurePolicy>;
   /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (protocol §5). */
@@ -150,6 +157,7 @@ export class TestBroker {
       autoCreateTopics: options.autoCreateTopics ?? true,
       maxMessageSize: options.maxMessageSize ?? 0,
       maxUnackedMessages: options.maxUnackedMessages ?? 10,
+      liveTailCapacity: options.liveTailCapacity,
       failurePolicy: resolveFailurePolicy(options.failurePolicy),
     });
     cluster.join(broker);

@@ -1,6 +1,6 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../testing/helpers.js';
-import { expectAccounting, sendAll, sinkRuntime, sinkSetup, testSink, texts } from './sink-harness.js';
+import { expectAccounting, sendAll, sinkRuntime, sinkSetup, testSink, texts, waitForCounts } from './sink-harness.js';
 
 describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
   it.each(['single', 'batch'] as const)(
@@ -25,4 +25,35 @@ describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
       await expectAccounting(handle.metrics, topic, { processed: 30, inFlight: 0 });
     },
   );
+
+  it('a lagging Exclusive subscription that loses messages says so: gap metrics, an error log naming the range, degraded', async () => {
+    const { client, topic, configs, producer, external } = await sinkSetup({ broker: { liveTailCapacity: 20 } });
+    const subscription = configs[0]!.subscription;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const sink = testSink(external, [{ ...configs[0]!, type: 'exclusive' }], 'single', () => gate);
+    const handle = sinkRuntime(sink, client, { batchSize: 1, batchTimeoutMs: 0 });
+    const statuses: string[] = [];
+    handle.runtime.onStatus((s) => statuses.push(`${s.state}: ${s.detail ?? ''}`));
+    await handle.runtime.start();
+    // The first write hangs while 100 messages are published: the subscription falls 90 behind the live tail.
+    await sendAll(producer, texts('m', 100));
+    open();
+    await waitForCounts(handle.metrics, topic, (c) => c.processed === 30);
+
+    const metrics = JSON.stringify(await handle.metrics.toJSON());
+    const value = (name: string) => {
+      const metric = (JSON.parse(metrics) as Array<{ name: string; values: Array<{ value: number; labels: Record<string, string> }> }>).find((m) => m.name === name);
+      return metric?.values.find((v) => v.labels.topic === topic && v.labels.subscription === subscription)?.value;
+    };
+    expect(value('danube_connector_offset_gaps_total')).toBe(1);
+    expect(value('danube_connector_skipped_messages_total')).toBe(70);
+    const errors = handle.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ topic, subscription, firstOffset: '10', lastOffset: '79', count: 70 });
+    expect(String(errors[0]?.msg)).toMatch(/skipped/);
+    expect(handle.runtime.status().state).toBe('degraded');
+    expect(statuses.join('\n')).toMatch(new RegExp(`${subscription}.*10.*79`));
+    await handle.runtime.stop(5_000);
+  });
 });
