@@ -22,6 +22,26 @@ export interface ConsumerOptions {
   bufferSize?: number;
   /** Retry policy for subscribe, ack and nack; defaults to the client's. Resubscription after a lost stream never gives up. */
   retry?: RetryOptions;
+  /**
+   * Exclusive and Failover subscriptions: called when a partition's offsets jump forward, i.e. the broker skipped
+   * messages for this subscription for good (a live-tail subscription that fell behind, protocol §9.4). The
+   * messages cannot be recovered; the callback is there so the loss is never silent. Without it the client
+   * logs an error. Reliable topics only give meaningful offsets; non-reliable ones never report a gap.
+   */
+  onGap?: (gap: OffsetGap) => void;
+}
+
+/** Offsets a subscription will never receive on one (partition) topic. */
+export interface OffsetGap {
+  /** The (partition) topic. */
+  topic: string;
+  subscription: string;
+  consumer: string;
+  /** First and last skipped offset, inclusive (decimal uint64 strings). */
+  firstOffset: string;
+  lastOffset: string;
+  /** Messages skipped. */
+  count: number;
 }
 
 const TYPE_NAMES: Record<SubscriptionType, SubscriptionTypeName> = {
@@ -139,6 +159,20 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
       return false;
     }
     return true;
+  }
+
+  /** @internal */
+  gap(from: TopicConsumer, first: bigint, last: bigint): void {
+    const gap: OffsetGap = {
+      topic: from.topic,
+      subscription: this.subscription,
+      consumer: this.name,
+      firstOffset: String(first),
+      lastOffset: String(last),
+      count: Number(last - first + 1n),
+    };
+    if (this.options.onGap) this.options.onGap(gap);
+    else this.ctx.logger.error({ ...gap }, 'the broker skipped messages for this subscription (lagging live tail): they are lost');
   }
 
   /** @internal A partition could not be resubscribed (e.g. the topic was deleted): surface it to the reader. */

@@ -9,7 +9,7 @@ export {
   type SendOptions,
   type SendReceipt,
 } from './producer.js';
-export { Consumer, type ConsumerOptions, type SubscriptionType } from './consumer.js';
+export { Consumer, type ConsumerOptions, type OffsetGap, type SubscriptionType } from './consumer.js';
 export type { DanubeMessage, MessageId } from './message.js';
 export {
   SchemaRegistryClient,
@@ -24,7 +24,7 @@ export {
   type TopicSchemaConfig,
   type ValidationPolicy,
 } from './schema-registry.js';
-export { DanubeError, DANUBE_ERROR_CODES, isDanubeError, type DanubeErrorCode } from './errors.js';
+export { DanubeError, DANUBE_ERROR_CODES, isDanubeError, RETIRED_DANUBE_ERROR_CODES, type DanubeErrorCode } from './errors.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export type { RetryOptions } from './retry.js';
 export type { TlsOptions, TokenSource } from './connection.js';

@@ -5,6 +5,7 @@ import type { Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
 import { InFlightWindow } from './in-flight-window.js';
+import { OffsetGapDetector } from './offset-gap-detector.js';
 import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
@@ -33,6 +34,8 @@ export interface TopicConsumerSettings {
 export interface MessageSink {
   deliver(message: DanubeMessage, from: TopicConsumer): boolean;
   fail(error: DanubeError): void;
+  /** The broker skipped offsets `first`..`last` of this (partition) topic for the subscription (protocol §9.4). */
+  gap(from: TopicConsumer, first: bigint, last: bigint): void;
 }
 
 /**
@@ -53,6 +56,8 @@ export class TopicConsumer {
    * protocol §9.4); more than the subscription's window (10) never helps, so the rest wait their turn.
    */
   private readonly acks = new InFlightWindow(ACKS_IN_FLIGHT);
+  /** Exclusive and Failover only: Shared and KeyShared interleave offsets across consumers by design. */
+  private readonly gaps: OffsetGapDetector | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -66,6 +71,7 @@ export class TopicConsumer {
       () => this.restart('health check answered CLOSE'),
       ctx.requestTimeoutMs,
     );
+    this.gaps = settings.type === 'Exclusive' || settings.type === 'Failover' ? new OffsetGapDetector(ACKS_IN_FLIGHT) : undefined;
   }
 
   get topic(): string {
@@ -118,8 +124,13 @@ export class TopicConsumer {
     );
     this.stream = stream;
     if (this.paused) stream.pause();
+    const gaps = this.gaps;
+    gaps?.newStream();
     stream.on('data', (wire: StreamMessageWire) => {
-      if (!this.sink.deliver(fromWireMessage(wire, this.settings.subscription), this)) {
+      const message = fromWireMessage(wire, this.settings.subscription);
+      const skipped = gaps?.observe(message.offset);
+      if (skipped) this.sink.gap(this, skipped.first, skipped.last);
+      if (!this.sink.deliver(message, this)) {
         this.paused = true;
         stream.pause();
       }
