@@ -24,7 +24,7 @@ export {
   type TopicSchemaConfig,
   type ValidationPolicy,
 } from './schema-registry.js';
-export { DanubeError, DANUBE_ERROR_CODES, isDanubeError, RETIRED_DANUBE_ERROR_CODES, type DanubeErrorCode } from './errors.js';
+export { DanubeError, DANUBE_ERROR_CODES, isDanubeError, type DanubeErrorCode } from './errors.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export type { RetryOptions } from './retry.js';
 export type { TlsOptions, TokenSource } from './connection.js';

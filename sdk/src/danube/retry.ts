@@ -14,7 +14,7 @@ export interface RetryOptions extends BackoffOptions {
 }
 
 /** Default retry budget of every client request (README "Retries"). */
-export const DEFAULT_RETRY_DEADLINE_MS = 120_000;
+const DEFAULT_RETRY_DEADLINE_MS = 120_000;
 
 export interface RetryContext {
   signal?: AbortSignal | undefined;
