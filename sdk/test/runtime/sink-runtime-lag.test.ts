@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { DanubeClient } from '../../src/danube/danube-client.js';
 import { until } from '../testing/helpers.js';
 import { expectAccounting, sendAll, sinkRuntime, sinkSetup, testSink, texts, waitForCounts } from './sink-harness.js';
 
@@ -55,5 +56,22 @@ describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
     expect(handle.runtime.status().state).toBe('degraded');
     expect(statuses.join('\n')).toMatch(new RegExp(`${subscription}.*10.*79`));
     await handle.runtime.stop(5_000);
+  });
+
+  it("starts degraded at once when Danube is down, with the client's default retry budget, and runs once it is back", async () => {
+    const { broker, configs, producer, external, topic } = await sinkSetup();
+    // Default options: each client request may retry for 120 s, but the runtime retries subscriptions itself.
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl });
+    onTestFinished(() => client.close(1_000));
+    const handle = sinkRuntime(testSink(external, configs, 'batch'), client);
+    await broker.goOffline();
+    await handle.runtime.start();
+    expect(handle.runtime.status().state).toBe('degraded');
+    await broker.comeBackOnline();
+    await until(() => handle.runtime.status().state === 'connected', 20_000);
+    await sendAll(producer, texts('m', 5));
+    await external.waitForTexts(texts('m', 5));
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 5, inFlight: 0 });
   });
 });
