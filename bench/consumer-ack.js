@@ -12,7 +12,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const ACKS_IN_FLIGHT = 10;
 const PAYLOAD = Buffer.alloc(256, 'x');
-const CASES = [1, 4];
+const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
 
 function rawConsumerService(serviceUrl) {
   const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
