@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { until } from '../testing/helpers.js';
-import { expectAccounting, sendAll, sinkRuntime, sinkSetup, testSink, texts, waitForCounts } from './sink-harness.js';
+import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
 
 describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
   it.each(['single', 'batch'] as const)(
@@ -73,5 +73,23 @@ describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
     await external.waitForTexts(texts('m', 5));
     await handle.runtime.stop(5_000);
     await expectAccounting(handle.metrics, topic, { processed: 5, inFlight: 0 });
+  });
+
+  it("starts degraded at once when its topic's broker is down, with the client's default retry budget", async () => {
+    const { broker, configs, external } = await sinkSetup();
+    // The topic lives on a second broker of the cluster, which is down: lookups work, Subscribe cannot.
+    const other = await startBroker({ cluster: broker.cluster });
+    const topic = uniqueTopic('elsewhere');
+    other.createTopic(topic, { dispatch: 'reliable' });
+    await other.goOffline();
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl });
+    onTestFinished(() => client.close(1_000));
+    const handle = sinkRuntime(testSink(external, [{ ...configs[0]!, topic }], 'batch'), client);
+    // Each client request may retry for 120 s; the runtime must not wait that long to say it is degraded.
+    await handle.runtime.start();
+    expect(handle.runtime.status()).toMatchObject({ state: 'degraded', detail: expect.stringContaining(topic) });
+    await other.comeBackOnline();
+    await until(() => handle.runtime.status().state === 'connected', 20_000);
+    await handle.runtime.stop(5_000);
   });
 });
