@@ -23,6 +23,11 @@ export interface ConsumerOptions {
   /** Retry policy for subscribe, ack and nack; defaults to the client's. Resubscription after a lost stream never gives up. */
   retry?: RetryOptions;
   /**
+   * Retry policy of the first subscription only, e.g. `{ maxRetries: 0 }` for a caller that retries (and
+   * reports) subscription failures itself; defaults to `retry`.
+   */
+  subscribeRetry?: RetryOptions;
+  /**
    * Exclusive and Failover subscriptions: called when a partition's offsets jump forward, i.e. the broker skipped
    * messages for this subscription for good (a live-tail subscription that fell behind, protocol §9.4). The
    * messages cannot be recovered; the callback is there so the loss is never silent. Without it the client
@@ -126,6 +131,7 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
             type,
             keyFilters: this.options.keyFilters ?? [],
             retry: this.options.retry ?? this.ctx.retry,
+            subscribeRetry: this.options.subscribeRetry ?? this.options.retry ?? this.ctx.retry,
             signal: this.abort.signal,
           },
           this,

@@ -27,6 +27,8 @@ export interface TopicConsumerSettings {
   type: SubscriptionTypeName;
   keyFilters: string[];
   retry: RetryOptions;
+  /** The first subscription's policy. */
+  subscribeRetry: RetryOptions;
   signal: AbortSignal;
 }
 
@@ -84,7 +86,7 @@ export class TopicConsumer {
 
   /** First subscription: retries transient failures, fails fast on anything else. */
   async start(): Promise<void> {
-    await withRetry(() => this.subscribe(), this.settings.retry, {
+    await withRetry(() => this.subscribe(), this.settings.subscribeRetry, {
       signal: this.settings.signal,
       what: `consumer ${this.settings.name}`,
       onRetry: (err, attempt, delayMs) =>

@@ -149,6 +149,8 @@ export class SinkSubscription {
           type: type ?? 'shared',
           ...(keyFilters ? { keyFilters } : {}),
           onGap: (gap) => this.onGap(gap),
+          // One attempt: this loop retries, so it can report degraded at once (acks keep the client's budget).
+          subscribeRetry: { maxRetries: 0 },
         });
         if (this.ctx.intake.aborted) {
           consumer.close();
