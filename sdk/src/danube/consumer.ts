@@ -177,8 +177,17 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
       lastOffset: String(last),
       count: Number(last - first + 1n),
     };
-    if (this.options.onGap) this.options.onGap(gap);
-    else this.ctx.logger.error({ ...gap }, 'the broker skipped messages for this subscription (lagging live tail): they are lost');
+    const lost = 'the broker skipped messages for this subscription (lagging live tail): they are lost';
+    if (!this.options.onGap) {
+      this.ctx.logger.error({ ...gap }, lost);
+      return;
+    }
+    try {
+      this.options.onGap(gap);
+    } catch (err) {
+      // Runs inside the stream's data handler: a throwing callback must not break delivery.
+      this.ctx.logger.error({ ...gap, err }, `${lost}; onGap threw`);
+    }
   }
 
   /** @internal A partition could not be resubscribed (e.g. the topic was deleted): surface it to the reader. */
