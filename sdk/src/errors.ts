@@ -71,12 +71,14 @@ function looksLikeConnectorError(err: unknown): err is ConnectorError {
 }
 
 const TRANSIENT_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
-const INVALID_DANUBE_CODES = new Set(['DC_ERR_MESSAGE_TOO_LARGE', 'DC_ERR_PUBLISH_REJECTED', 'DC_ERR_INVALID_ARGUMENT']);
+// Only what is about the payload itself (protocol §8.2): a broker refusal for any other reason is never bad data.
+const INVALID_DANUBE_CODES = new Set(['DC_ERR_MESSAGE_TOO_LARGE', 'DC_ERR_PAYLOAD_INVALID', 'DC_ERR_INVALID_ARGUMENT']);
 
 /**
  * Decides the kind of anything a plugin or the Danube client throws:
- * ConnectorError → as it says; DanubeError → retryable when the client says so, invalid data for a payload the
- * broker refuses (too large, schema validation), fatal otherwise (auth, missing namespace); transient network
+ * ConnectorError → as it says; DanubeError → retryable when the client says so (outages, and every publish
+ * refusal that is not about the payload: a moving topic, schema configuration, a broker storage fault), invalid
+ * data for a payload the broker refuses (too large, schema validation), fatal otherwise (auth, missing namespace); transient network
  * errors → retryable; SyntaxError (unparsable input) → invalid data; TypeError and ReferenceError (plugin bugs)
  * → fatal; anything else → retryable, so a failing external write is retried rather than dropped.
  */

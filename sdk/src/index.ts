@@ -29,6 +29,7 @@ export type {
   DispatchMode,
   FailurePolicy,
   MessageId,
+  OffsetGap,
   ProducerOptions,
   ProducerOrdering,
   RegisterSchemaInput,

@@ -24,8 +24,11 @@ describe('classify', () => {
     const make = (code: DanubeError['code'], retryable: boolean) => new DanubeError(code, { code, retryable });
     expect(classify(make('DC_ERR_UNAVAILABLE', true))).toMatchObject({ kind: 'retryable', code: 'DC_ERR_UNAVAILABLE' });
     expect(classify(make('DC_ERR_MESSAGE_TOO_LARGE', false))).toMatchObject({ kind: 'invalid_data', code: 'DC_ERR_MESSAGE_TOO_LARGE' });
-    expect(classify(make('DC_ERR_PUBLISH_REJECTED', false)).kind).toBe('invalid_data');
-    expect(classify(make('DC_ERR_PUBLISH_REJECTED', true)).kind).toBe('retryable');
+    expect(classify(make('DC_ERR_PAYLOAD_INVALID', false))).toMatchObject({ kind: 'invalid_data', code: 'DC_ERR_PAYLOAD_INVALID' });
+    // Refusals not about the payload are retried, never dropped (protocol §8.2).
+    for (const code of ['DC_ERR_TOPIC_MOVED', 'DC_ERR_SCHEMA_CONFIG', 'DC_ERR_BROKER_CONFIG', 'DC_ERR_PUBLISH_FAILED'] as const) {
+      expect(classify(make(code, true)), code).toMatchObject({ kind: 'retryable', code });
+    }
     expect(classify(make('DC_ERR_NAMESPACE_NOT_FOUND', false))).toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
     expect(classify(make('DC_ERR_UNAUTHENTICATED', false)).kind).toBe('fatal');
   });

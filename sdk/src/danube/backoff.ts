@@ -38,6 +38,34 @@ export class Backoff {
   }
 }
 
+/**
+ * Callbacks waiting on one signal, behind a single 'abort' listener: hundreds of sends sleeping between retries
+ * on one producer's signal would otherwise trip Node's MaxListenersExceededWarning (10 listeners) in an outage.
+ */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `callback` once when `signal` aborts; returns the function that cancels that. */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  let waiters = abortWaiters.get(signal);
+  if (!waiters) {
+    const set = new Set<() => void>();
+    waiters = set;
+    abortWaiters.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWaiters.delete(signal);
+        for (const waiter of set) waiter();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  const set = waiters;
+  set.add(callback);
+  return () => void set.delete(callback);
+}
+
 /** Resolves after `ms`, or rejects early with `signal.reason` when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -45,14 +73,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason);
       return;
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
+    const cancel = signal
+      ? onAbort(signal, () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        })
+      : undefined;
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      cancel?.();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

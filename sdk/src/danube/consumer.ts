@@ -22,6 +22,31 @@ export interface ConsumerOptions {
   bufferSize?: number;
   /** Retry policy for subscribe, ack and nack; defaults to the client's. Resubscription after a lost stream never gives up. */
   retry?: RetryOptions;
+  /**
+   * Retry policy of the first subscription only, e.g. `{ maxRetries: 0 }` for a caller that retries (and
+   * reports) subscription failures itself; defaults to `retry`.
+   */
+  subscribeRetry?: RetryOptions;
+  /**
+   * Exclusive and Failover subscriptions: called when a partition's offsets jump forward, i.e. the broker skipped
+   * messages for this subscription for good (a live-tail subscription that fell behind, protocol §9.4). The
+   * messages cannot be recovered; the callback is there so the loss is never silent. Without it the client
+   * logs an error. Reliable topics only give meaningful offsets; non-reliable ones never report a gap.
+   */
+  onGap?: (gap: OffsetGap) => void;
+}
+
+/** Offsets a subscription will never receive on one (partition) topic. */
+export interface OffsetGap {
+  /** The (partition) topic. */
+  topic: string;
+  subscription: string;
+  consumer: string;
+  /** First and last skipped offset, inclusive (decimal uint64 strings). */
+  firstOffset: string;
+  lastOffset: string;
+  /** Messages skipped. */
+  count: number;
 }
 
 const TYPE_NAMES: Record<SubscriptionType, SubscriptionTypeName> = {
@@ -55,6 +80,8 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
   constructor(
     private readonly ctx: ClientContext,
     private readonly options: ConsumerOptions,
+    /** Called once when the consumer is closed, so the client forgets it. */
+    private readonly onClosed: () => void = () => {},
   ) {
     validateTopicName(options.topic);
     for (const [what, value] of [['consumer name', options.name], ['subscription', options.subscription]] as const) {
@@ -104,6 +131,7 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
             type,
             keyFilters: this.options.keyFilters ?? [],
             retry: this.options.retry ?? this.ctx.retry,
+            subscribeRetry: this.options.subscribeRetry ?? this.options.retry ?? this.ctx.retry,
             signal: this.abort.signal,
           },
           this,
@@ -137,6 +165,29 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
       return false;
     }
     return true;
+  }
+
+  /** @internal */
+  gap(from: TopicConsumer, first: bigint, last: bigint): void {
+    const gap: OffsetGap = {
+      topic: from.topic,
+      subscription: this.subscription,
+      consumer: this.name,
+      firstOffset: String(first),
+      lastOffset: String(last),
+      count: Number(last - first + 1n),
+    };
+    const lost = 'the broker skipped messages for this subscription (lagging live tail): they are lost';
+    if (!this.options.onGap) {
+      this.ctx.logger.error({ ...gap }, lost);
+      return;
+    }
+    try {
+      this.options.onGap(gap);
+    } catch (err) {
+      // Runs inside the stream's data handler: a throwing callback must not break delivery.
+      this.ctx.logger.error({ ...gap, err }, `${lost}; onGap threw`);
+    }
   }
 
   /** @internal A partition could not be resubscribed (e.g. the topic was deleted): surface it to the reader. */
@@ -228,5 +279,6 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     this.buffer = [];
     this.head = 0;
+    this.onClosed();
   }
 }

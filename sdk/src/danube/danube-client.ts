@@ -19,7 +19,11 @@ export interface DanubeClientOptions {
   tls?: TlsOptions;
   /** Deadline of control RPCs (lookup, create, subscribe, ack, registry) in ms. Default 10000. */
   requestTimeoutMs?: number;
-  /** Retry policy for retryable failures. Default 5 retries, 100 ms doubling to 5 s, with jitter. */
+  /**
+   * Retry policy for retryable failures: by default each request (create, send, subscribe, ack) retries for up to
+   * 120 s (`deadlineMs`, like Kafka's `delivery.timeout.ms`) with backoff from 100 ms doubling to a 5 s cap, with
+   * jitter, which rides out a broker restart.
+   */
   retry?: RetryOptions;
   /** Interval of the producer and consumer health checks in ms; 0 disables them. Default 5000 (as the reference clients). */
   healthCheckIntervalMs?: number;
@@ -99,7 +103,7 @@ export class DanubeClient {
   /** Creates (or reattaches by name) a producer; resolves when every partition's producer exists on the broker. */
   async createProducer(options: ProducerOptions): Promise<Producer> {
     this.assertOpen();
-    const producer = new Producer(this.ctx, this.schemaRegistry, options);
+    const producer = new Producer(this.ctx, this.schemaRegistry, options, () => this.producers.delete(producer));
     await producer.create();
     this.producers.add(producer);
     return producer;
@@ -108,7 +112,7 @@ export class DanubeClient {
   /** Subscribes (or reattaches by name); resolves when every partition's stream is open. */
   async subscribe(options: ConsumerOptions): Promise<Consumer> {
     this.assertOpen();
-    const consumer = new Consumer(this.ctx, options);
+    const consumer = new Consumer(this.ctx, options, () => this.consumers.delete(consumer));
     await consumer.start();
     this.consumers.add(consumer);
     return consumer;
@@ -131,7 +135,7 @@ export class DanubeClient {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.producers].map((p) => p.close(timeoutMs)));
-    for (const consumer of this.consumers) consumer.close();
+    for (const consumer of [...this.consumers]) consumer.close();
     this.ctx.pool.close();
   }
 }

@@ -22,7 +22,11 @@ export const DANUBE_ERROR_CODES = {
   DC_ERR_PRECONDITION: 'the topic disagrees with the request (dispatch strategy, schema subject)',
   DC_ERR_SUBSCRIPTION_REJECTED: 'the broker refused the subscription (Exclusive taken, consumer limit)',
   DC_ERR_PRODUCER_NOT_FOUND: 'the broker no longer knows the producer (moved or restarted); it is recreated',
-  DC_ERR_PUBLISH_REJECTED: 'the broker refused to publish (schema validation, topic draining or closed)',
+  DC_ERR_PAYLOAD_INVALID: "the broker refused the payload: it fails the topic's schema validation",
+  DC_ERR_TOPIC_MOVED: 'the topic is moving, not on this broker, or the producer is no longer attached; it is looked up and recreated',
+  DC_ERR_SCHEMA_CONFIG: "the broker refused to publish because of the producer's or topic's schema configuration, not the payload",
+  DC_ERR_BROKER_CONFIG: 'the broker refused to publish because of its own configuration (no WAL for a reliable topic)',
+  DC_ERR_PUBLISH_FAILED: 'the broker failed to store the message (e.g. a WAL write error); transient',
   DC_ERR_SCHEMA: 'a schema registry request failed',
   DC_ERR_NOT_FOUND: 'the requested schema, subject or resource does not exist',
   DC_ERR_INVALID_ARGUMENT: 'the broker rejected a request argument',
@@ -32,6 +36,13 @@ export const DANUBE_ERROR_CODES = {
 } as const;
 
 export type DanubeErrorCode = keyof typeof DANUBE_ERROR_CODES;
+
+/** Codes no longer raised, with what replaced them; never given a new meaning. */
+export const RETIRED_DANUBE_ERROR_CODES = {
+  DC_ERR_PUBLISH_REJECTED:
+    'every SendMessage refusal; split by the broker text (protocol §8.2) into DC_ERR_PAYLOAD_INVALID, DC_ERR_MESSAGE_TOO_LARGE, ' +
+    'DC_ERR_TOPIC_MOVED, DC_ERR_SCHEMA_CONFIG, DC_ERR_BROKER_CONFIG and DC_ERR_PUBLISH_FAILED',
+} as const;
 
 export interface DanubeErrorOptions {
   code: DanubeErrorCode;
@@ -91,9 +102,52 @@ function namespaceOf(topic: string | undefined): string | undefined {
 }
 
 const NAMESPACE_MISSING = /namespace/i;
-// Publish failures that go away once the producer is recreated on the topic's (new) owner (protocol §12).
-const PUBLISH_MOVED = /draining|closed|moved|not attached|not found/i;
 const SIZE_HINT = /size|large|exceed/i;
+// Every publish failure starts so (protocol §8.2); a PERMISSION_DENIED without it is the RBAC check.
+const PUBLISH_PREFIX = /^\s*Unable to publish the message:?\s*/i;
+
+/**
+ * The broker's publish failure texts (protocol §8.2), most specific first. Only the payload rows are bad data;
+ * anything not listed (a WAL or storage write error) is a transient broker failure, so a storage fault never
+ * drops a record.
+ */
+const PUBLISH_REJECTIONS: ReadonlyArray<{ text: RegExp; code: DanubeErrorCode; retryable: boolean; why: string }> = [
+  { text: /payload validation failed/i, code: 'DC_ERR_PAYLOAD_INVALID', retryable: false, why: "the payload fails the topic's schema" },
+  {
+    text: /draining or closed|retry lookup|\bmoved\b|is not attached to topic|^topic \S+ not found in registry/i,
+    code: 'DC_ERR_TOPIC_MOVED',
+    retryable: true,
+    why: 'the topic moved or the broker lost the producer; looking the topic up and recreating the producer',
+  },
+  {
+    text: /missing schema_id|schema id \S+ not found|requires schema but none is configured|failed to create validator|schema version not found/i,
+    code: 'DC_ERR_SCHEMA_CONFIG',
+    retryable: true,
+    why: "the producer's or topic's schema configuration does not fit (not the payload's fault); retrying",
+  },
+  { text: /WAL is not configured/i, code: 'DC_ERR_BROKER_CONFIG', retryable: true, why: 'the broker has no WAL for a reliable topic (broker misconfiguration); retrying' },
+  {
+    text: /message size|payload size|too large|exceeds the maximum/i,
+    code: 'DC_ERR_MESSAGE_TOO_LARGE',
+    retryable: false,
+    why: "the payload exceeds the broker's message size limit",
+  },
+];
+
+/** A SendMessage PERMISSION_DENIED (protocol §8.2): an RBAC denial, or a publish failure sorted by its text. */
+function publishRejection(detail: string, where: string): { code: DanubeErrorCode; retryable: boolean; text: string } {
+  if (!PUBLISH_PREFIX.test(detail)) {
+    return { code: 'DC_ERR_PERMISSION_DENIED', retryable: false, text: `${where} failed: the principal may not produce here: ${detail}` };
+  }
+  const reason = detail.replace(PUBLISH_PREFIX, '');
+  const row = PUBLISH_REJECTIONS.find((r) => r.text.test(reason));
+  if (row) return { code: row.code, retryable: row.retryable, text: `${where} failed: ${row.why} (broker said: ${detail})` };
+  return {
+    code: 'DC_ERR_PUBLISH_FAILED',
+    retryable: true,
+    text: `${where} failed: the broker could not store the message (a broker-side failure, not the payload's fault); retrying (broker said: ${detail})`,
+  };
+}
 const PREFIX_CLASH = /exist|partition/i;
 
 /**
@@ -131,7 +185,10 @@ export function fromGrpcError(err: unknown, ctx: CallContext): DanubeError {
     case GrpcStatus.UNAUTHENTICATED:
       return make('DC_ERR_UNAUTHENTICATED', false, `${where} failed: not authenticated (token missing, invalid or expired): ${detail}`);
     case GrpcStatus.PERMISSION_DENIED:
-      if (ctx.rpc === 'SendMessage') return make('DC_ERR_PUBLISH_REJECTED', PUBLISH_MOVED.test(detail));
+      if (ctx.rpc === 'SendMessage') {
+        const rejection = publishRejection(detail, where);
+        return make(rejection.code, rejection.retryable, rejection.text);
+      }
       if (ctx.rpc === 'Subscribe') return make('DC_ERR_SUBSCRIPTION_REJECTED', false);
       return make('DC_ERR_PERMISSION_DENIED', false);
     case GrpcStatus.FAILED_PRECONDITION:

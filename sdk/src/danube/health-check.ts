@@ -3,6 +3,14 @@ import type { HealthCheckResponseWire } from './wire.js';
 
 export type HealthClient = 'Producer' | 'Consumer';
 
+/** Loops started and not stopped, in this process: what a leak of producers or consumers would grow. */
+const running = new Set<HealthCheckLoop>();
+
+/** How many health-check loops run now (for tests that count structures rather than memory). */
+export function runningHealthChecks(): number {
+  return running.size;
+}
+
 /**
  * Asks the broker every `intervalMs` whether it still knows a producer or consumer (protocol §11) and calls
  * `onClose` when it answers CLOSE. Unlike the reference clients the loop survives transient errors and acts
@@ -25,11 +33,13 @@ export class HealthCheckLoop {
     if (this.timer || this.intervalMs <= 0) return;
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+    running.add(this);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    running.delete(this);
   }
 
   private async tick(): Promise<void> {

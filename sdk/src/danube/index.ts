@@ -9,7 +9,7 @@ export {
   type SendOptions,
   type SendReceipt,
 } from './producer.js';
-export { Consumer, type ConsumerOptions, type SubscriptionType } from './consumer.js';
+export { Consumer, type ConsumerOptions, type OffsetGap, type SubscriptionType } from './consumer.js';
 export type { DanubeMessage, MessageId } from './message.js';
 export {
   SchemaRegistryClient,

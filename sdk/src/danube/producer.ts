@@ -3,7 +3,7 @@ import { closedError, DanubeError } from './errors.js';
 import { InFlightWindow } from './in-flight-window.js';
 import { PartitionRouter } from './partition-router.js';
 import type { RetryOptions } from './retry.js';
-import type { SchemaRegistryClient } from './schema-registry.js';
+import type { SchemaInfo, SchemaRegistryClient } from './schema-registry.js';
 import { partitionTopic, validatePartitionedBase, validateTopicName } from './topic-name.js';
 import { TopicProducer } from './topic-producer.js';
 import type { SchemaReferenceWire } from './wire.js';
@@ -100,6 +100,8 @@ export class Producer {
     private readonly ctx: ClientContext,
     private readonly registry: SchemaRegistryClient,
     private readonly options: ProducerOptions,
+    /** Called once when the producer is closed, so the client forgets it. */
+    private readonly onClosed: () => void = () => {},
   ) {
     const partitions = options.partitions ?? 0;
     if (!Number.isInteger(partitions) || partitions < 0) throw optionError(`producer ${options.name}: partitions must be a whole number >= 0, got ${partitions}`);
@@ -139,18 +141,46 @@ export class Producer {
     }));
   }
 
-  /** @internal Creates every partition's producer and resolves the schema reference. */
+  /** @internal Resolves the schema reference, then creates every partition's producer. */
   async create(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.producer.create()));
+    // Resolved before any CreateProducer, as the reference clients do (protocol §10.2): an unregistered
+    // subject fails here and creates no topic.
     if (this.options.schema) {
       const schema = await this.resolveSchema(this.options.schema.subject, this.options.schema.version ?? 'latest');
       for (const lane of this.lanes) lane.producer.schema = schema;
+    }
+    // One partition failing for good ends the others' attempts, and none of them is left running.
+    let failure: { error: unknown } | undefined;
+    await Promise.all(
+      this.lanes.map((lane) =>
+        lane.producer.create().catch((error: unknown) => {
+          if (failure) return;
+          failure = { error };
+          this.abort.abort();
+        }),
+      ),
+    );
+    if (failure) {
+      this.closed = true;
+      for (const lane of this.lanes) lane.producer.close();
+      throw failure.error;
     }
   }
 
   /** The reference clients' resolution (protocol §10.2); a failure fails producer creation. */
   private async resolveSchema(subject: string, version: SchemaVersionChoice): Promise<{ id: string; version: number }> {
-    const latest = await this.registry.getLatest(subject);
+    let latest: SchemaInfo;
+    try {
+      latest = await this.registry.getLatest(subject);
+    } catch (err) {
+      if (!(err instanceof DanubeError) || err.code !== 'DC_ERR_NOT_FOUND') throw err;
+      throw new DanubeError(`producer ${this.name}, topic ${this.topic}: schema subject ${subject} is not registered; register it before producing with it`, {
+        code: 'DC_ERR_SCHEMA',
+        retryable: false,
+        grpcStatus: err.grpcStatus,
+        cause: err,
+      });
+    }
     if (version === 'latest') return { id: latest.schemaId, version: latest.version };
     if ('min' in version) {
       if (latest.version < version.min) {
@@ -259,5 +289,6 @@ export class Producer {
     this.abort.abort();
     for (const lane of this.lanes) lane.producer.close();
     await this.flush();
+    this.onClosed();
   }
 }

@@ -4,9 +4,14 @@ import type { ClientContext } from './client-context.js';
 import type { Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
+import { InFlightWindow } from './in-flight-window.js';
+import { OffsetGapDetector } from './offset-gap-detector.js';
 import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
+
+/** The broker's default unacked window per subscription (protocol §9.4). */
+const ACKS_IN_FLIGHT = 10;
 
 interface ConsumerSession {
   consumerId: string;
@@ -22,6 +27,8 @@ export interface TopicConsumerSettings {
   type: SubscriptionTypeName;
   keyFilters: string[];
   retry: RetryOptions;
+  /** The first subscription's policy. */
+  subscribeRetry: RetryOptions;
   signal: AbortSignal;
 }
 
@@ -29,6 +36,8 @@ export interface TopicConsumerSettings {
 export interface MessageSink {
   deliver(message: DanubeMessage, from: TopicConsumer): boolean;
   fail(error: DanubeError): void;
+  /** The broker skipped offsets `first`..`last` of this (partition) topic for the subscription (protocol §9.4). */
+  gap(from: TopicConsumer, first: bigint, last: bigint): void;
 }
 
 /**
@@ -43,6 +52,14 @@ export class TopicConsumer {
   private resubscribing = false;
   private paused = false;
   private readonly health: HealthCheckLoop;
+  /**
+   * Acks and nacks on the wire at once: callers need not wait for one round trip before the next (a consumer
+   * acking one at a time falls behind the producer, and a lagging live-tail subscription loses messages,
+   * protocol §9.4); more than the subscription's window (10) never helps, so the rest wait their turn.
+   */
+  private readonly acks = new InFlightWindow(ACKS_IN_FLIGHT);
+  /** Exclusive and Failover only: Shared and KeyShared interleave offsets across consumers by design. */
+  private readonly gaps: OffsetGapDetector | undefined;
 
   constructor(
     private readonly ctx: ClientContext,
@@ -56,6 +73,7 @@ export class TopicConsumer {
       () => this.restart('health check answered CLOSE'),
       ctx.requestTimeoutMs,
     );
+    this.gaps = settings.type === 'Exclusive' || settings.type === 'Failover' ? new OffsetGapDetector(ACKS_IN_FLIGHT) : undefined;
   }
 
   get topic(): string {
@@ -68,7 +86,7 @@ export class TopicConsumer {
 
   /** First subscription: retries transient failures, fails fast on anything else. */
   async start(): Promise<void> {
-    await withRetry(() => this.subscribe(), this.settings.retry, {
+    await withRetry(() => this.subscribe(), this.settings.subscribeRetry, {
       signal: this.settings.signal,
       what: `consumer ${this.settings.name}`,
       onRetry: (err, attempt, delayMs) =>
@@ -108,8 +126,13 @@ export class TopicConsumer {
     );
     this.stream = stream;
     if (this.paused) stream.pause();
+    const gaps = this.gaps;
+    gaps?.newStream();
     stream.on('data', (wire: StreamMessageWire) => {
-      if (!this.sink.deliver(fromWireMessage(wire, this.settings.subscription), this)) {
+      const message = fromWireMessage(wire, this.settings.subscription);
+      const skipped = gaps?.observe(message.offset);
+      if (skipped) this.sink.gap(this, skipped.first, skipped.last);
+      if (!this.sink.deliver(message, this)) {
         this.paused = true;
         stream.pause();
       }
@@ -163,6 +186,16 @@ export class TopicConsumer {
   }
 
   private async ackOrNack(method: 'Ack' | 'Nack', message: DanubeMessage, extra: Record<string, unknown>): Promise<void> {
+    const wait = this.acks.acquire();
+    if (wait) await wait;
+    try {
+      await this.sendAckOrNack(method, message, extra);
+    } finally {
+      this.acks.release();
+    }
+  }
+
+  private async sendAckOrNack(method: 'Ack' | 'Nack', message: DanubeMessage, extra: Record<string, unknown>): Promise<void> {
     const request = {
       request_id: message.requestId,
       msg_id: toWireMessageId(message.messageId),
@@ -199,6 +232,7 @@ export class TopicConsumer {
 
   /** Cancels the stream: the broker marks the consumer inactive and redelivers its unacked messages (§9.2). */
   close(): void {
+    this.acks.close(`consumer ${this.settings.name}`);
     this.health.stop();
     const stream = this.stream;
     this.stream = undefined;

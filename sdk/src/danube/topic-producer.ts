@@ -1,6 +1,6 @@
 import type { ClientContext } from './client-context.js';
 import type { Connection, TopicRoute } from './connection.js';
-import { DanubeError, fromGrpcError, type CallContext } from './errors.js';
+import { closedError, DanubeError, fromGrpcError, type CallContext } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { DispatchStrategyName, ProducerResponseWire, SchemaReferenceWire } from './wire.js';
@@ -74,6 +74,8 @@ export class TopicProducer {
       onRetry: (err, attempt, delayMs) =>
         this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'producer creation failed, retrying'),
     });
+    // Closed while the last attempt was on the wire (another partition failed): start nothing.
+    if (this.settings.signal.aborted) throw closedError(`producer ${this.settings.name}`);
     this.health.start();
   }
 

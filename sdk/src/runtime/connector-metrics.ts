@@ -22,6 +22,8 @@ export class ConnectorMetrics {
   private readonly inFlight: Gauge<'connector' | 'topic'>;
   private readonly health: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
+  private readonly offsetGaps: Counter<'connector' | 'topic' | 'subscription'>;
+  private readonly skipped: Counter<'connector' | 'topic' | 'subscription'>;
   private readonly inFlightByTopic = new Map<string, number>();
 
   constructor(readonly connector: string) {
@@ -42,7 +44,15 @@ export class ConnectorMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.offsetGaps = new Counter({ name: 'danube_connector_offset_gaps_total', help: 'Forward jumps in a partition\'s offsets: ranges the broker skipped for the subscription (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
+    this.skipped = new Counter({ name: 'danube_connector_skipped_messages_total', help: 'Messages the broker skipped for the subscription, never delivered (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
     this.health.set({ connector }, 1);
+  }
+
+  /** The broker skipped `count` messages of `topic` (the configured one) for `subscription`. */
+  recordOffsetGap(topic: string, subscription: string, count: number): void {
+    this.offsetGaps.inc({ connector: this.connector, topic, subscription });
+    this.skipped.inc({ connector: this.connector, topic, subscription }, count);
   }
 
   private changeInFlight(topic: string, delta: number): void {

@@ -63,6 +63,8 @@ export class SinkPartition {
   private acksFailing = false;
   /** Records of the current batch that were dead-lettered or dropped, for one summary line. */
   private rejected = 0;
+  /** Acks sent and not answered yet. */
+  private readonly acking = new Set<Promise<void>>();
 
   constructor(private readonly ctx: SinkPartitionContext) {
     this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
@@ -95,6 +97,8 @@ export class SinkPartition {
     } catch (err) {
       // Connector errors are classified where they happen; this is a bug of ours, and the worker cannot go on.
       this.ctx.onFatal(ConnectorError.fatal(`sink worker of ${this.ctx.partitionTopic} failed: ${(err as Error)?.message}`, { code: 'DC_ERR_CONNECTOR_BUG', cause: err }));
+    } finally {
+      await Promise.all([...this.acking]);
     }
   }
 
@@ -171,7 +175,7 @@ export class SinkPartition {
           this.failing = false;
           this.log.info('writes work again');
         }
-        await this.ack(entries, true);
+        this.ack(entries, true);
         return true;
       case 'invalid_data':
         return this.reject(entries, outcome.error, 'invalid_data', outcome.attempts);
@@ -208,7 +212,7 @@ export class SinkPartition {
       }
       this.rejected++;
       // Only now, with the dead letter in Danube, may the original go.
-      await this.ack([entry], false);
+      this.ack([entry], false);
     }
     return true;
   }
@@ -240,11 +244,19 @@ export class SinkPartition {
   }
 
   /**
-   * Acks records whose fate is settled. A failed ack is counted (`ack_failure`) but the record still counts as
-   * done: it was written, and the broker's redelivery will be received (and counted) anew.
+   * Acks records whose fate is settled, without waiting for the round trip: the next write starts at once and
+   * the acks of consecutive writes are on the wire together (the consumer bounds them to the window), so a
+   * record-at-a-time sink keeps up with its subscription (protocol §9.4). A failed ack is counted
+   * (`ack_failure`) but the record still counts as done: it was written, and the broker's redelivery will be
+   * received (and counted) anew. The worker waits for its acks before it ends.
    */
-  private async ack(entries: SinkEntry[], written: boolean): Promise<void> {
-    const acks = entries.map((e) => e.consumer.ack(e.message));
+  private ack(entries: SinkEntry[], written: boolean): void {
+    const acking = this.acked(entries, written, entries.map((e) => e.consumer.ack(e.message)));
+    this.acking.add(acking);
+    void acking.finally(() => this.acking.delete(acking));
+  }
+
+  private async acked(entries: SinkEntry[], written: boolean, acks: Array<Promise<void>>): Promise<void> {
     // The broker refills the window as each ack lands, before all of ours resolve: counting these records as
     // unacked until then would take the first new arrival for a full window and flush a short batch.
     for (const entry of entries) this.batcher.settle(entry);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from '../connector.js';
 import { Backoff, sleep } from '../danube/backoff.js';
-import type { Consumer } from '../danube/consumer.js';
+import type { Consumer, OffsetGap } from '../danube/consumer.js';
 import type { DanubeClient } from '../danube/danube-client.js';
 import { DanubeError } from '../danube/errors.js';
 import { classify, type ConnectorError } from '../errors.js';
@@ -31,6 +31,9 @@ export interface SinkSubscriptionContext {
  */
 const SUBSCRIBE_RETRY_MAX_MS = 1_000;
 
+/** How long a subscription stays degraded after the broker skipped messages for it, in ms. */
+const GAP_DEGRADED_MS = 10 * 60_000;
+
 /** Worth waiting for: the topic may be created later (a sink may start before its producer), or Danube is down. */
 function waitable(err: unknown): err is DanubeError {
   return err instanceof DanubeError && (err.code === 'DC_ERR_TOPIC_NOT_FOUND' || err.retryable);
@@ -49,6 +52,8 @@ export class SinkSubscription {
   private readonly log: Logger;
   private readonly statusKey: string;
   private markStarted!: (error?: unknown) => void;
+  /** Per (partition) topic: ends the degraded state a skip opened. */
+  private readonly gapTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly config: ConsumerConfig,
@@ -71,6 +76,27 @@ export class SinkSubscription {
   close(): void {
     this.consumer?.close();
     this.consumer = undefined;
+    for (const timer of this.gapTimers.values()) clearTimeout(timer);
+    this.gapTimers.clear();
+  }
+
+  /** The broker skipped messages for this subscription (protocol §9.4): lost for good, so never silent. */
+  private onGap(gap: OffsetGap): void {
+    const { topic, subscription } = this.config;
+    this.ctx.metrics.recordOffsetGap(topic, subscription, gap.count);
+    this.log.error(
+      { partitionTopic: gap.topic, firstOffset: gap.firstOffset, lastOffset: gap.lastOffset, count: gap.count },
+      `the broker skipped ${gap.count} messages (offsets ${gap.firstOffset}-${gap.lastOffset} of ${gap.topic}) for subscription ${subscription}: they are lost (the subscription lagged behind the live tail)`,
+    );
+    const key = `gap:${gap.topic}:${subscription}`;
+    this.ctx.status.degrade(key, `subscription ${subscription} on ${gap.topic} lost offsets ${gap.firstOffset}-${gap.lastOffset} (${gap.count} messages skipped by the broker)`);
+    clearTimeout(this.gapTimers.get(key));
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(key);
+      this.ctx.status.recover(key);
+    }, GAP_DEGRADED_MS);
+    timer.unref();
+    this.gapTimers.set(key, timer);
   }
 
   private async run(): Promise<void> {
@@ -122,6 +148,9 @@ export class SinkSubscription {
           subscription,
           type: type ?? 'shared',
           ...(keyFilters ? { keyFilters } : {}),
+          onGap: (gap) => this.onGap(gap),
+          // One attempt: this loop retries, so it can report degraded at once (acks keep the client's budget).
+          subscribeRetry: { maxRetries: 0 },
         });
         if (this.ctx.intake.aborted) {
           consumer.close();

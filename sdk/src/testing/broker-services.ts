@@ -49,7 +49,7 @@ export function registerBrokerServices(
     'danube',
     {
       ProducerService: producerService(broker, faults),
-      ConsumerService: consumerService(broker),
+      ConsumerService: consumerService(broker, faults),
       Discovery: discoveryService(broker),
       HealthCheck: healthService(broker),
     },

@@ -16,6 +16,8 @@ export interface BrokerConfig {
   /** Payload bytes; 0 = unlimited. */
   maxMessageSize: number;
   maxUnackedMessages: number;
+  /** TestBrokerOptions.liveTailCapacity; undefined = off. */
+  liveTailCapacity?: number | undefined;
   failurePolicy: FailurePolicy;
 }
 
@@ -127,6 +129,7 @@ export class Broker implements ClusterMember {
       policy: this.cluster.failurePolicy(topic.name, name) ?? this.config.failurePolicy,
       // SetSubscriptionDispatchConfig is stored but not read by the broker's dispatcher (protocol §9.4).
       maxUnackedMessages: this.config.maxUnackedMessages,
+      liveTailCapacity: this.config.liveTailCapacity,
       deadLetter: (dlqTopic, message) => this.deadLetter(dlqTopic, message),
     });
     topic.subscriptions.set(name, subscription);

@@ -8,33 +8,56 @@ import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
  */
 export class ConnectionListener {
   private readonly sockets = new Set<Socket>();
+  private server: NetServer;
+  private boundPort = 0;
 
-  private constructor(private readonly server: NetServer) {}
+  private constructor(
+    private readonly injector: ReturnType<GrpcServer['createConnectionInjector']>,
+    private readonly host: string,
+  ) {
+    this.server = this.netServer();
+  }
 
   static async listen(grpcServer: GrpcServer, credentials: ServerCredentials, host: string, port: number): Promise<ConnectionListener> {
-    const injector = grpcServer.createConnectionInjector(credentials);
+    const listener = new ConnectionListener(grpcServer.createConnectionInjector(credentials), host);
+    await listener.bind(port);
+    return listener;
+  }
+
+  private netServer(): NetServer {
     const server = createServer();
-    const listener = new ConnectionListener(server);
     server.on('connection', (socket) => {
-      listener.sockets.add(socket);
+      this.sockets.add(socket);
       socket.setNoDelay(true);
       // Resets from clients that vanish are expected; grpc-js reports them on the session.
       socket.on('error', () => {});
-      socket.once('close', () => listener.sockets.delete(socket));
-      injector.injectConnection(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      this.injector.injectConnection(socket);
     });
+    return server;
+  }
+
+  private async bind(port: number): Promise<void> {
+    const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen(port, this.host, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    return listener;
+    this.boundPort = (server.address() as AddressInfo).port;
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.boundPort;
+  }
+
+  /** After close(): listens again on the same port, as a restarted broker process does. */
+  async reopen(): Promise<void> {
+    if (this.server.listening) return;
+    this.server = this.netServer();
+    await this.bind(this.boundPort);
   }
 
   /** Destroys every open connection; resolves once they are all closed. */

@@ -12,6 +12,7 @@ import type {
 } from '../danube/wire.js';
 import type { Broker } from './broker.js';
 import { internal, invalidArgument, notFound, permissionDenied } from './broker-error.js';
+import type { FaultState } from './fault-state.js';
 import { failStream, unary } from './grpc-handlers.js';
 import { randomId } from './random-id.js';
 import type { Subscription } from './subscription.js';
@@ -80,16 +81,21 @@ function subscriptionFor(broker: Broker, request: AckRequestWire, action: string
   return { subscription, offset: Number(msgId.topic_offset) };
 }
 
-export function consumerService(broker: Broker): Record<string, unknown> {
+export function consumerService(broker: Broker, faults: FaultState): Record<string, unknown> {
+  // NonReliable subscriptions have no dispatch: ack and nack are accepted no-ops (protocol §9.4).
+  const ack = unary<AckRequestWire, RequestIdResponseWire>((request) => {
+    const { subscription, offset } = subscriptionFor(broker, request, 'acknowledging');
+    subscription.dispatch?.ack(offset);
+    return { request_id: request.request_id };
+  });
   return {
     Subscribe: unary<ConsumerRequestWire, ConsumerResponseWire>((request) => subscribe(broker, request)),
     ReceiveMessages: (call: ServerWritableStream<ReceiveRequestWire, StreamMessageWire>) => receiveMessages(broker, call),
-    // NonReliable subscriptions have no dispatch: ack and nack are accepted no-ops (protocol §9.4).
-    Ack: unary<AckRequestWire, RequestIdResponseWire>((request) => {
-      const { subscription, offset } = subscriptionFor(broker, request, 'acknowledging');
-      subscription.dispatch?.ack(offset);
-      return { request_id: request.request_id };
-    }),
+    // TestBroker.holdAcks(): the ack waits, unapplied and unanswered, as if its round trip took that long.
+    Ack: ((call, callback) => {
+      if (faults.holdingAcks) faults.heldAcks.push(() => ack(call, callback));
+      else ack(call, callback);
+    }) as typeof ack,
     Nack: unary<NackRequestWire, RequestIdResponseWire>((request) => {
       const { subscription, offset } = subscriptionFor(broker, request, 'negatively acknowledging');
       const delayMs = request.delay_ms === undefined ? undefined : Number(request.delay_ms);

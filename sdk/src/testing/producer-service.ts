@@ -60,7 +60,7 @@ function createProducer(broker: Broker, request: ProducerRequestWire): ProducerR
 }
 
 /** SendMessage, routed by msg_id only, with the checks in the broker's order (protocol §8.2). */
-function sendMessage(broker: Broker, message: StreamMessageWire): MessageResponseWire {
+function sendMessage(broker: Broker, message: StreamMessageWire, faults: FaultState): MessageResponseWire {
   const msgId = message.msg_id;
   // The broker panics converting such a message; the client sees the call aborted (protocol §8.2).
   if (!msgId) throw internal('msg_id is missing: the message cannot be routed');
@@ -71,12 +71,14 @@ function sendMessage(broker: Broker, message: StreamMessageWire): MessageRespons
     throw invalidArgument(`Message size ${message.payload.length} bytes exceeds the maximum message size of ${limit} bytes`);
   }
   const topic = producer.topic;
-  if (topic.closed) throw permissionDenied(`Unable to publish the message: the topic ${topic.name} is closed`);
+  // The broker's texts (protocol §8.2): clients sort publish failures by them.
+  if (topic.closed) throw permissionDenied(`Unable to publish the message: Topic ${topic.name} is draining or closed; retry lookup/moved`);
   if (msgId.topic_name !== topic.name) {
-    throw permissionDenied(
-      `Unable to publish the message: producer ${producer.id} is attached to ${topic.name}, not ${msgId.topic_name}`,
-    );
+    throw permissionDenied(`Unable to publish the message: the producer with id ${producer.id} is not attached to topic name: ${msgId.topic_name}`);
   }
+  // Injected publish failure (TestBroker.rejectSendsFor): where the broker reports a WAL append error.
+  const injected = faults.rejectingSends;
+  if (injected !== undefined) throw permissionDenied(`Unable to publish the message: ${injected}`);
   const rejection = schemaRejection(topic, message, broker.cluster.schemaRegistry);
   if (rejection !== undefined) throw permissionDenied(`Unable to publish the message: ${rejection}`);
   topic.publish(message);
@@ -87,7 +89,7 @@ export function producerService(broker: Broker, faults: FaultState): Record<stri
   const send: handleUnaryCall<StreamMessageWire, MessageResponseWire> = (call, callback) => {
     let response: MessageResponseWire;
     try {
-      response = sendMessage(broker, call.request);
+      response = sendMessage(broker, call.request, faults);
     } catch (err) {
       faults.reply(() => callback(toStatus(err)));
       return;

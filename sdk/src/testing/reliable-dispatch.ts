@@ -46,6 +46,8 @@ export class ReliableDispatch {
     private readonly target: DispatchTarget,
     readonly policy: FailurePolicy,
     private readonly window: number,
+    /** Emulated live-tail channel (TestBrokerOptions.liveTailCapacity); undefined = reads never skip. */
+    private liveTailCapacity?: number | undefined,
   ) {
     // A new subscription starts at the topic's current end ("latest", protocol §9.4).
     this.nextOffset = log.length;
@@ -95,8 +97,13 @@ export class ReliableDispatch {
     }
   }
 
+  /** Offsets skipped by the emulated live-tail lag so far. */
+  skipped = 0;
+
   /** TestBroker.restart(): every unacked message is redelivered to whoever attaches next. */
   releaseAll(): void {
+    // A subscription resumed from its cursor reads through the WAL's stateful reader, which never skips (§9.4).
+    this.liveTailCapacity = undefined;
     for (const entry of this.entries.values()) {
       if (entry.state === 'in_flight' || entry.state === 'waiting') this.makeReady(entry);
     }
@@ -126,6 +133,12 @@ export class ReliableDispatch {
       }
     }
     const log = this.log;
+    // The live tail lagged: the broker's broadcast channel drops the oldest messages this reader has not taken.
+    const capacity = this.liveTailCapacity;
+    if (capacity !== undefined && log.length - this.nextOffset > capacity) {
+      this.skipped += log.length - capacity - this.nextOffset;
+      this.nextOffset = log.length - capacity;
+    }
     while (
       this.nextOffset < log.length &&
       this.entries.size < this.window &&

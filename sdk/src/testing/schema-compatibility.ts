@@ -2,12 +2,14 @@ import { canonicalJson } from './schema-definition.js';
 import type { CompatibilityMode, SchemaDefinition } from './schema-definition.js';
 
 /**
- * Compatibility of a new schema with the subject's latest (protocol §10.1). The document does not give the
- * broker's exact rules, so these are deliberately modest and only look at top-level fields:
- * - JSON Schema, backward (new readers, old data): a property required now but not before, or a property
- *   whose `type` changed, is incompatible.
- * - Avro records, backward: a new field without a default, or a field whose type changed.
- * - forward is the same check with the two schemas swapped; full is both; none skips the check.
+ * Compatibility of a new schema with the subject's latest (protocol §10.1).
+ * - JSON Schema, exactly as the broker applies it, looking only at top-level `properties` and `required`:
+ *   backward refuses a field required before that is no longer a property, an optional property made
+ *   required, and a property whose `type` changed (a brand-new required field is accepted, unlike Confluent's
+ *   rules); forward refuses a new required field the old version did not have, and a changed `type`.
+ * - Avro records (the document gives no rules; modest): backward refuses a new field without a default or a
+ *   field whose type changed; forward is the same check with the two schemas swapped.
+ * - full is backward, then forward: the first failing check's errors; none skips the check.
  * - bytes, string, number and protobuf are always compatible with the same type.
  */
 export function compatibilityErrors(mode: CompatibilityMode, latest: SchemaDefinition, candidate: SchemaDefinition): string[] {
@@ -15,16 +17,16 @@ export function compatibilityErrors(mode: CompatibilityMode, latest: SchemaDefin
   if (latest.type !== candidate.type) {
     return [`schema type changed from ${latest.type} to ${candidate.type}`];
   }
-  const errors: string[] = [];
-  if (mode === 'backward' || mode === 'full') errors.push(...readable(latest, candidate, 'backward'));
-  if (mode === 'forward' || mode === 'full') errors.push(...readable(candidate, latest, 'forward'));
-  return errors;
+  if (mode === 'backward' || mode === 'full') {
+    const errors = problems(latest, candidate, 'backward');
+    if (errors.length > 0 || mode === 'backward') return errors;
+  }
+  return problems(latest, candidate, 'forward');
 }
 
-/** Problems for a reader using `reader` on data written with `writer`. */
-function readable(writer: SchemaDefinition, reader: SchemaDefinition, label: string): string[] {
-  if (reader.type === 'json_schema') return jsonSchemaProblems(writer.json, reader.json, label);
-  if (reader.type === 'avro') return avroProblems(writer.json, reader.json, label);
+function problems(old: SchemaDefinition, next: SchemaDefinition, direction: 'backward' | 'forward'): string[] {
+  if (next.type === 'json_schema') return jsonSchemaProblems(old.json, next.json, direction);
+  if (next.type === 'avro') return direction === 'backward' ? avroProblems(old.json, next.json, direction) : avroProblems(next.json, old.json, direction);
   return [];
 }
 
@@ -41,24 +43,34 @@ function requiredSet(schema: ObjectSchema): Set<string> {
   return new Set(Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
 }
 
-function jsonSchemaProblems(writerJson: unknown, readerJson: unknown, label: string): string[] {
-  const writer = asObjectSchema(writerJson);
-  const reader = asObjectSchema(readerJson);
-  const problems: string[] = [];
-  const writerRequired = requiredSet(writer);
-  for (const name of requiredSet(reader)) {
-    if (!writerRequired.has(name)) problems.push(`${label}: property '${name}' is required but older data may lack it`);
-  }
-  const writerProps = writer.properties ?? {};
-  const readerProps = reader.properties ?? {};
-  for (const [name, prop] of Object.entries(readerProps)) {
-    const before = writerProps[name];
-    if (before?.type === undefined || prop?.type === undefined) continue;
-    if (canonicalJson(before.type) !== canonicalJson(prop.type)) {
-      problems.push(`${label}: property '${name}' changed type from ${canonicalJson(before.type)} to ${canonicalJson(prop.type)}`);
+function jsonSchemaProblems(oldJson: unknown, newJson: unknown, direction: 'backward' | 'forward'): string[] {
+  const old = asObjectSchema(oldJson);
+  const next = asObjectSchema(newJson);
+  const oldProps = old.properties ?? {};
+  const newProps = next.properties ?? {};
+  const oldRequired = requiredSet(old);
+  const newRequired = requiredSet(next);
+  const found: string[] = [];
+  if (direction === 'backward') {
+    for (const name of oldRequired) {
+      if (!(name in newProps)) found.push(`backward: required property '${name}' was removed`);
+    }
+    for (const name of newRequired) {
+      if (name in oldProps && !oldRequired.has(name)) found.push(`backward: optional property '${name}' became required`);
+    }
+  } else {
+    for (const name of newRequired) {
+      if (!(name in oldProps)) found.push(`forward: new required property '${name}' is missing from data written with the old version`);
     }
   }
-  return problems;
+  for (const [name, prop] of Object.entries(newProps)) {
+    const before = oldProps[name];
+    if (before?.type === undefined || prop?.type === undefined) continue;
+    if (canonicalJson(before.type) !== canonicalJson(prop.type)) {
+      found.push(`${direction}: property '${name}' changed type from ${canonicalJson(before.type)} to ${canonicalJson(prop.type)}`);
+    }
+  }
+  return found;
 }
 
 interface AvroField {
@@ -72,6 +84,7 @@ function avroFields(json: unknown): AvroField[] | undefined {
   return record.type === 'record' && Array.isArray(record.fields) ? (record.fields as AvroField[]) : undefined;
 }
 
+/** Problems for a reader using `readerJson` on data written with `writerJson`. */
 function avroProblems(writerJson: unknown, readerJson: unknown, label: string): string[] {
   const writerFields = avroFields(writerJson);
   const readerFields = avroFields(readerJson);

@@ -38,7 +38,8 @@ export function payloadProblem(schema: SchemaDefinition, payload: Buffer): strin
 }
 
 /**
- * The broker's publish-time schema checks (protocol §10.3), in its order. Returns the reason to reject the
+ * The broker's publish-time schema checks (protocol §10.3), in its order, worded as the broker's texts that
+ * protocol §8.2 lists (clients sort rejections by them). Returns the reason to reject the
  * message, or undefined to accept it. Under 'warn' the broker only logs; the TestBroker logs nothing.
  */
 export function schemaRejection(topic: BrokerTopic, message: StreamMessageWire, registry: SchemaRegistry): string | undefined {
@@ -47,23 +48,24 @@ export function schemaRejection(topic: BrokerTopic, message: StreamMessageWire, 
   const enforce = policy === 'enforce';
   const subjectName = topic.schemaSubject;
   if (subjectName === undefined) {
-    return enforce ? `topic ${topic.name} has no schema subject and its validation policy is enforce` : undefined;
+    return enforce ? `Topic ${topic.name} requires schema but none is configured` : undefined;
   }
   const schemaId = message.schema_id;
-  if (schemaId === undefined) return enforce ? `the message has no schema_id, topic ${topic.name} requires ${subjectName}` : undefined;
+  if (schemaId === undefined) return enforce ? `Message missing schema_id for topic ${topic.name} (subject ${subjectName})` : undefined;
   const subject = registry.subjectById(schemaId);
-  if (!subject) return `schema id ${schemaId} not found in the schema registry`;
+  if (!subject) return `Schema ID ${schemaId} not found in the schema registry`;
   if (subject.name !== subjectName) {
     // Accepted under warn without looking at the payload (assumed: the document does not say).
-    return enforce ? `schema id ${schemaId} belongs to subject ${subject.name}, topic ${topic.name} uses ${subjectName}` : undefined;
+    return enforce ? `Schema ID ${schemaId} not found for subject ${subjectName} of topic ${topic.name} (it belongs to ${subject.name})` : undefined;
   }
   if (!topic.enablePayloadValidation) return undefined;
   const versionNumber = message.schema_version ?? 1;
   const version = registry.version(subject, versionNumber);
-  const problem = version
-    ? payloadProblem(version.schema, message.payload)
-    : `version ${versionNumber} of subject ${subject.name} not found`;
-  // Under warn a failed payload check is only logged, like the other warn cases of protocol §10.3
+  // Under warn a failed check is only logged, like the other warn cases of protocol §10.3
   // (assumed: the document only says that unknown schema ids fail under both policies).
-  return problem === undefined || !enforce ? undefined : `Payload validation failed: ${problem}`;
+  if (!enforce) return undefined;
+  // A missing version is the producer's configuration, not the payload's fault (protocol §8.2).
+  if (!version) return `Schema version not found: version ${versionNumber} of subject ${subject.name}`;
+  const problem = payloadProblem(version.schema, message.payload);
+  return problem === undefined ? undefined : `Payload validation failed: ${problem}`;
 }

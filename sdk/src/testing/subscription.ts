@@ -17,6 +17,7 @@ export interface SubscriptionOptions {
   log: readonly StreamMessageWire[] | undefined;
   policy: FailurePolicy;
   maxUnackedMessages: number;
+  liveTailCapacity?: number | undefined;
   deadLetter: DeadLetterSink;
 }
 
@@ -48,7 +49,7 @@ export class Subscription implements ConsumerOwner, DispatchTarget {
     this.ring = this.keyed ? new KeySharedRing<Consumer>() : undefined;
     this.deadLetterSink = options.deadLetter;
     this.dispatch = options.log
-      ? new ReliableDispatch(options.log, this, options.policy, options.maxUnackedMessages)
+      ? new ReliableDispatch(options.log, this, options.policy, options.maxUnackedMessages, options.liveTailCapacity)
       : undefined;
   }
 

@@ -31,6 +31,13 @@ export interface TestBrokerOptions {
   maxMessageSize?: number;
   /** Reliable window per subscription; default 10 (protocol §9.4). */
   maxUnackedMessages?: number;
+  /**
+   * Emulates the broker's live-tail defect (protocol §9.4): a Reliable subscription created at "latest" reads
+   * new messages from a channel of this many; when its dispatch falls further behind the topic's end, the
+   * oldest undelivered messages are skipped for that subscription for good. Subscriptions resumed after
+   * `restart()` read "from the WAL" and never skip. Default: off.
+   */
+  liveTailCapacity?: number;
   /** Defaults from protocol §9.4. */
   failurePolicy?: Partial<FailurePolicy>;
   /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (protocol §5). */
@@ -150,6 +157,7 @@ export class TestBroker {
       autoCreateTopics: options.autoCreateTopics ?? true,
       maxMessageSize: options.maxMessageSize ?? 0,
       maxUnackedMessages: options.maxUnackedMessages ?? 10,
+      liveTailCapacity: options.liveTailCapacity,
       failurePolicy: resolveFailurePolicy(options.failurePolicy),
     });
     cluster.join(broker);
@@ -199,14 +207,60 @@ export class TestBroker {
     this.broker.forgetClients();
   }
 
+  /**
+   * The broker process goes away: both ports stop listening and every connection is reset, so clients see
+   * refused connections (UNAVAILABLE) until `comeBackOnline()`. State is kept for the comeback.
+   */
+  async goOffline(): Promise<void> {
+    for (const consumer of this.broker.consumers.values()) {
+      if (consumer.streaming) consumer.deactivate();
+    }
+    await Promise.all([this.listeners.client.close(), this.listeners.admin.close()]);
+  }
+
+  /**
+   * After `goOffline()`: listens again on the same ports, as the restarted process does. Producers and consumers
+   * are forgotten as in `restart()`; topics, stored messages and subscription cursors survive.
+   */
+  async comeBackOnline(): Promise<void> {
+    this.broker.forgetClients();
+    await Promise.all([this.listeners.client.reopen(), this.listeners.admin.reopen()]);
+  }
+
   /** Every client-port RPC answers UNAVAILABLE for the next `ms` milliseconds. */
   unavailableFor(ms: number): void {
     this.faults.unavailableUntil = Date.now() + ms;
   }
 
+  /**
+   * For the next `ms` milliseconds every SendMessage that passes the producer and size checks is refused with
+   * PERMISSION_DENIED "Unable to publish the message: <text>" and not stored, as the broker answers a publish
+   * failure (protocol §8.2), e.g. a WAL append error. Default text: a storage write error.
+   */
+  rejectSendsFor(ms: number, text = 'Failed to append message to WAL: storage write error (TestBroker.rejectSendsFor)'): void {
+    this.faults.sendRejection = text;
+    this.faults.rejectSendsUntil = Date.now() + ms;
+  }
+
   /** Delays every SendMessage response by `ms` (0 = off); the message is published at once. */
   delayAcks(ms: number): void {
     this.faults.ackDelayMs = ms;
+  }
+
+  /**
+   * Consumer Acks are held, neither applied nor answered, until `releaseAcks()`: a long ack round trip made
+   * visible. `heldAcks` counts them.
+   */
+  holdAcks(): void {
+    this.faults.holdingAcks = true;
+  }
+
+  releaseAcks(): void {
+    this.faults.releaseAcks();
+  }
+
+  get heldAcks(): number {
+    return this.faults.heldAcks.length;
   }
 
   /** Ends every open ReceiveMessages stream with status OK; the consumers stay registered and active. */

@@ -3,7 +3,8 @@ import { collect, startTarget, uniqueName, uniqueTopic } from './target.js';
 
 const v1 = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id'] };
 const v2 = { ...v1, properties: { ...v1.properties, note: { type: 'string' } } };
-const incompatible = { ...v1, properties: { ...v1.properties, owner: { type: 'string' } }, required: ['id', 'owner'] };
+// `name` was optional in v1 and becomes required: what `backward` refuses (protocol §10.1).
+const incompatible = { ...v1, required: ['id', 'name'] };
 
 describe('schema registry (protocol §4, §10)', () => {
   it('registers versions, dedupes identical definitions, and returns the original text', async () => {
@@ -38,6 +39,29 @@ describe('schema registry (protocol §4, §10)', () => {
     await expect(registry.register({ subject, type: 'json_schema', definition: JSON.stringify(incompatible) })).rejects.toMatchObject({ code: 'DC_ERR_SCHEMA' });
     await registry.setCompatibilityMode(subject, 'none');
     await expect(registry.register({ subject, type: 'json_schema', definition: JSON.stringify(incompatible) })).resolves.toMatchObject({ version: 2 });
+  });
+
+  // The broker's JSON Schema rules (protocol §10.1), which differ from Confluent's: a brand-new required field is
+  // backward compatible, and only forward refuses it.
+  it.each([
+    ['a brand-new required field', { ...v1, properties: { ...v1.properties, owner: { type: 'string' } }, required: ['id', 'owner'] }, { backward: true, forward: false }],
+    ['an optional field made required', { ...v1, required: ['id', 'name'] }, { backward: false, forward: true }],
+    ['a required field removed', { ...v1, properties: { name: { type: 'string' } }, required: [] }, { backward: false, forward: true }],
+    ['a changed property type', { ...v1, properties: { ...v1.properties, name: { type: 'integer' } } }, { backward: false, forward: false }],
+    ['a new optional field', v2, { backward: true, forward: true }],
+  ])('JSON Schema compatibility of %s', async (_what, candidate, expected) => {
+    const target = await startTarget();
+    const registry = target.client().schemaRegistry;
+    const subject = uniqueName('rules');
+    await registry.register({ subject, type: 'json_schema', definition: JSON.stringify(v1) });
+    const verdict = async (mode: 'backward' | 'forward' | 'full') =>
+      (await registry.checkCompatibility(subject, 'json_schema', JSON.stringify(candidate), mode)).compatible;
+    expect({ backward: await verdict('backward'), forward: await verdict('forward') }).toEqual(expected);
+    expect(await verdict('full')).toBe(expected.backward && expected.forward);
+    // Registering checks the subject's mode (backward for new subjects) the same way.
+    const registered = registry.register({ subject, type: 'json_schema', definition: JSON.stringify(candidate) });
+    if (expected.backward) await expect(registered).resolves.toMatchObject({ version: 2 });
+    else await expect(registered).rejects.toMatchObject({ code: 'DC_ERR_SCHEMA' });
   });
 
   it('rejects an invalid schema and reports unknown subjects as not found', async () => {
@@ -83,9 +107,14 @@ describe('schema registry (protocol §4, §10)', () => {
     await expect(client.createProducer({ topic: uniqueTopic('min'), name: uniqueName('p'), schema: { subject, version: { min: 3 } } })).rejects.toMatchObject({
       code: 'DC_ERR_SCHEMA',
     });
-    await expect(client.createProducer({ topic: uniqueTopic('unreg'), name: uniqueName('p'), schema: { subject: uniqueName('nobody') } })).rejects.toMatchObject({
-      code: 'DC_ERR_PRECONDITION',
-    });
+    // The reference clients resolve the subject before CreateProducer (protocol §10.2): GetLatestSchema's NOT_FOUND
+    // fails creation, and no topic is created.
+    const nobody = uniqueName('nobody');
+    const unregistered = uniqueTopic('unreg');
+    const failure = await client.createProducer({ topic: unregistered, name: uniqueName('p'), schema: { subject: nobody } }).catch((err: unknown) => err);
+    expect(failure).toMatchObject({ code: 'DC_ERR_SCHEMA', retryable: false });
+    expect((failure as Error).message).toContain(`schema subject ${nobody} is not registered`);
+    expect(await client.topicPartitions(unregistered)).toEqual([]);
   });
 
   it('with enforce and payload validation the broker rejects a payload that breaks the schema', async () => {
@@ -98,6 +127,6 @@ describe('schema registry (protocol §4, §10)', () => {
     await client.schemaRegistry.configureTopic(topic, subject, 'enforce', true);
     expect(await client.schemaRegistry.topicConfig(topic)).toMatchObject({ subject, validationPolicy: 'enforce', payloadValidation: true });
     await expect(producer.send(JSON.stringify({ id: 7 }))).resolves.toBeDefined();
-    await expect(producer.send(JSON.stringify({ name: 'no id' }))).rejects.toMatchObject({ code: 'DC_ERR_PUBLISH_REJECTED', retryable: false });
+    await expect(producer.send(JSON.stringify({ name: 'no id' }))).rejects.toMatchObject({ code: 'DC_ERR_PAYLOAD_INVALID', retryable: false });
   });
 });

@@ -74,6 +74,37 @@ describe('withRetry', () => {
     }
   });
 
+  it('retries for deadlineMs (default 120 s) and then gives up with the last error, saying so', async () => {
+    vi.useFakeTimers();
+    try {
+      const budget = async (deadlineMs: number | undefined) => {
+        const started = performance.now();
+        let calls = 0;
+        const result = withRetry(
+          async () => {
+            calls++;
+            throw retryable();
+          },
+          deadlineMs === undefined ? {} : { deadlineMs },
+          { what: 'test' },
+        );
+        const settled = expect(result).rejects.toMatchObject({ code: 'DC_ERR_UNAVAILABLE', retryable: true, message: /gave up after \d+ s of retries/ });
+        await vi.runAllTimersAsync();
+        await settled;
+        return { calls, elapsedMs: performance.now() - started };
+      };
+      const defaults = await budget(undefined);
+      // 100 ms doubling to a 5 s cap (jittered to [2.5, 5) s): dozens of attempts, never past the deadline.
+      expect(defaults.elapsedMs).toBeGreaterThan(110_000);
+      expect(defaults.elapsedMs).toBeLessThanOrEqual(120_000);
+      expect(defaults.calls).toBeGreaterThan(25);
+      const short = await budget(1_000);
+      expect(short.elapsedMs).toBeLessThanOrEqual(1_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('does not retry non-retryable errors', async () => {
     let calls = 0;
     const fatal = new DanubeError('no namespace', { code: 'DC_ERR_NAMESPACE_NOT_FOUND', retryable: false });

@@ -42,11 +42,31 @@ describe('fromGrpcError (protocol §12)', () => {
     expect(err).toMatchObject({ code: 'DC_ERR_PRODUCER_NOT_FOUND', retryable: true });
   });
 
-  it('SendMessage PERMISSION_DENIED: draining topics are retried, schema rejections are not', () => {
-    const moved = fromGrpcError(grpcError(status.PERMISSION_DENIED, 'Unable to publish the message: topic is draining'), { rpc: 'SendMessage' });
-    const invalid = fromGrpcError(grpcError(status.PERMISSION_DENIED, 'Unable to publish the message: Payload validation failed'), { rpc: 'SendMessage' });
-    expect(moved).toMatchObject({ code: 'DC_ERR_PUBLISH_REJECTED', retryable: true });
-    expect(invalid).toMatchObject({ code: 'DC_ERR_PUBLISH_REJECTED', retryable: false });
+  // The broker's texts after "Unable to publish the message: " (protocol §8.2).
+  it.each([
+    ['Topic /default/t is draining or closed; retry lookup/moved', 'DC_ERR_TOPIC_MOVED', true],
+    ['the producer with id 42 is not attached to topic name: /default/t', 'DC_ERR_TOPIC_MOVED', true],
+    ['Topic /default/t not found in registry', 'DC_ERR_TOPIC_MOVED', true],
+    ['Payload validation failed: /id must be integer', 'DC_ERR_PAYLOAD_INVALID', false],
+    ['Message size 2048 exceeds the maximum message size of 1024 bytes', 'DC_ERR_MESSAGE_TOO_LARGE', false],
+    ['Message missing schema_id for topic /default/t', 'DC_ERR_SCHEMA_CONFIG', true],
+    ['Schema ID 77 not found in registry', 'DC_ERR_SCHEMA_CONFIG', true],
+    ['Topic /default/t requires schema but none is configured', 'DC_ERR_SCHEMA_CONFIG', true],
+    ['Failed to create validator for schema 3', 'DC_ERR_SCHEMA_CONFIG', true],
+    ['Schema version not found: 4', 'DC_ERR_SCHEMA_CONFIG', true],
+    ['WAL is not configured for a reliable topic', 'DC_ERR_BROKER_CONFIG', true],
+    ['Failed to append to WAL: I/O error: No space left on device (os error 28)', 'DC_ERR_PUBLISH_FAILED', true],
+    ['something nobody documented', 'DC_ERR_PUBLISH_FAILED', true],
+  ] as const)('SendMessage PERMISSION_DENIED "Unable to publish the message: %s" → %s, retryable %s', (text, code, retryable) => {
+    const err = fromGrpcError(grpcError(status.PERMISSION_DENIED, `Unable to publish the message: ${text}`), { rpc: 'SendMessage', topic: '/default/t' });
+    expect(err).toMatchObject({ code, retryable, grpcStatus: status.PERMISSION_DENIED });
+    expect(err.message).toContain('SendMessage, topic /default/t');
+    expect(err.message).toContain(text);
+  });
+
+  it('SendMessage PERMISSION_DENIED without the publish prefix is the RBAC check: not retryable', () => {
+    const err = fromGrpcError(grpcError(status.PERMISSION_DENIED, 'Permission denied: Produce on /default/t'), { rpc: 'SendMessage', topic: '/default/t' });
+    expect(err).toMatchObject({ code: 'DC_ERR_PERMISSION_DENIED', retryable: false });
   });
 
   it('SendMessage INVALID_ARGUMENT about size is DC_ERR_MESSAGE_TOO_LARGE and keeps the broker text with the limit', () => {

@@ -125,4 +125,61 @@ describe('TestBroker fault injection', () => {
       (await clients.danube('ConsumerService', 'Subscribe', subscribeRequest(topic))).consumer_id,
     ).toBe(consumer.id);
   });
+
+  it('rejectSendsFor refuses SendMessage with PERMISSION_DENIED and the given broker text, storing nothing', async () => {
+    const broker = await startBroker();
+    const clients = new RawClients(broker.serviceUrl);
+    const topic = '/default/wal-fault';
+    const producer = await openProducer(clients, topic, { dispatch_strategy: 'Reliable' });
+    broker.rejectSendsFor(60_000, 'Failed to append to WAL: disk full');
+    await expectStatus(producer.send('lost?'), status.PERMISSION_DENIED, /^Unable to publish the message: Failed to append to WAL: disk full$/);
+    // Other RPCs are unaffected.
+    expect((await clients.danube('Discovery', 'TopicLookup', { request_id: '1', topic })).response_type).toBe('Connect');
+    broker.rejectSendsFor(0);
+    await producer.send('stored');
+    expect(broker.storedMessages(topic).map((m) => m.payload.toString())).toEqual(['stored']);
+  });
+
+  it('holdAcks holds consumer Acks unapplied and unanswered until releaseAcks', async () => {
+    const broker = await startBroker({ maxUnackedMessages: 1, failurePolicy: { ackTimeoutMs: 60_000 } });
+    const clients = new RawClients(broker.serviceUrl);
+    const topic = '/default/held-acks';
+    const producer = await openProducer(clients, topic, { dispatch_strategy: 'Reliable' });
+    const consumer = await openConsumer(clients, topic);
+    await producer.send('one');
+    await producer.send('two');
+    const first = await consumer.reader.next();
+    broker.holdAcks();
+    let answered = false;
+    const acked = consumer.ack(first).then(() => (answered = true));
+    await until(() => broker.heldAcks === 1);
+    // Not applied either: the window (1) stays full, so 'two' is not dispatched.
+    expect(answered).toBe(false);
+    expect(consumer.reader.pending).toBe(0);
+    broker.releaseAcks();
+    await acked;
+    expect((await consumer.reader.next()).payload.toString()).toBe('two');
+    expect(broker.heldAcks).toBe(0);
+  });
+
+  it('goOffline closes the ports; comeBackOnline listens on the same ones with producers and consumers forgotten', async () => {
+    const broker = await startBroker();
+    const clients = new RawClients(broker.serviceUrl, { channelOptions: FAST_RECONNECT });
+    const topic = '/default/offline';
+    const producer = await openProducer(clients, topic, { dispatch_strategy: 'Reliable' });
+    await producer.send('before');
+    await broker.goOffline();
+    await expectStatus(producer.send('during'), status.UNAVAILABLE);
+    await broker.comeBackOnline();
+    await until(async () => {
+      try {
+        await clients.danube('Discovery', 'TopicLookup', { request_id: '1', topic });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    await expectStatus(producer.send('stale'), status.NOT_FOUND);
+    expect(broker.storedMessages(topic).map((m) => m.payload.toString())).toEqual(['before']);
+  });
 });

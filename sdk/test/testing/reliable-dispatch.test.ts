@@ -32,6 +32,18 @@ describe('Reliable dispatch (protocol §9.4)', () => {
     expect(consumer.reader.pending).toBe(0);
   });
 
+  it('liveTailCapacity: a subscription more than that far behind the end skips the oldest undelivered messages', async () => {
+    const { clients, producer, topic } = await reliableSetup({ maxUnackedMessages: 2, liveTailCapacity: 3, failurePolicy: { ackTimeoutMs: 60_000 } });
+    const consumer = await openConsumer(clients, topic);
+    for (let i = 0; i < 10; i++) await producer.send(`m${i}`);
+    const window = await consumer.reader.take(2);
+    expect(payloads(window)).toEqual(['m0', 'm1']);
+    for (const message of window) await consumer.ack(message);
+    // m2..m6 fell out of the 3-message live tail: the next ones are m7, m8 (then m9).
+    const next = await consumer.reader.take(2);
+    expect(next.map((m) => m.msg_id?.topic_offset)).toEqual(['7', '8']);
+  });
+
   it('resumes an existing subscription from its cursor', async () => {
     const { clients, producer, topic } = await reliableSetup();
     const consumer = await openConsumer(clients, topic);

@@ -43,12 +43,16 @@ describe('schema registry model (protocol §10.1, §10.6)', () => {
   it('checks backward compatibility by default and skips it with mode none', async () => {
     const { clients, register } = await setup();
     await register('orders', ORDER_V1);
-    const addsRequired = { ...ORDER_V2, required: ['id', 'qty'] };
-    await expectStatus(register('orders', addsRequired), status.INTERNAL, /^Failed to register schema: .*qty/);
+    // The broker accepts a brand-new required field under backward (protocol §10.1); an optional one made
+    // required is refused.
+    const optional = { type: 'object', properties: { id: { type: 'string' }, note: { type: 'string' } }, required: ['id'] };
+    expect((await register('orders', optional)).version).toBe(2);
+    await expectStatus(register('orders', { ...optional, required: ['id', 'note'] }), status.INTERNAL, /^Failed to register schema: .*note/);
+    expect((await register('orders', { ...optional, properties: { ...optional.properties, qty: { type: 'number' } }, required: ['id', 'qty'] })).version).toBe(3);
     const changesType = { type: 'object', properties: { id: { type: 'number' } }, required: ['id'] };
     await expectStatus(register('orders', changesType), status.INTERNAL, /changed type/);
     expect(await clients.schema('SetCompatibilityMode', { subject: 'orders', compatibility_mode: 'NONE' })).toMatchObject({ success: true });
-    expect((await register('orders', changesType)).version).toBe(2);
+    expect((await register('orders', changesType)).version).toBe(4);
   });
 
   it('rejects unknown types and invalid definitions with INTERNAL', async () => {
@@ -135,13 +139,17 @@ describe('schema registry reads (protocol §10.4)', () => {
         ...(mode === undefined ? {} : { compatibility_mode: mode }),
       });
     expect(await check(ORDER_V2)).toEqual({ is_compatible: true, errors: [] });
-    const incompatible = await check({ ...ORDER_V2, required: ['id', 'qty'] });
-    expect(incompatible.is_compatible).toBe(false);
-    expect(incompatible.errors[0]).toMatch(/qty/);
-    expect((await check({ ...ORDER_V2, required: ['id', 'qty'] }, 'none')).is_compatible).toBe(true);
-    // Forward: old readers must cope with new data; dropping a required property breaks them.
-    expect((await check({ type: 'object', properties: {} }, 'forward')).is_compatible).toBe(false);
-    expect((await check({ type: 'object', properties: {} }, 'backward')).is_compatible).toBe(true);
+    // A brand-new required field: backward accepts it, forward refuses it (protocol §10.1).
+    const addsRequired = { ...ORDER_V2, required: ['id', 'qty'] };
+    expect((await check(addsRequired)).is_compatible).toBe(true);
+    const forward = await check(addsRequired, 'forward');
+    expect(forward.is_compatible).toBe(false);
+    expect(forward.errors[0]).toMatch(/qty/);
+    expect((await check(addsRequired, 'full')).is_compatible).toBe(false);
+    expect((await check(addsRequired, 'none')).is_compatible).toBe(true);
+    // Dropping a required property: backward refuses it, forward does not look.
+    expect((await check({ type: 'object', properties: {} }, 'backward')).is_compatible).toBe(false);
+    expect((await check({ type: 'object', properties: {} }, 'forward')).is_compatible).toBe(true);
     await expectStatus(
       clients.schema('CheckCompatibility', { subject: 'nope', new_schema_definition: Buffer.from('{}'), schema_type: 'json_schema' }),
       status.INTERNAL,
@@ -262,7 +270,7 @@ describe('topic schema configuration and validation on publish (protocol §8.1, 
     await expectStatus(send({ id: 'a', qty: 'many' }, 2), status.PERMISSION_DENIED, /Payload validation failed/);
     await expectStatus(send({ qty: 1 }, 1), status.PERMISSION_DENIED, /Payload validation failed/);
     await expectStatus(send('{oops', 1), status.PERMISSION_DENIED, /not valid JSON/);
-    await expectStatus(send({ id: 'a' }, 7), status.PERMISSION_DENIED, /version 7 of subject orders not found/);
+    await expectStatus(send({ id: 'a' }, 7), status.PERMISSION_DENIED, /^Unable to publish the message: Schema version not found: version 7 of subject orders$/);
     await send({ id: 'b', qty: 2 }, 2);
     // Under warn a failing payload is accepted (only logged by the broker).
     await clients.schema('UpdateTopicValidationPolicy', { topic_name: '/default/payloads', validation_policy: 'warn', enable_payload_validation: true });

@@ -24,7 +24,7 @@ describe('schemaRejection (protocol §10.3)', () => {
     const topic = new BrokerTopic('/default/t', 'NonReliable');
     expect(schemaRejection(topic, message(), registry)).toBeUndefined();
     topic.validationPolicy = 'enforce';
-    expect(schemaRejection(topic, message(), registry)).toMatch(/no schema subject/);
+    expect(schemaRejection(topic, message(), registry)).toMatch(/requires schema but none is configured/);
     topic.validationPolicy = 'none';
     expect(schemaRejection(topic, message({ schema_id: '99' }), registry)).toBeUndefined();
   });

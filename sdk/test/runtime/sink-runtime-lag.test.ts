@@ -1,0 +1,95 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { DanubeClient } from '../../src/danube/danube-client.js';
+import { until } from '../testing/helpers.js';
+import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
+
+describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
+  it.each(['single', 'batch'] as const)(
+    'writes record after record without waiting for each ack round trip; acks are pipelined within the window (%s)',
+    async (mode) => {
+      const { broker, client, topic, configs, producer, external } = await sinkSetup();
+      const handle = sinkRuntime(testSink(external, configs, mode), client, { batchSize: 1, batchTimeoutMs: 0 });
+      await handle.runtime.start();
+      // Every ack's round trip lasts until the broker is told to answer.
+      broker.holdAcks();
+      const sent = texts('m', 10);
+      await sendAll(producer, sent);
+      // The whole window is written and its acks are on the wire together.
+      await until(() => broker.heldAcks === 10 && external.rows.length === 10, 5_000).catch(() => {
+        throw new Error(`held acks ${broker.heldAcks}, rows written ${external.rows.length}: the sink waited for an ack before the next write`);
+      });
+      broker.releaseAcks();
+      const more = texts('n', 20);
+      await sendAll(producer, more);
+      await external.waitForTexts([...sent, ...more]);
+      await handle.runtime.stop(5_000);
+      await expectAccounting(handle.metrics, topic, { processed: 30, inFlight: 0 });
+    },
+  );
+
+  it('a lagging Exclusive subscription that loses messages says so: gap metrics, an error log naming the range, degraded', async () => {
+    const { client, topic, configs, producer, external } = await sinkSetup({ broker: { liveTailCapacity: 20 } });
+    const subscription = configs[0]!.subscription;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const sink = testSink(external, [{ ...configs[0]!, type: 'exclusive' }], 'single', () => gate);
+    const handle = sinkRuntime(sink, client, { batchSize: 1, batchTimeoutMs: 0 });
+    const statuses: string[] = [];
+    handle.runtime.onStatus((s) => statuses.push(`${s.state}: ${s.detail ?? ''}`));
+    await handle.runtime.start();
+    // The first write hangs while 100 messages are published: the subscription falls 90 behind the live tail.
+    await sendAll(producer, texts('m', 100));
+    open();
+    await waitForCounts(handle.metrics, topic, (c) => c.processed === 30);
+
+    const metrics = JSON.stringify(await handle.metrics.toJSON());
+    const value = (name: string) => {
+      const metric = (JSON.parse(metrics) as Array<{ name: string; values: Array<{ value: number; labels: Record<string, string> }> }>).find((m) => m.name === name);
+      return metric?.values.find((v) => v.labels.topic === topic && v.labels.subscription === subscription)?.value;
+    };
+    expect(value('danube_connector_offset_gaps_total')).toBe(1);
+    expect(value('danube_connector_skipped_messages_total')).toBe(70);
+    const errors = handle.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ topic, subscription, firstOffset: '10', lastOffset: '79', count: 70 });
+    expect(String(errors[0]?.msg)).toMatch(/skipped/);
+    expect(handle.runtime.status().state).toBe('degraded');
+    expect(statuses.join('\n')).toMatch(new RegExp(`${subscription}.*10.*79`));
+    await handle.runtime.stop(5_000);
+  });
+
+  it("starts degraded at once when Danube is down, with the client's default retry budget, and runs once it is back", async () => {
+    const { broker, configs, producer, external, topic } = await sinkSetup();
+    // Default options: each client request may retry for 120 s, but the runtime retries subscriptions itself.
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl });
+    onTestFinished(() => client.close(1_000));
+    const handle = sinkRuntime(testSink(external, configs, 'batch'), client);
+    await broker.goOffline();
+    await handle.runtime.start();
+    expect(handle.runtime.status().state).toBe('degraded');
+    await broker.comeBackOnline();
+    await until(() => handle.runtime.status().state === 'connected', 20_000);
+    await sendAll(producer, texts('m', 5));
+    await external.waitForTexts(texts('m', 5));
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 5, inFlight: 0 });
+  });
+
+  it("starts degraded at once when its topic's broker is down, with the client's default retry budget", async () => {
+    const { broker, configs, external } = await sinkSetup();
+    // The topic lives on a second broker of the cluster, which is down: lookups work, Subscribe cannot.
+    const other = await startBroker({ cluster: broker.cluster });
+    const topic = uniqueTopic('elsewhere');
+    other.createTopic(topic, { dispatch: 'reliable' });
+    await other.goOffline();
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl });
+    onTestFinished(() => client.close(1_000));
+    const handle = sinkRuntime(testSink(external, [{ ...configs[0]!, topic }], 'batch'), client);
+    // Each client request may retry for 120 s; the runtime must not wait that long to say it is degraded.
+    await handle.runtime.start();
+    expect(handle.runtime.status()).toMatchObject({ state: 'degraded', detail: expect.stringContaining(topic) });
+    await other.comeBackOnline();
+    await until(() => handle.runtime.status().state === 'connected', 20_000);
+    await handle.runtime.stop(5_000);
+  });
+});
