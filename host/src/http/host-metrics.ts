@@ -14,6 +14,13 @@ export class HostMetrics {
     registers: [this.registry],
   });
   private readonly restarts = new Gauge({ name: 'danube_connect_connector_restarts', help: 'Restarts since the host started', labelNames: ['connector'], registers: [this.registry] });
+  // Counted by the supervisor; a counter that the scrape sets to its current value.
+  private readonly truncated = new Counter({
+    name: 'danube_connect_log_lines_truncated_total',
+    help: 'Lines of a connector child cut at the 64 KiB line limit (the rest of each line is discarded)',
+    labelNames: ['connector'],
+    registers: [this.registry],
+  });
   private readonly missing = new Counter({
     name: 'danube_connect_metrics_scrape_missing_total',
     help: 'Scrapes in which a connector child did not send its metrics in time',
@@ -24,9 +31,11 @@ export class HostMetrics {
   refresh(source: StatusSource): void {
     this.state.reset();
     this.restarts.reset();
+    this.truncated.reset();
     for (const connector of source.connectors()) {
       this.state.set({ connector: connector.name, state: connector.state }, 1);
       this.restarts.set({ connector: connector.name }, connector.restarts);
+      this.truncated.inc({ connector: connector.name }, connector.truncatedLines);
     }
   }
 

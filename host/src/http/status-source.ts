@@ -13,6 +13,8 @@ export interface ConnectorView {
   restarts: number;
   uptimeMs?: number;
   lastError?: { code?: string; message: string; exitCode?: number | null; signal?: string | null; at: string };
+  /** Lines of its children cut at the 64 KiB line limit since the host started it. */
+  truncatedLines: number;
   /** Counts from the last heartbeat. */
   stats?: Record<string, number>;
   /** The connector's config with secrets masked. */

@@ -20,6 +20,7 @@ export class HostStatus implements StatusSource {
         version: snapshot.plugin.version,
         state: snapshot.state,
         restarts: snapshot.restarts,
+        truncatedLines: snapshot.truncatedLines,
         config: maskSecrets(spec?.config ?? {}),
       };
       if (snapshot.detail !== undefined) view.detail = snapshot.detail;

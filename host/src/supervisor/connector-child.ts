@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isChildMessage, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type MetricsResponse } from '@danube-connect/sdk/protocol';
+import { LineSplitter } from './line-splitter.js';
 
 export interface ChildExit {
   code: number | null;
@@ -17,8 +17,12 @@ export interface ConnectorChildOptions {
   /** Node flags, e.g. `--max-old-space-size=256`; the host's own flags are never inherited. */
   execArgv: string[];
   onMessage(message: ChildMessage): void;
-  onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /** A line of the child's stdout or stderr, without its newline; `truncated` when cut at MAX_LINE_BYTES. */
+  onLine(stream: 'stdout' | 'stderr', line: string, truncated: boolean): void;
 }
+
+/** The longest line relayed from a child, bytes; the rest of a longer line is discarded. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 /** After the exit, how long to wait for the rest of the output (a grandchild may hold the pipes open), ms. */
 const OUTPUT_AFTER_EXIT_MS = 1_000;
@@ -117,13 +121,14 @@ export class ConnectorChild {
     }
   }
 
+  /** Reads the stream at full speed (a blocked pipe would block the child's synchronous logger) into bounded lines. */
   private lines(stream: Readable | null, name: 'stdout' | 'stderr'): Promise<void> {
     if (!stream) return Promise.resolve();
-    const reader = createInterface({ input: stream, crlfDelay: Infinity });
-    reader.on('line', (line) => {
-      if (line.length > 0) this.options.onLine(name, line);
-    });
-    return new Promise((resolve) => reader.once('close', resolve));
+    const splitter = new LineSplitter(MAX_LINE_BYTES, (line, truncated) => this.options.onLine(name, line, truncated));
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.once('end', () => splitter.end());
+    stream.on('error', () => {});
+    return new Promise((resolve) => stream.once('close', resolve));
   }
 
   private async watchExit(): Promise<ChildExit> {

@@ -61,5 +61,7 @@ export interface ConnectorSnapshot {
   lastPong: PongRecord | undefined;
   /** Metrics requests this connector did not answer in time. */
   metricsSkipped: number;
+  /** Lines of this connector's children cut at the line limit (64 KiB) since the host started it. */
+  truncatedLines: number;
   fingerprint: string;
 }

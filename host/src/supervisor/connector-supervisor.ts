@@ -2,6 +2,7 @@ import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-conn
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
+import { wrappedLine } from './child-log-line.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
 import { classifyExit } from './exit-reason.js';
@@ -35,6 +36,9 @@ export interface ConnectorStopResult {
   report: { drained: number; abandoned: number } | undefined;
 }
 
+/** Characters of a cut stderr line kept in the exit record. */
+const STDERR_RECORD_CHARS = 1_000;
+
 /** Pings a child may leave unanswered before it counts as hung. */
 const SILENT_INTERVALS = 3;
 
@@ -54,6 +58,7 @@ export class ConnectorSupervisor {
   private lastExit: ExitRecord | undefined;
   private lastPong: PongRecord | undefined;
   private metricsSkipped = 0;
+  private truncatedLines = 0;
   private stopping: Promise<ConnectorStopResult> | undefined;
   private readonly policy: RestartPolicy;
   private readonly clock: () => number;
@@ -100,6 +105,7 @@ export class ConnectorSupervisor {
       lastExit: this.lastExit,
       lastPong: this.lastPong,
       metricsSkipped: this.metricsSkipped,
+      truncatedLines: this.truncatedLines,
       fingerprint: this.spec.fingerprint,
     };
   }
@@ -170,7 +176,7 @@ export class ConnectorSupervisor {
       ...(this.options.childEntry ? { childEntry: this.options.childEntry } : {}),
       execArgv: spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [],
       onMessage: (message) => this.onMessage(attempt, message),
-      onLine: (stream, line) => this.onLine(attempt, stream, line),
+      onLine: (stream, line, truncated) => this.onLine(attempt, stream, line, truncated),
     });
     const attempt = new ConnectorAttempt(child, this.clock());
     this.attempt = attempt;
@@ -254,8 +260,13 @@ export class ConnectorSupervisor {
     if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
   }
 
-  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string): void {
-    if (stream === 'stdout' && line.startsWith('{')) {
+  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string, truncated: boolean): void {
+    if (truncated) {
+      this.truncatedLines += 1;
+      if (stream === 'stderr') attempt.addStderr(line.slice(0, STDERR_RECORD_CHARS));
+      const { spec } = this;
+      this.options.relay(wrappedLine({ connector: spec.name, plugin: `${spec.plugin.name}@${spec.plugin.version}`, pid: attempt.child.pid }, stream, line, true));
+    } else if (stream === 'stdout' && line.startsWith('{')) {
       this.options.relay(line);
     } else {
       // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report): tagged, kept for the record.

@@ -26,6 +26,7 @@ const view = (name: string, state: string, extra: Partial<ConnectorView> = {}): 
   version: '1.0.0',
   state,
   restarts: 0,
+  truncatedLines: 0,
   config: { url: 'mqtt://127.0.0.1:1883', password: '***' },
   ...extra,
 });
