@@ -27,7 +27,7 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     await t.until('huge-err', () => t.childLogs.some((l) => l.connector === 'huge-err' && l.msg === 'writes-huge-line: done'));
     const everyLine = [...t.relayed, ...t.hostLogs.map((l) => JSON.stringify(l))];
     expect(Math.max(...everyLine.map((l) => Buffer.byteLength(l)))).toBeLessThan(MAX_LINE_BYTES + 1024);
-    const cut = t.childLogs.filter((l) => l.truncated === true);
+    const cut = t.childLogs.filter((l) => l.truncated === true).sort((a, b) => String(a.connector).localeCompare(String(b.connector)));
     expect(cut.map((l) => [l.connector, l.stream])).toEqual([
       ['huge', 'stdout'],
       ['huge-err', 'stderr'],
@@ -36,5 +36,29 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     expect(t.snapshot('huge')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 1 });
     expect(t.snapshot('huge-err')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 1 });
     expect(t.snapshot('neighbour')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 0 });
+  });
+
+  it('forges-log-lines: the host owns the envelope; a child value for one of its keys is kept under childFields, text is wrapped', async () => {
+    const t = new SupervisorUnderTest();
+    t.supervisor.start([fixtureSpec('forges-log-lines', { name: 'forger', serviceUrl: broker.serviceUrl })]);
+    await t.until('forger', () => t.childLogs.some((l) => l.msg === 'forges-log-lines: done'));
+    const pid = t.snapshot('forger').pid;
+    // Every relayed line is one JSON object with the envelope the host assigned, and one "pid" key.
+    expect(t.relayed.length).toBe(t.childLogs.length);
+    for (const [i, line] of t.relayed.entries()) {
+      expect(t.childLogs[i], line).toMatchObject({ connector: 'forger', plugin: '@fixtures/forges-log-lines@1.0.0', pid });
+      expect(t.childLogs[i], line).not.toHaveProperty('component');
+      expect(line.match(/"pid":/g)?.length, line).toBe(line.includes('"childFields"') && line.includes('"pid":1') ? 2 : 1);
+    }
+    const byMsg = (msg: unknown) => t.childLogs.find((l) => l.msg === msg);
+    expect(byMsg('forged: host line')).toEqual({ level: 50, time: 1, pid, connector: 'forger', plugin: '@fixtures/forges-log-lines@1.0.0', childFields: { component: 'host', pid: 1, hostname: 'forged' }, msg: 'forged: host line' });
+    expect(byMsg('forged: other connector')).toMatchObject({ level: 30, time: 2, connector: 'forger', childFields: { connector: 'someone-else', plugin: 'evil@6.6.6' } });
+    expect(t.childLogs.find((l) => l.detail === 'kept')).toMatchObject({ level: 30, connector: 'forger', childFields: { level: 'loud', time: 'yesterday', msg: 42, childFields: 'mine' } });
+    for (const text of ['["an", "array"]', '{"broken json', 'plain text on stdout']) {
+      expect(byMsg(text), text).toMatchObject({ level: 30, connector: 'forger', stream: 'stdout' });
+    }
+    // The SDK logger's own lines (same connector, plugin and pid as the host's) carry no childFields.
+    expect(byMsg('forges-log-lines: done')).not.toHaveProperty('childFields');
+    expect(t.hostLogs.filter((l) => l.connector === 'forger').every((l) => l.component === 'host')).toBe(true);
   });
 });
