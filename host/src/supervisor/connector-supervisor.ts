@@ -2,7 +2,7 @@ import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-conn
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
-import { wrappedLine } from './child-log-line.js';
+import { relayedLine, type ChildEnvelope } from './child-log-line.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
 import { classifyExit } from './exit-reason.js';
@@ -63,6 +63,8 @@ export class ConnectorSupervisor {
   private readonly policy: RestartPolicy;
   private readonly clock: () => number;
   private readonly log: Logger;
+  /** `name@version`, as every log line of this connector carries it. */
+  private readonly pluginLabel: string;
 
   constructor(
     readonly spec: ConnectorSpec,
@@ -70,7 +72,8 @@ export class ConnectorSupervisor {
   ) {
     this.clock = options.clock ?? Date.now;
     this.policy = new RestartPolicy(spec.restart, { clock: this.clock, ...(options.random ? { random: options.random } : {}) });
-    this.log = options.logger.child({ connector: spec.name, plugin: `${spec.plugin.name}@${spec.plugin.version}` });
+    this.pluginLabel = `${spec.plugin.name}@${spec.plugin.version}`;
+    this.log = options.logger.child({ connector: spec.name, plugin: this.pluginLabel });
   }
 
   get name(): string {
@@ -261,21 +264,15 @@ export class ConnectorSupervisor {
   }
 
   private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string, truncated: boolean): void {
-    if (truncated) {
-      this.truncatedLines += 1;
-      if (stream === 'stderr') attempt.addStderr(line.slice(0, STDERR_RECORD_CHARS));
-      const { spec } = this;
-      this.options.relay(wrappedLine({ connector: spec.name, plugin: `${spec.plugin.name}@${spec.plugin.version}`, pid: attempt.child.pid }, stream, line, true));
-    } else if (stream === 'stdout' && line.startsWith('{')) {
-      this.options.relay(line);
-    } else {
-      // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report): tagged, kept for the record.
-      if (stream === 'stderr') {
-        attempt.addStderr(line);
-      }
-      this.log[stream === 'stderr' ? 'warn' : 'info']({ stream, pid: attempt.child.pid }, line);
-    }
+    if (truncated) this.truncatedLines += 1;
+    // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report) is kept for the record.
+    if (stream === 'stderr') attempt.addStderr(truncated ? line.slice(0, STDERR_RECORD_CHARS) : line);
+    this.options.relay(relayedLine(this.envelope(attempt), stream, line, truncated));
     this.options.emit('log', { connector: this.spec.name, stream, line });
+  }
+
+  private envelope(attempt: ConnectorAttempt): ChildEnvelope {
+    return { connector: this.spec.name, plugin: this.pluginLabel, pid: attempt.child.pid };
   }
 
   private onExit(attempt: ConnectorAttempt, exit: ChildExit): void {

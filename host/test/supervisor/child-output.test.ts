@@ -25,6 +25,7 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     ]);
     await t.until('huge', () => t.childLogs.some((l) => l.connector === 'huge' && l.msg === 'writes-huge-line: done'));
     await t.until('huge-err', () => t.childLogs.some((l) => l.connector === 'huge-err' && l.msg === 'writes-huge-line: done'));
+    await t.state('neighbour', 'running');
     const everyLine = [...t.relayed, ...t.hostLogs.map((l) => JSON.stringify(l))];
     expect(Math.max(...everyLine.map((l) => Buffer.byteLength(l)))).toBeLessThan(MAX_LINE_BYTES + 1024);
     const cut = t.childLogs.filter((l) => l.truncated === true).sort((a, b) => String(a.connector).localeCompare(String(b.connector)));
@@ -48,7 +49,8 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     for (const [i, line] of t.relayed.entries()) {
       expect(t.childLogs[i], line).toMatchObject({ connector: 'forger', plugin: '@fixtures/forges-log-lines@1.0.0', pid });
       expect(t.childLogs[i], line).not.toHaveProperty('component');
-      expect(line.match(/"pid":/g)?.length, line).toBe(line.includes('"childFields"') && line.includes('"pid":1') ? 2 : 1);
+      const nested = (t.childLogs[i]?.childFields ?? {}) as Record<string, unknown>;
+      expect(line.match(/"pid":/g)?.length, line).toBe('pid' in nested ? 2 : 1);
     }
     const byMsg = (msg: unknown) => t.childLogs.find((l) => l.msg === msg);
     expect(byMsg('forged: host line')).toEqual({ level: 50, time: 1, pid, connector: 'forger', plugin: '@fixtures/forges-log-lines@1.0.0', childFields: { component: 'host', pid: 1, hostname: 'forged' }, msg: 'forged: host line' });
@@ -59,6 +61,6 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     }
     // The SDK logger's own lines (same connector, plugin and pid as the host's) carry no childFields.
     expect(byMsg('forges-log-lines: done')).not.toHaveProperty('childFields');
-    expect(t.hostLogs.filter((l) => l.connector === 'forger').every((l) => l.component === 'host')).toBe(true);
+    expect(JSON.stringify(t.hostLogs)).not.toContain('forged');
   });
 });
