@@ -1,0 +1,53 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestBroker } from '@danube-connect/sdk/testing';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { CLI, connectors, metric, rssMb, runningLine, startHost, WAIT } from './host-process.js';
+
+// Faults a plugin or the host's surroundings provoke, against the built CLI in its own process: the host keeps
+// running and keeps its other connectors running.
+const FIXTURES = fileURLToPath(new URL('../host/test/fixtures/plugins/', import.meta.url));
+const SDK_FIXTURES = fileURLToPath(new URL('../sdk/test/fixtures/plugins/', import.meta.url));
+
+async function project(body: (dir: string, serviceUrl: string) => string): Promise<string> {
+  const broker = await TestBroker.start();
+  onTestFinished(() => broker.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'dc-faults-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const toml = join(dir, 'host.toml');
+  writeFileSync(toml, body(dir, broker.serviceUrl));
+  return toml;
+}
+
+const source = (name: string, dir: string) =>
+  `[[connectors]]\nname = "${name}"\nplugin = "${join(SDK_FIXTURES, 'example-file-source')}"\n[connectors.config]\npath = "${join(dir, `${name}.txt`)}"\ntopic = "/default/${name}"\nstate_file = "${join(dir, `${name}.offset`)}"\n`;
+
+describe.skipIf(!existsSync(CLI))('host faults', () => {
+  it('a stalled stdout: the host drops and counts log lines, its buffer stays bounded, and the flooding child is not killed as hung', async () => {
+    const toml = await project(
+      (dir, serviceUrl) =>
+        `[host]\nhttp = "127.0.0.1:0"\nping_interval_ms = 200\n[danube]\nservice_url = "${serviceUrl}"\n` +
+        `[[connectors]]\nname = "flood"\nplugin = "${join(FIXTURES, 'floods-logs')}"\n${source('quiet', dir)}`,
+    );
+    const host = startHost(toml);
+    const { http } = await runningLine(host);
+    // Nobody reads the host's stdout from here on: its pipe fills and every write of the host would wait.
+    host.process.stdout?.pause();
+    const rssBefore = rssMb(host.pid);
+    await vi.waitFor(async () => expect(await metric(http, 'danube_connect_log_lines_dropped_total')).toBeGreaterThan(200_000), { ...WAIT, timeout: 40_000 });
+    const buffered = await metric(http, 'danube_connect_log_buffered_bytes');
+    expect(buffered).toBeLessThanOrEqual(8 * 1024 * 1024);
+    const rssAfter = rssMb(host.pid);
+    expect(rssAfter - rssBefore, `host RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB`).toBeLessThan(100);
+    const states = await connectors(http);
+    expect(states.map((c) => [c.name, c.state, c.restarts, c.lastError])).toEqual([
+      ['flood', 'running', 0, undefined],
+      ['quiet', 'running', 0, undefined],
+    ]);
+    host.process.stdout?.resume();
+    host.process.kill('SIGTERM');
+    expect(await host.exit).toBe(0);
+  });
+});
