@@ -21,6 +21,16 @@ export class HostMetrics {
     labelNames: ['connector'],
     registers: [this.registry],
   });
+  private readonly dropped = new Counter({
+    name: 'danube_connect_log_lines_dropped_total',
+    help: "Log lines (the host's and its children's) dropped because stdout did not keep up and the buffer was full",
+    registers: [this.registry],
+  });
+  private readonly buffered = new Gauge({
+    name: 'danube_connect_log_buffered_bytes',
+    help: 'Bytes of log lines accepted and not yet written to stdout (bounded: past the bound lines are dropped)',
+    registers: [this.registry],
+  });
   private readonly missing = new Counter({
     name: 'danube_connect_metrics_scrape_missing_total',
     help: 'Scrapes in which a connector child did not send its metrics in time',
@@ -32,6 +42,12 @@ export class HostMetrics {
     this.state.reset();
     this.restarts.reset();
     this.truncated.reset();
+    const output = source.logOutput?.();
+    if (output) {
+      this.dropped.reset();
+      this.dropped.inc(output.droppedLines);
+      this.buffered.set(output.bufferedBytes);
+    }
     for (const connector of source.connectors()) {
       this.state.set({ connector: connector.name, state: connector.state }, 1);
       this.restarts.set({ connector: connector.name }, connector.restarts);

@@ -28,6 +28,8 @@ export interface StatusSource {
   connectors(): ConnectorView[];
   /** Every child's metrics; children that do not answer within `timeoutMs` are left out and named. */
   childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }>;
+  /** What the host's log output dropped and holds (a source without one reports nothing). */
+  logOutput?(): { droppedLines: number; bufferedBytes: number };
   /** Re-reads host.toml; resolves with what changed, rejects with the validation errors. */
   reload(): Promise<{ restarted: string[]; started: string[]; stopped: string[] }>;
 }

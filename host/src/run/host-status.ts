@@ -7,6 +7,7 @@ export class HostStatus implements StatusSource {
   constructor(
     private readonly supervisor: Supervisor,
     readonly reload: StatusSource['reload'],
+    readonly logOutput: NonNullable<StatusSource['logOutput']>,
     private readonly clock: () => number = Date.now,
   ) {}
 

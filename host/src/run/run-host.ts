@@ -48,7 +48,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   };
   let server: StatusServer;
   try {
-    server = await StatusServer.start(new HostStatus(supervisor, reload), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
+    server = await StatusServer.start(new HostStatus(supervisor, reload, output.stats), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
   } catch (err) {
     options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
     return RUN_EXIT_CODES.invalid;
@@ -69,7 +69,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   signals.off('SIGHUP', onHup);
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
-  logger.info({ clean: result.clean }, 'danube-connect stopped');
+  logger.info({ clean: result.clean, droppedLogLines: output.stats().droppedLines }, 'danube-connect stopped');
   output.flush();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
 }
