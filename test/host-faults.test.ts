@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBroker } from '@danube-connect/sdk/testing';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { CLI, connectors, metric, rssMb, runningLine, startHost, WAIT } from './host-process.js';
+import { alive, CLI, connectors, metric, rssMb, runningLine, startHost, WAIT } from './host-process.js';
 
 // Faults a plugin or the host's surroundings provoke, against the built CLI in its own process: the host keeps
 // running and keeps its other connectors running.
@@ -53,5 +53,32 @@ describe.skipIf(!existsSync(CLI))('host faults', () => {
     expect([0, 1]).toContain(await host.exit);
     const stopped = host.lines().find((l) => l.msg === 'danube-connect stopped');
     expect(stopped?.droppedLogLines).toBeGreaterThan(50_000);
+  });
+
+  it('a SIGKILLed host leaves no orphan even when a child cannot notice: one in a busy loop, one SIGSTOPped', async () => {
+    const toml = await project(
+      (dir, serviceUrl) =>
+        // Pings far apart: the host must not find the busy child hung before it is killed itself.
+        `[host]\nhttp = "127.0.0.1:0"\nping_interval_ms = 600000\n[danube]\nservice_url = "${serviceUrl}"\n` +
+        `[[connectors]]\nname = "spin"\nplugin = "${join(FIXTURES, 'hangs')}"\n[connectors.config]\nafterMs = 300\n${source('frozen', dir)}`,
+    );
+    const host = startHost(toml);
+    const { http } = await runningLine(host);
+    const pids = await vi.waitFor(async () => {
+      const now = await connectors(http);
+      expect(now.map((c) => c.state)).toEqual(['running', 'running']);
+      return Object.fromEntries(now.map((c) => [c.name, c.pid as number]));
+    }, WAIT);
+    const children = [pids['spin'] as number, pids['frozen'] as number];
+    onTestFinished(() => {
+      for (const pid of children) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    await vi.waitFor(() => expect(host.lines().some((l) => l.connector === 'spin' && l.msg === 'hangs: entering a busy loop')).toBe(true), WAIT);
+    process.kill(pids['frozen'] as number, 'SIGSTOP');
+    host.process.kill('SIGKILL');
+    await host.exit;
+    await vi.waitFor(() => {
+      for (const pid of children) expect(alive(pid), `child ${pid} outlived a SIGKILLed host`).toBe(false);
+    }, { ...WAIT, timeout: 15_000 });
   });
 });
