@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { isChildMessage, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type MetricsResponse } from '@danube-connect/sdk/protocol';
 import { LineSplitter } from './line-splitter.js';
+import { orphanWatchdog } from './orphan-watchdog.js';
 
 export interface ChildExit {
   code: number | null;
@@ -32,7 +33,10 @@ export function defaultChildEntry(): string {
   return createRequire(import.meta.url).resolve('@danube-connect/sdk/plugin/child');
 }
 
-/** Children alive right now, killed if the host exits without stopping them (a backstop: they also exit on disconnect). */
+/**
+ * Children alive right now, killed if the host exits without stopping them (a backstop: they also exit on
+ * disconnect, and the orphan watchdog kills their groups when the host dies without running exit handlers).
+ */
 const live = new Set<ConnectorChild>();
 let exitHookInstalled = false;
 
@@ -62,6 +66,7 @@ export class ConnectorChild {
       detached: true,
     });
     this.pid = this.process.pid;
+    if (this.pid !== undefined) orphanWatchdog.watch(this.pid);
     // A send to a child that just died fails with EPIPE: a symptom, the exit tells the story.
     this.process.on('error', () => {});
     this.process.on('message', (message: unknown) => {
@@ -151,6 +156,7 @@ export class ConnectorChild {
       } catch {
         // The group is empty.
       }
+      orphanWatchdog.unwatch(this.pid);
     }
     return exit;
   }
