@@ -4,6 +4,7 @@ import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-
 import { deepFreeze } from './config/deep-freeze.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
 import { findPackageDir, isPathRequest, searchFolders } from './discovery/search-paths.js';
+import { packageNameProblem } from './discovery/package-name.js';
 import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
 import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
 import { HostConfigError } from './errors.js';
@@ -51,6 +52,11 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const request = connector?.['plugin'];
     const base: KeyPath = ['connectors', index];
     if (typeof request !== 'string' || request === '') return; // the schema reported it
+    const nameProblem = isPathRequest(request) ? undefined : packageNameProblem(request);
+    if (nameProblem !== undefined) {
+      problems.add('DC_ERR_PLUGIN_NAME', [...base, 'plugin'], `"${request}" is neither an npm package name (${nameProblem}) nor a folder path (a path starts with ./, ../ or /)`);
+      return;
+    }
     if (!reports.has(request)) {
       const dir = findPackageDir(request, search);
       reports.set(request, dir === undefined ? undefined : readPlugin(dir, sdk));
