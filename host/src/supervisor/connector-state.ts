@@ -7,11 +7,12 @@ import type { ExitReason } from './exit-reason.js';
  * - `running`: ready and connected; `degraded`: ready, but its last pong or status said degraded;
  * - `stopping`: asked to stop, draining (up to `shutdownTimeoutMs`); `stopped`: no child, by request;
  * - `backoff`: crashed, waiting for the next attempt (`nextAttemptAt`);
- * - `failed`: gave up (crash loop, or a failure a restart cannot fix) until a reload.
+ * - `failed`: gave up (crash loop, or a failure a restart cannot fix) until a restart or a reload;
+ * - `paused`: stopped by an operator's pause (no child, never restarted) until a resume, restart or reload.
  */
-export type ConnectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'backoff' | 'failed';
+export type ConnectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'backoff' | 'failed' | 'paused';
 
-export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running', 'degraded', 'stopping', 'stopped', 'backoff', 'failed'];
+export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running', 'degraded', 'stopping', 'stopped', 'backoff', 'failed', 'paused'];
 
 /** Why the last child ended: the "why is it down" record (peers.md §6.4). */
 export interface ExitRecord {

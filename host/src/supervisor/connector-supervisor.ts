@@ -66,10 +66,15 @@ export class ConnectorSupervisor {
   /** `name@version`, as every log line of this connector carries it. */
   private readonly pluginLabel: string;
 
+  /** Set by pause(): the stop in progress ends in `paused` instead of `stopped`. */
+  private pausing = false;
+  private currentSpec: ConnectorSpec;
+
   constructor(
-    readonly spec: ConnectorSpec,
+    spec: ConnectorSpec,
     private readonly options: ConnectorSupervisorOptions,
   ) {
+    this.currentSpec = spec;
     this.clock = options.clock ?? Date.now;
     this.policy = new RestartPolicy(spec.restart, { clock: this.clock, ...(options.random ? { random: options.random } : {}) });
     this.pluginLabel = `${spec.plugin.name}@${spec.plugin.version}`;
@@ -80,17 +85,55 @@ export class ConnectorSupervisor {
     return this.spec.name;
   }
 
+  /** The spec it runs with: the one it was created with, or the last update(). */
+  get spec(): ConnectorSpec {
+    return this.currentSpec;
+  }
+
   get state(): ConnectorState {
     return this.current;
   }
 
-  /** Starts the connector from `stopped` or `failed` (forgetting earlier crashes); no-op otherwise. */
+  /** Starts the connector from `stopped`, `failed` or `paused` (forgetting earlier crashes); no-op otherwise. */
   start(): void {
-    if (this.current !== 'stopped' && this.current !== 'failed') return;
+    if (this.current !== 'stopped' && this.current !== 'failed' && this.current !== 'paused') return;
+    this.pausing = false;
     this.policy.reset();
     this.restarts = 0;
     this.stopping = undefined;
     this.launch();
+  }
+
+  /**
+   * Pause (an operator's): stops the connector as stop() does and leaves it `paused`, never restarted, until
+   * start() (resume, restart or a reload). Resolves once nothing runs.
+   */
+  async pause(): Promise<void> {
+    if (this.current === 'paused') return;
+    this.pausing = true;
+    await this.stop();
+    if (this.pausing && (this.current as ConnectorState) !== 'paused') this.setState('paused', undefined);
+  }
+
+  /**
+   * Takes the settings of a reload that need no new child (same fingerprint): restart policy, ready, shutdown
+   * and ping deadlines apply from now on (the ping timer of a running child is re-armed); a new log level only
+   * reaches the next child. Says whether live settings changed, and what waits for a restart.
+   */
+  update(spec: ConnectorSpec): { live: boolean; needsRestart: string[] } {
+    const before = this.currentSpec;
+    const liveOf = (s: ConnectorSpec) => JSON.stringify([s.restart, s.readyTimeoutMs, s.pingIntervalMs, s.shutdownTimeoutMs]);
+    const live = liveOf(before) !== liveOf(spec);
+    const needsRestart =
+      before.logLevel === spec.logLevel ? [] : [`connector "${spec.name}": log_level ${before.logLevel} → ${spec.logLevel} takes effect when it restarts (danube-connect restart ${spec.name})`];
+    this.currentSpec = spec;
+    this.policy.configure(spec.restart);
+    const attempt = this.attempt;
+    if (attempt && attempt.endedBy === undefined && before.pingIntervalMs !== spec.pingIntervalMs) {
+      clearInterval(attempt.pingTimer);
+      attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
+    }
+    return { live, needsRestart };
   }
 
   snapshot(): ConnectorSnapshot {
@@ -149,7 +192,7 @@ export class ConnectorSupervisor {
     const attempt = this.attempt;
     if (!attempt) {
       // backoff is cancelled; failed stays failed (the record says why), stopped stays stopped.
-      if (this.current === 'backoff') this.setState('stopped', undefined);
+      if (this.current === 'backoff') this.setState(this.pausing ? 'paused' : 'stopped', undefined);
       return result('not_running');
     }
     attempt.endedBy = 'stop';
@@ -303,7 +346,7 @@ export class ConnectorSupervisor {
     if (verdict.crashKind === undefined) {
       this.log.info({ code: exit.code, signal: exit.signal, report: attempt.stopped && { drained: attempt.stopped.drained, abandoned: attempt.stopped.abandoned } }, 'connector stopped');
       this.options.emit('exit', { connector: spec.name, exit: record, next: 'stopped' });
-      return this.setState('stopped', undefined);
+      return this.setState(this.pausing ? 'paused' : 'stopped', undefined);
     }
     const decision = this.policy.crashed(verdict.crashKind);
     const logged = { code: exit.code, signal: exit.signal, reason: verdict.reason, errorCode: verdict.errorCode, stderr: record.stderr.slice(-5) };

@@ -23,7 +23,7 @@ describe.skipIf(!HAS_BUILD)('operating one connector', () => {
     const { pid: bPid } = await t.state('b', 'running');
     const paused = await t.supervisor.control('a', 'pause');
     expect(paused).toMatchObject({ state: 'paused', pid: undefined });
-    expect(t.snapshot('a').lastExit).toMatchObject({ code: 0, reason: 'stopped' });
+    expect(t.snapshot('a').lastExit).toMatchObject({ code: 0, reason: 'requested' });
     expect(t.statesOf('a')).toEqual(['starting', 'running', 'stopping', 'paused']);
     // Paused again, or stopped and restarted by nobody.
     expect(await t.supervisor.control('a', 'pause')).toMatchObject({ state: 'paused' });
