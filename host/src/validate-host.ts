@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
@@ -84,10 +86,28 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const config = configs[index];
     if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
     const { pluginRequest: _request, ...rest } = settings;
-    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
+    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
     return { ...rest, plugin, config, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: check.config, connectors: deepFreeze(specs) };
+}
+
+/**
+ * sha256 of each TLS file a connector's Danube settings name (inline PEM is in the settings already), so a
+ * rotated certificate or key changes the fingerprint of exactly the connectors that use it and a reload restarts
+ * them. A file that cannot be read (checkSemantics reported it) counts as its error code.
+ */
+function tlsFileDigests(danube: ConnectorSpec['danube']): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const [key, value] of Object.entries(danube.tls ?? {})) {
+    if (key === 'serverName' || typeof value !== 'string' || value.includes('-----BEGIN')) continue;
+    try {
+      digests[key] = createHash('sha256').update(readFileSync(value)).digest('hex');
+    } catch (err) {
+      digests[key] = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    }
+  }
+  return digests;
 }
 
 /** As validateHost, throwing a HostConfigError with every problem. */
