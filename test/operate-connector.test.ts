@@ -63,13 +63,18 @@ describe.skipIf(!existsSync(CLI))('operating one connector', () => {
     expect(await unknown.json()).toEqual({ error: 'no connector "nobody"' });
     expect(cli('pause', 'nobody', '--http', http)).toMatchObject({ code: 1, err: `no connector "nobody" on the host at ${http}\n` });
 
-    // [host] log_level is applied live; [host] http needs a restart of the host: the answer says so.
+    // [host] log_level is applied to the host live; the connectors inheriting it and [host] http need a restart:
+    // the answer says so.
     writeFileSync(toml, readFileSync(toml, 'utf8').replace('http = "127.0.0.1:0"', 'http = "127.0.0.1:0"\nlog_level = "warn"').replace('127.0.0.1:0', '127.0.0.2:0'));
     const reload = await fetch(`http://${http}/-/reload`, { method: 'POST' });
     expect(await reload.json()).toMatchObject({
       reloaded: true,
       updated: ['[host] log_level'],
-      needsRestart: ['[host] http 127.0.0.1:0 → 127.0.0.2:0 takes effect when the host restarts'],
+      needsRestart: [
+        '[host] http 127.0.0.1:0 → 127.0.0.2:0 takes effect when the host restarts',
+        'connector "a": log_level info → warn takes effect when it restarts (danube-connect restart a)',
+        'connector "b": log_level info → warn takes effect when it restarts (danube-connect restart b)',
+      ],
     });
   });
 });

@@ -1,13 +1,13 @@
 import { pino, type DestinationStream } from 'pino';
 
 /** Most bytes of log lines held for a stdout that does not keep up; past it lines are dropped and counted. */
-export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /** At the end, how long the last lines may wait for a stdout that does not take them, ms. */
 const FLUSH_TIMEOUT_MS = 2_000;
 
 /** What the log output held back and threw away, for the host's metrics. */
-export interface LogOutputStats {
+interface LogOutputStats {
   /** Lines dropped because stdout did not keep up (or failed) and the buffer was full. */
   droppedLines: number;
   /** Bytes accepted and not yet written to stdout. */

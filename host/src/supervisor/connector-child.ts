@@ -23,7 +23,7 @@ export interface ConnectorChildOptions {
 }
 
 /** The longest line relayed from a child, bytes; the rest of a longer line is discarded. */
-export const MAX_LINE_BYTES = 64 * 1024;
+const MAX_LINE_BYTES = 64 * 1024;
 
 /** After the exit, how long to wait for the rest of the output (a grandchild may hold the pipes open), ms. */
 const OUTPUT_AFTER_EXIT_MS = 1_000;

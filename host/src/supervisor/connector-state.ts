@@ -14,6 +14,9 @@ export type ConnectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 
 
 export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running', 'degraded', 'stopping', 'stopped', 'backoff', 'failed', 'paused'];
 
+/** What an operator can do to one connector (POST /connectors/<name>/<action>, `danube-connect <action> <name>`). */
+export type ConnectorAction = 'restart' | 'pause' | 'resume';
+
 /** Why the last child ended: the "why is it down" record (peers.md §6.4). */
 export interface ExitRecord {
   /** Epoch ms. */

@@ -1,7 +1,7 @@
 import type { MetricsResponse } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
-import type { ConnectorSnapshot } from './connector-state.js';
+import type { ConnectorAction, ConnectorSnapshot } from './connector-state.js';
 import { ConnectorSupervisor, type ConnectorStopResult } from './connector-supervisor.js';
 import type { EmitSupervisorEvent, SupervisorEventName, SupervisorEvents, SupervisorListener } from './supervisor-events.js';
 
@@ -40,9 +40,6 @@ export interface ReplaceResult {
   /** Changes that wait for the connector's next start, one line each. */
   needsRestart: string[];
 }
-
-/** What an operator can do to one connector (POST /connectors/<name>/<action>, `danube-connect <action> <name>`). */
-export type ConnectorAction = 'restart' | 'pause' | 'resume';
 
 export type ConnectorMetrics = MetricsResponse['metrics'];
 
