@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,26 @@ describe.skipIf(!existsSync(CLI))('host faults', () => {
     const stopped = host.lines().find((l) => l.msg === 'danube-connect stopped');
     expect(stopped?.droppedLogLines).toBeGreaterThan(50_000);
   });
+
+  it('a 600 MiB line with no newline (RangeError: Invalid string length before) is cut and counted; host memory stays flat, the neighbour runs', async () => {
+    const toml = await project(
+      (dir, serviceUrl) =>
+        `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${serviceUrl}"\n` +
+        `[[connectors]]\nname = "huge"\nplugin = "${join(FIXTURES, 'writes-huge-line')}"\n[connectors.config]\nmib = 600\n${source('neighbour', dir)}`,
+    );
+    const host = startHost(toml);
+    const { http } = await runningLine(host);
+    await vi.waitFor(() => expect(host.lines().some((l) => l.connector === 'huge' && l.msg === 'writes-huge-line: done')).toBe(true), { ...WAIT, timeout: 50_000 });
+    const peakMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))?.[1]) / 1024;
+    expect(peakMb, `host peak RSS ${peakMb.toFixed(0)} MB`).toBeLessThan(200);
+    // At least one cut line (one of the child's own log lines may land inside the huge one and split it).
+    expect(await metric(http, 'danube_connect_log_lines_truncated_total{connector="huge"}')).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...host.output().split('\n').map((l) => Buffer.byteLength(l)))).toBeLessThan(66 * 1024);
+    expect((await connectors(http)).map((c) => [c.name, c.state, c.restarts])).toEqual([
+      ['huge', 'running', 0],
+      ['neighbour', 'running', 0],
+    ]);
+  }, 90_000);
 
   it('a SIGKILLed host leaves no orphan even when a child cannot notice: one in a busy loop, one SIGSTOPped', async () => {
     const toml = await project(

@@ -28,14 +28,14 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     await t.state('neighbour', 'running');
     const everyLine = [...t.relayed, ...t.hostLogs.map((l) => JSON.stringify(l))];
     expect(Math.max(...everyLine.map((l) => Buffer.byteLength(l)))).toBeLessThan(MAX_LINE_BYTES + 1024);
-    const cut = t.childLogs.filter((l) => l.truncated === true).sort((a, b) => String(a.connector).localeCompare(String(b.connector)));
-    expect(cut.map((l) => [l.connector, l.stream])).toEqual([
-      ['huge', 'stdout'],
-      ['huge-err', 'stderr'],
-    ]);
+    const cut = t.childLogs.filter((l) => l.truncated === true);
+    expect(new Set(cut.map((l) => `${l.connector} ${l.stream}`))).toEqual(new Set(['huge stdout', 'huge-err stderr']));
     expect(String(cut[0]?.msg)).toMatch(/^x{65536}/);
-    expect(t.snapshot('huge')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 1 });
-    expect(t.snapshot('huge-err')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 1 });
+    for (const name of ['huge', 'huge-err']) {
+      const snapshot = t.snapshot(name);
+      expect(snapshot).toMatchObject({ state: 'running', restarts: 0 });
+      expect(snapshot.truncatedLines).toBe(cut.filter((l) => l.connector === name).length);
+    }
     expect(t.snapshot('neighbour')).toMatchObject({ state: 'running', restarts: 0, truncatedLines: 0 });
   });
 
