@@ -22,12 +22,14 @@ for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
  * nothing inside it can help (SIGSTOP stops every thread). So an agent outside the child does it: one `/bin/sh`
  * per host (about 1 MB of RSS), holding a pipe from the host, told each child's process group (every child is
  * the leader of its own). It reaches what stays in those groups; a grandchild that leaves its group (setsid,
- * `detached: true`) is out of its reach. Not on Windows (no process groups); if the shell dies, it is started
- * again with the groups alive then.
+ * `detached: true`) is out of its reach. Not on Windows (no process groups), nor without /bin/sh (distroless
+ * images); if the shell dies, it is started again with the groups alive then.
  */
 export class OrphanWatchdog {
   private process: ChildProcess | undefined;
   private readonly groups = new Set<number>();
+  /** The shell cannot be started (no /bin/sh, as in distroless images): children rely on their own disconnect handling. */
+  private unavailable = false;
 
   constructor(private readonly shell = '/bin/sh') {}
 
@@ -38,7 +40,7 @@ export class OrphanWatchdog {
 
   /** Starts watching the process group `pgid` (a child's pid). */
   watch(pgid: number): void {
-    if (process.platform === 'win32') return;
+    if (process.platform === 'win32' || this.unavailable) return;
     this.groups.add(pgid);
     this.send(`+${pgid}\n`);
   }
@@ -63,7 +65,9 @@ export class OrphanWatchdog {
   private start(): void {
     const child = spawn(this.shell, ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     this.process = child;
-    child.on('error', () => {});
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'EACCES') this.unavailable = true;
+    });
     child.stdin?.on('error', () => {});
     child.once('exit', () => {
       if (this.process === child) this.process = undefined;

@@ -59,4 +59,15 @@ describe.skipIf(process.platform === 'win32')('OrphanWatchdog', () => {
     expect(gone(unwatched.leader)).toBe(false);
     expect(gone(members[1] as number)).toBe(false);
   });
+
+  it('without a shell (no /bin/sh) it gives up quietly: watching goes on without it', async () => {
+    const watchdog = new OrphanWatchdog('/nonexistent/sh');
+    const watched = group();
+    watchdog.watch(watched.leader);
+    await vi.waitFor(() => expect(watchdog.pid).toBeUndefined(), WAIT);
+    watchdog.watch(watched.leader);
+    watchdog.unwatch(watched.leader);
+    watchdog.release();
+    expect(gone(watched.leader)).toBe(false);
+  });
 });
