@@ -63,4 +63,14 @@ describe.skipIf(!HAS_BUILD)('child output', () => {
     expect(byMsg('forges-log-lines: done')).not.toHaveProperty('childFields');
     expect(JSON.stringify(t.hostLogs)).not.toContain('forged');
   });
+
+  it("the host's own lines about a child carry its pid as childPid: one pid key per line, the host's", async () => {
+    const t = new SupervisorUnderTest();
+    t.supervisor.start([fixtureSpec('writes-huge-line', { name: 'quiet', serviceUrl: broker.serviceUrl, config: { mib: 0 } })]);
+    const { pid } = await t.state('quiet', 'running');
+    const about = t.hostLines.filter((line) => line.includes('"connector":"quiet"'));
+    expect(about.length).toBeGreaterThanOrEqual(2);
+    for (const line of about) expect(line.match(/"pid":/g)?.length, line).toBe(1);
+    expect(t.hostLogs.find((l) => l.msg === 'connector child forked')).toMatchObject({ pid: process.pid, childPid: pid });
+  });
 });

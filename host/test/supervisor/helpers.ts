@@ -103,6 +103,8 @@ export class SupervisorUnderTest {
   readonly supervisor: Supervisor;
   /** The host logger's lines, parsed. */
   readonly hostLogs: Record<string, unknown>[] = [];
+  /** The host logger's lines as written. */
+  readonly hostLines: string[] = [];
   /** Relayed child lines as written to the host's log stream. */
   readonly relayed: string[] = [];
   /** Relayed child lines, parsed (a line that is not JSON is kept in `relayed` only). */
@@ -110,7 +112,12 @@ export class SupervisorUnderTest {
   readonly states: StateChangeEvent[] = [];
 
   constructor(options: Partial<SupervisorOptions> = {}) {
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void this.hostLogs.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino({ level: 'debug' }, {
+      write: (line: string) => {
+        this.hostLines.push(line);
+        this.hostLogs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    });
     this.supervisor = new Supervisor({
       logger,
       relay: (line) => {
