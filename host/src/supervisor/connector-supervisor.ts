@@ -241,7 +241,7 @@ export class ConnectorSupervisor {
     });
     attempt.readyTimer = setTimeout(() => this.kill(attempt, 'ready_timeout'), spec.readyTimeoutMs);
     attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
-    this.log.info({ pid: child.pid, memoryMb: spec.memoryMb }, 'connector child forked');
+    this.log.info({ childPid: child.pid, memoryMb: spec.memoryMb }, 'connector child forked');
     this.setState('starting', undefined);
   }
 
@@ -256,7 +256,7 @@ export class ConnectorSupervisor {
     if (attempt !== this.attempt || attempt.endedBy !== undefined) return;
     attempt.endedBy = why;
     attempt.clearTimers();
-    this.log.warn({ pid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
+    this.log.warn({ childPid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
     attempt.child.kill();
   }
 
@@ -268,7 +268,7 @@ export class ConnectorSupervisor {
         clearTimeout(attempt.readyTimer);
         attempt.readyAt = this.clock();
         this.policy.running();
-        this.log.info({ pid: message.pid, sdkVersion: message.sdkVersion, startMs: attempt.readyAt - attempt.startedAt }, 'connector ready');
+        this.log.info({ childPid: message.pid, sdkVersion: message.sdkVersion, startMs: attempt.readyAt - attempt.startedAt }, 'connector ready');
         return this.setState('running', undefined);
       case 'pong':
         this.lastPong = {
