@@ -51,6 +51,6 @@ export interface ConnectorSpec {
   /** How long a stop may drain before SIGKILL, ms. */
   shutdownTimeoutMs: number;
   logLevel: StartMessage['logLevel'];
-  /** A stable hash of plugin name + version + config + danube + runtime (+ memory cap), for reload. */
+  /** A stable hash of plugin name + version + config + danube (+ the content of its TLS files) + runtime (+ memory cap), for reload. */
   fingerprint: string;
 }

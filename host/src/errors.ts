@@ -18,6 +18,7 @@ export const CONFIG_PROBLEM_CODES = {
   DC_ERR_TLS_FILE: 'a TLS file cannot be read, or only one of cert and key is set',
   DC_ERR_CONFIG_CONFLICT: 'two settings contradict each other (an initial delay above its cap, dead_letter without a topic …)',
   DC_ERR_PLUGIN_NOT_FOUND: 'the plugin package is not installed where the host looks for it',
+  DC_ERR_PLUGIN_NAME: 'the plugin value is neither an npm package name nor a folder path (./, ../ or /)',
   DC_ERR_PLUGIN_PACKAGE: "the plugin's package.json cannot be read or lacks name/version",
   DC_ERR_PLUGIN_MANIFEST: 'the package has no or an invalid "danube-connect" manifest',
   DC_ERR_PLUGIN_ENTRY: "the manifest's entry file does not exist",

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
 import { deepFreeze } from './config/deep-freeze.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
 import { findPackageDir, isPathRequest, searchFolders } from './discovery/search-paths.js';
+import { packageNameProblem } from './discovery/package-name.js';
 import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
 import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
 import { HostConfigError } from './errors.js';
@@ -51,6 +54,11 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const request = connector?.['plugin'];
     const base: KeyPath = ['connectors', index];
     if (typeof request !== 'string' || request === '') return; // the schema reported it
+    const nameProblem = isPathRequest(request) ? undefined : packageNameProblem(request);
+    if (nameProblem !== undefined) {
+      problems.add('DC_ERR_PLUGIN_NAME', [...base, 'plugin'], `"${request}" is neither an npm package name (${nameProblem}) nor a folder path (a path starts with ./, ../ or /)`);
+      return;
+    }
     if (!reports.has(request)) {
       const dir = findPackageDir(request, search);
       reports.set(request, dir === undefined ? undefined : readPlugin(dir, sdk));
@@ -78,10 +86,28 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const config = configs[index];
     if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
     const { pluginRequest: _request, ...rest } = settings;
-    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
+    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
     return { ...rest, plugin, config, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: check.config, connectors: deepFreeze(specs) };
+}
+
+/**
+ * sha256 of each TLS file a connector's Danube settings name (inline PEM is in the settings already), so a
+ * rotated certificate or key changes the fingerprint of exactly the connectors that use it and a reload restarts
+ * them. A file that cannot be read (checkSemantics reported it) counts as its error code.
+ */
+function tlsFileDigests(danube: ConnectorSpec['danube']): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const [key, value] of Object.entries(danube.tls ?? {})) {
+    if (key === 'serverName' || typeof value !== 'string' || value.includes('-----BEGIN')) continue;
+    try {
+      digests[key] = createHash('sha256').update(readFileSync(value)).digest('hex');
+    } catch (err) {
+      digests[key] = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    }
+  }
+  return digests;
 }
 
 /** As validateHost, throwing a HostConfigError with every problem. */

@@ -39,17 +39,18 @@ export class UsageError extends Error {
 }
 
 /**
- * The command line of one command: its options and at most one positional argument (host.toml). Anything else
- * (an unknown option, a second argument) is a UsageError, printed with the command's usage.
+ * The command line of one command: its options and at most `maxPositionals` positional arguments (default one:
+ * host.toml). Anything else (an unknown option, one argument too many) is a UsageError, printed with the
+ * command's usage.
  */
-export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+export function parseCommandLine<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, maxPositionals = 1) {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, options });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const [positional, ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  return { values: parsed.values, positional };
+  const { positionals } = parsed;
+  if (positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${positionals[maxPositionals]}"`);
+  return { values: parsed.values, positional: positionals[0], positionals };
 }

@@ -1,4 +1,5 @@
 import type { CliCommand } from './cli-command.js';
+import { pauseCommand, restartCommand, resumeCommand } from './connector-command.js';
 import { pluginsCommand } from './plugins-command.js';
 import { reloadCommand } from './reload-command.js';
 import { runCommand } from './run-command.js';
@@ -12,4 +13,7 @@ export const commands: Readonly<Record<string, CliCommand>> = {
   reload: reloadCommand,
   validate: validateCommand,
   plugins: pluginsCommand,
+  restart: restartCommand,
+  pause: pauseCommand,
+  resume: resumeCommand,
 };

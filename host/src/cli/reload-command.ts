@@ -31,14 +31,15 @@ export const reloadCommand: CliCommand = {
       io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
       return EXIT_CODES.failure;
     }
-    const body = (await response.json()) as { reloaded: boolean; error?: string; restarted?: string[]; started?: string[]; stopped?: string[] };
+    const body = (await response.json()) as { reloaded: boolean; error?: string; restarted?: string[]; started?: string[]; stopped?: string[]; updated?: string[]; needsRestart?: string[] };
     if (!body.reloaded) {
       io.err(body.error ?? `reload failed with HTTP ${response.status}`);
       io.err('the running connectors are kept');
       return EXIT_CODES.invalid;
     }
     const list = (names: string[] | undefined) => (names && names.length > 0 ? names.join(', ') : 'none');
-    io.out(`reloaded: restarted ${list(body.restarted)}; started ${list(body.started)}; stopped ${list(body.stopped)}`);
+    io.out(`reloaded: restarted ${list(body.restarted)}; started ${list(body.started)}; stopped ${list(body.stopped)}; updated live ${list(body.updated)}`);
+    for (const line of body.needsRestart ?? []) io.out(`needs a restart: ${line}`);
     return EXIT_CODES.ok;
   },
 };

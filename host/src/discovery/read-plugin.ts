@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import semver from 'semver';
@@ -49,11 +49,30 @@ function validateManifest(manifest: unknown): string[] {
   });
 }
 
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return !(rel === '' || rel.startsWith('..') || isAbsolute(rel));
+}
+
 /** A path from the manifest, resolved inside the package folder; undefined when it points outside. */
 function inside(dir: string, file: string): string | undefined {
   const path = resolve(dir, file);
-  const rel = relative(dir, path);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? undefined : path;
+  return isInside(dir, path) ? path : undefined;
+}
+
+/**
+ * Where `path` really is when that is outside the package's real folder (a symbolic link out of it), else
+ * undefined (also when it does not exist: that is reported on its own). Workspaces and `npm link` link the
+ * package folder itself, which `dir` already resolves.
+ */
+function realPathOutside(dir: string, path: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return undefined;
+  }
+  return isInside(realpathSync(dir), real) ? undefined : real;
 }
 
 function isFile(path: string): boolean {
@@ -112,8 +131,11 @@ export function readPlugin(dir: string, sdk: SdkInfo): PluginReport {
   report.sdkRange = range;
 
   const entryPath = inside(dir, entry);
+  const entryReal = entryPath === undefined ? undefined : realPathOutside(dir, entryPath);
   if (entryPath === undefined) {
     report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label}: entry "${entry}" points outside the package folder ${dir}` });
+  } else if (entryReal !== undefined) {
+    report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label}: entry "${entry}" resolves to ${entryReal}, outside the package folder ${dir} (a symbolic link?)` });
   } else if (!isFile(entryPath)) {
     report.issues.push({ code: 'DC_ERR_PLUGIN_ENTRY', message: `${label}: entry "${entry}" does not exist (${entryPath}); is the package built?` });
   }
@@ -132,8 +154,11 @@ export function readPlugin(dir: string, sdk: SdkInfo): PluginReport {
 
   if (configSchema !== undefined) {
     const schemaPath = inside(dir, configSchema);
+    const schemaReal = schemaPath === undefined ? undefined : realPathOutside(dir, schemaPath);
     if (schemaPath === undefined) {
       report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label}: configSchema "${configSchema}" points outside the package folder ${dir}` });
+    } else if (schemaReal !== undefined) {
+      report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label}: configSchema "${configSchema}" resolves to ${schemaReal}, outside the package folder ${dir} (a symbolic link?)` });
     } else {
       report.validateConfig = compileConfigSchema(label, configSchema, schemaPath, report.issues);
     }

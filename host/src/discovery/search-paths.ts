@@ -1,5 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { packageNameProblem } from './package-name.js';
 
 /** Where the host looks for plugin packages (DESIGN §5 step 2). */
 export interface SearchOptions {
@@ -43,10 +44,12 @@ export function isPathRequest(request: string): boolean {
 
 /**
  * The package folder of `request` (a package name, or a folder path relative to fromDir), with symlinks
- * resolved as Node does; undefined when no folder has its package.json. Reads the file system only: never
+ * resolved as Node does; undefined when no folder has its package.json or the request is no package name. Reads the file system only: never
  * require.resolve, which fails when `exports` hides package.json.
  */
 export function findPackageDir(request: string, options: SearchOptions): string | undefined {
+  // A request that is not a path is joined to node_modules folders: only a package name may be.
+  if (!isPathRequest(request) && packageNameProblem(request) !== undefined) return undefined;
   const candidates = isPathRequest(request) ? [resolve(options.fromDir, request)] : searchFolders(options).map((folder) => join(folder, request));
   for (const dir of candidates) {
     if (existsSync(join(dir, 'package.json'))) return realpathSync(dir);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import { HostMetrics } from './host-metrics.js';
+import type { ConnectorAction } from '../supervisor/connector-state.js';
 import { READY_STATES, type StatusSource } from './status-source.js';
 
 export interface StatusServerOptions {
@@ -24,13 +25,17 @@ function send(res: ServerResponse, status: number, body: string, contentType: st
   res.end(body);
 }
 
+/** `POST /connectors/<name>/<action>`: operating one connector. */
+const CONTROL_ROUTE = /^\/connectors\/([A-Za-z0-9_-]+)\/(restart|pause|resume)$/;
+
 const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json; charset=utf-8');
 
 /**
  * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
  * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
  * concatenated), `/healthz` (the host is alive), `/readyz` (every connector ready, with per-connector detail),
- * `/connectors` (JSON, secrets masked by the source), and `POST /-/reload`. Loopback by default.
+ * `/connectors` (JSON, secrets masked by the source), `POST /-/reload` and `POST /connectors/<name>/restart|pause|resume`.
+ * Loopback by default.
  */
 export class StatusServer {
   private readonly server: Server;
@@ -72,6 +77,8 @@ export class StatusServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     const route = `${req.method} ${path}`;
+    const control = req.method === 'POST' ? CONTROL_ROUTE.exec(path) : null;
+    if (control) return this.control(res, control[1] as string, control[2] as ConnectorAction);
     switch (route) {
       case 'GET /metrics':
         return this.metrics(res);
@@ -79,7 +86,8 @@ export class StatusServer {
         return json(res, 200, { status: 'ok' });
       case 'GET /readyz': {
         const connectors = this.source.connectors().map((c) => ({ name: c.name, state: c.state, ready: READY_STATES.has(c.state), ...(c.detail ? { detail: c.detail } : {}) }));
-        const ready = connectors.every((c) => c.ready);
+        // A paused connector is the operator's choice, not a fault: it does not make the host unready.
+        const ready = connectors.every((c) => c.ready || c.state === 'paused');
         return json(res, ready ? 200 : 503, { ready, connectors });
       }
       case 'GET /connectors':
@@ -92,6 +100,16 @@ export class StatusServer {
         }
       default:
         return send(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `not found: ${route}\n`, 'text/plain; charset=utf-8');
+    }
+  }
+
+  private async control(res: ServerResponse, name: string, action: ConnectorAction): Promise<void> {
+    try {
+      const view = await this.source.control(name, action);
+      if (!view) return json(res, 404, { error: `no connector "${name}"` });
+      return json(res, 200, { connector: name, action, state: view.state, ...(view.detail !== undefined ? { detail: view.detail } : {}) });
+    } catch (err) {
+      return json(res, 409, { error: (err as Error).message });
     }
   }
 

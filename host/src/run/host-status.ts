@@ -1,12 +1,14 @@
 import { maskSecrets } from '@danube-connect/sdk/core';
 import type { ChildMetrics, ConnectorView, StatusSource } from '../http/status-source.js';
+import type { ConnectorAction } from '../supervisor/connector-state.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-/** The HTTP server's view of a running host: the supervisor's snapshots, secrets masked, and reload. */
+/** The HTTP server's view of a running host: the supervisor's snapshots, secrets masked, reload and control. */
 export class HostStatus implements StatusSource {
   constructor(
     private readonly supervisor: Supervisor,
     readonly reload: StatusSource['reload'],
+    readonly logOutput: NonNullable<StatusSource['logOutput']>,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -20,6 +22,7 @@ export class HostStatus implements StatusSource {
         version: snapshot.plugin.version,
         state: snapshot.state,
         restarts: snapshot.restarts,
+        truncatedLines: snapshot.truncatedLines,
         config: maskSecrets(spec?.config ?? {}),
       };
       if (snapshot.detail !== undefined) view.detail = snapshot.detail;
@@ -33,6 +36,11 @@ export class HostStatus implements StatusSource {
       }
       return view;
     });
+  }
+
+  async control(name: string, action: ConnectorAction): Promise<ConnectorView | undefined> {
+    const snapshot = await this.supervisor.control(name, action);
+    return snapshot && this.connectors().find((view) => view.name === name);
   }
 
   async childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }> {

@@ -1,11 +1,26 @@
 import { pino, type DestinationStream } from 'pino';
 
+/** Most bytes of log lines held for a stdout that does not keep up; past it lines are dropped and counted. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** At the end, how long the last lines may wait for a stdout that does not take them, ms. */
+const FLUSH_TIMEOUT_MS = 2_000;
+
+/** What the log output held back and threw away, for the host's metrics. */
+interface LogOutputStats {
+  /** Lines dropped because stdout did not keep up (or failed) and the buffer was full. */
+  droppedLines: number;
+  /** Bytes accepted and not yet written to stdout. */
+  bufferedBytes: number;
+}
+
 /** Writes the host's and its children's NDJSON lines, one stream for both so lines never interleave. */
 export interface LogOutput {
   destination: DestinationStream;
   /** A child's line, without its newline. */
   relay(line: string): void;
   flush(): void;
+  stats(): LogOutputStats;
 }
 
 type Prettify = (line: string) => string;
@@ -23,23 +38,72 @@ async function loadPrettifier(): Promise<Prettify | undefined> {
 /**
  * NDJSON on stdout, for log shippers; human-readable lines instead when stdout is a terminal and pino-pretty is
  * installed (`npm i pino-pretty`). Children's relayed lines go through the same formatter.
+ *
+ * Writes are asynchronous and never wait for stdout: a stdout that does not keep up (a stalled reader, a full
+ * pipe) fills a buffer of `maxBufferedBytes`, past which lines are dropped and counted. Waiting instead would
+ * stop the host reading its children's pipes, which blocks their synchronous loggers, so they miss heartbeats
+ * and are killed as hung; buffering without a bound grows the host's memory without end.
  */
-export async function createLogOutput(options: { fd?: number; isTTY?: boolean } = {}): Promise<LogOutput> {
-  const sink = pino.destination({ dest: options.fd ?? 1, sync: false });
-  const pretty = (options.isTTY ?? process.stdout.isTTY) ? await loadPrettifier() : undefined;
+export async function createLogOutput(options: { fd?: number; isTTY?: boolean; maxBufferedBytes?: number } = {}): Promise<LogOutput> {
+  // Reading process.stdout first makes a pipe on fd 1 non-blocking (Node does so when it opens the stream), so a
+  // full pipe answers EAGAIN (retried later) instead of blocking a thread of the pool.
+  const isTTY = options.isTTY ?? process.stdout.isTTY;
+  /** Past this epoch ms (set by flush), a write that would block gives up instead of being retried. */
+  let giveUpAt = Infinity;
+  const sink = pino.destination({
+    dest: options.fd ?? 1,
+    sync: false,
+    maxLength: options.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
+    retryEAGAIN: () => Date.now() < giveUpAt,
+  });
+  let accepted = 0;
+  let written = 0;
+  let droppedLines = 0;
+  let dropped = false;
+  sink.on('drop', () => {
+    dropped = true;
+  });
+  sink.on('write', (bytes: number) => {
+    written += bytes;
+  });
+  // A stdout that is gone (EPIPE) is not the host's end: its lines are dropped from here on, counted.
+  let failed = false;
+  sink.on('error', () => {
+    failed = true;
+  });
+  const put = (text: string) => {
+    dropped = false;
+    sink.write(text);
+    if (dropped) droppedLines += 1;
+    else accepted += Buffer.byteLength(text);
+  };
+  const flush = () => {
+    giveUpAt = Date.now() + FLUSH_TIMEOUT_MS;
+    // sonic-boom's flushSync retries any other error (EPIPE) forever.
+    if (failed) return;
+    try {
+      sink.flushSync();
+      written = accepted;
+    } catch {
+      // stdout is gone or would block: what is left is lost with it.
+    }
+  };
+  const stats = () => ({ droppedLines, bufferedBytes: accepted - written });
+  const pretty = isTTY ? await loadPrettifier() : undefined;
   if (!pretty) {
-    return { destination: sink, relay: (line) => sink.write(`${line}\n`), flush: () => sink.flushSync() };
+    return { destination: { write: put }, relay: (line) => put(`${line}\n`), flush, stats };
   }
   const write = (line: string) => {
     try {
-      sink.write(pretty(line));
+      put(pretty(line));
     } catch {
-      sink.write(`${line}\n`);
+      put(`${line}\n`);
     }
   };
   return {
     destination: { write: (chunk: string) => write(chunk.replace(/\n$/, '')) },
     relay: write,
-    flush: () => sink.flushSync(),
+    flush,
+    stats,
   };
 }

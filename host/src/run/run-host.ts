@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createConnectorLogger, type Logger } from '@danube-connect/sdk/core';
 import { formatProblem } from '../config/config-problem.js';
+import type { HostSettings } from '../config/connector-settings.js';
 import { StatusServer } from '../http/status-server.js';
 import { HostStatus } from './host-status.js';
 import { createLogOutput } from './log-output.js';
@@ -14,6 +15,23 @@ export interface RunHostOptions extends ValidateHostOptions {
   signals?: NodeJS.EventEmitter;
   /** Called once everything listens, with the status server's address. */
   onListening?: (address: string) => void;
+}
+
+/**
+ * The `[host]` changes of a reload: `log_level` is applied to the host's logger at once; `http` cannot move while
+ * the host serves it, so it is named until the host restarts (compared with what the host was started with).
+ * The other `[host]` keys reach each connector's spec (see Supervisor.replace).
+ */
+function hostChanges(running: HostSettings, next: HostSettings, logger: Logger): { updated: string[]; needsRestart: string[] } {
+  const updated: string[] = [];
+  const needsRestart: string[] = [];
+  if (logger.level !== next.logLevel) {
+    logger.level = next.logLevel;
+    updated.push('[host] log_level');
+  }
+  const address = (http: HostSettings['http']) => `${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`;
+  if (address(running.http) !== address(next.http)) needsRestart.push(`[host] http ${address(running.http)} → ${address(next.http)} takes effect when the host restarts`);
+  return { updated, needsRestart };
 }
 
 /** Exit codes of `danube-connect run`. */
@@ -43,12 +61,15 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
       logger.error({ problems }, 'reload rejected: host.toml is invalid; the running connectors are kept');
       throw new Error(problems.join('\n'));
     }
-    const { restarted, started, stopped } = await supervisor.replace(next.connectors);
-    return { restarted, started, stopped };
+    const { restarted, started, stopped, updated, needsRestart } = await supervisor.replace(next.connectors);
+    const host = hostChanges(settings, next.config.host, logger);
+    const answer = { restarted, started, stopped, updated: [...host.updated, ...updated], needsRestart: [...host.needsRestart, ...needsRestart] };
+    if (answer.needsRestart.length > 0) logger.warn({ needsRestart: answer.needsRestart }, 'reload: some changes take effect only at a restart');
+    return answer;
   };
   let server: StatusServer;
   try {
-    server = await StatusServer.start(new HostStatus(supervisor, reload), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
+    server = await StatusServer.start(new HostStatus(supervisor, reload, output.stats), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
   } catch (err) {
     options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
     return RUN_EXIT_CODES.invalid;
@@ -69,7 +90,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   signals.off('SIGHUP', onHup);
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
-  logger.info({ clean: result.clean }, 'danube-connect stopped');
+  logger.info({ clean: result.clean, droppedLogLines: output.stats().droppedLines }, 'danube-connect stopped');
   output.flush();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
 }

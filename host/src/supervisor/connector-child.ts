@@ -1,8 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isChildMessage, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type MetricsResponse } from '@danube-connect/sdk/protocol';
+import { LineSplitter } from './line-splitter.js';
+import { orphanWatchdog } from './orphan-watchdog.js';
 
 export interface ChildExit {
   code: number | null;
@@ -17,8 +18,12 @@ export interface ConnectorChildOptions {
   /** Node flags, e.g. `--max-old-space-size=256`; the host's own flags are never inherited. */
   execArgv: string[];
   onMessage(message: ChildMessage): void;
-  onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /** A line of the child's stdout or stderr, without its newline; `truncated` when cut at MAX_LINE_BYTES. */
+  onLine(stream: 'stdout' | 'stderr', line: string, truncated: boolean): void;
 }
+
+/** The longest line relayed from a child, bytes; the rest of a longer line is discarded. */
+const MAX_LINE_BYTES = 64 * 1024;
 
 /** After the exit, how long to wait for the rest of the output (a grandchild may hold the pipes open), ms. */
 const OUTPUT_AFTER_EXIT_MS = 1_000;
@@ -28,7 +33,10 @@ export function defaultChildEntry(): string {
   return createRequire(import.meta.url).resolve('@danube-connect/sdk/plugin/child');
 }
 
-/** Children alive right now, killed if the host exits without stopping them (a backstop: they also exit on disconnect). */
+/**
+ * Children alive right now, killed if the host exits without stopping them (a backstop: they also exit on
+ * disconnect, and the orphan watchdog kills their groups when the host dies without running exit handlers).
+ */
 const live = new Set<ConnectorChild>();
 let exitHookInstalled = false;
 
@@ -58,6 +66,7 @@ export class ConnectorChild {
       detached: true,
     });
     this.pid = this.process.pid;
+    if (this.pid !== undefined) orphanWatchdog.watch(this.pid);
     // A send to a child that just died fails with EPIPE: a symptom, the exit tells the story.
     this.process.on('error', () => {});
     this.process.on('message', (message: unknown) => {
@@ -117,13 +126,14 @@ export class ConnectorChild {
     }
   }
 
+  /** Reads the stream at full speed (a blocked pipe would block the child's synchronous logger) into bounded lines. */
   private lines(stream: Readable | null, name: 'stdout' | 'stderr'): Promise<void> {
     if (!stream) return Promise.resolve();
-    const reader = createInterface({ input: stream, crlfDelay: Infinity });
-    reader.on('line', (line) => {
-      if (line.length > 0) this.options.onLine(name, line);
-    });
-    return new Promise((resolve) => reader.once('close', resolve));
+    const splitter = new LineSplitter(MAX_LINE_BYTES, (line, truncated) => this.options.onLine(name, line, truncated));
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.once('end', () => splitter.end());
+    stream.on('error', () => {});
+    return new Promise((resolve) => stream.once('close', resolve));
   }
 
   private async watchExit(): Promise<ChildExit> {
@@ -146,6 +156,7 @@ export class ConnectorChild {
       } catch {
         // The group is empty.
       }
+      orphanWatchdog.unwatch(this.pid);
     }
     return exit;
   }

@@ -7,11 +7,15 @@ import type { ExitReason } from './exit-reason.js';
  * - `running`: ready and connected; `degraded`: ready, but its last pong or status said degraded;
  * - `stopping`: asked to stop, draining (up to `shutdownTimeoutMs`); `stopped`: no child, by request;
  * - `backoff`: crashed, waiting for the next attempt (`nextAttemptAt`);
- * - `failed`: gave up (crash loop, or a failure a restart cannot fix) until a reload.
+ * - `failed`: gave up (crash loop, or a failure a restart cannot fix) until a restart or a reload;
+ * - `paused`: stopped by an operator's pause (no child, never restarted) until a resume, restart or reload.
  */
-export type ConnectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'backoff' | 'failed';
+export type ConnectorState = 'starting' | 'running' | 'degraded' | 'stopping' | 'stopped' | 'backoff' | 'failed' | 'paused';
 
-export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running', 'degraded', 'stopping', 'stopped', 'backoff', 'failed'];
+export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running', 'degraded', 'stopping', 'stopped', 'backoff', 'failed', 'paused'];
+
+/** What an operator can do to one connector (POST /connectors/<name>/<action>, `danube-connect <action> <name>`). */
+export type ConnectorAction = 'restart' | 'pause' | 'resume';
 
 /** Why the last child ended: the "why is it down" record (peers.md §6.4). */
 export interface ExitRecord {
@@ -61,5 +65,7 @@ export interface ConnectorSnapshot {
   lastPong: PongRecord | undefined;
   /** Metrics requests this connector did not answer in time. */
   metricsSkipped: number;
+  /** Lines of this connector's children cut at the line limit (64 KiB) since the host started it. */
+  truncatedLines: number;
   fingerprint: string;
 }

@@ -2,6 +2,7 @@ import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-conn
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
+import { relayedLine, type ChildEnvelope } from './child-log-line.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
 import { classifyExit } from './exit-reason.js';
@@ -35,6 +36,9 @@ export interface ConnectorStopResult {
   report: { drained: number; abandoned: number } | undefined;
 }
 
+/** Characters of a cut stderr line kept in the exit record. */
+const STDERR_RECORD_CHARS = 1_000;
+
 /** Pings a child may leave unanswered before it counts as hung. */
 const SILENT_INTERVALS = 3;
 
@@ -54,35 +58,82 @@ export class ConnectorSupervisor {
   private lastExit: ExitRecord | undefined;
   private lastPong: PongRecord | undefined;
   private metricsSkipped = 0;
+  private truncatedLines = 0;
   private stopping: Promise<ConnectorStopResult> | undefined;
   private readonly policy: RestartPolicy;
   private readonly clock: () => number;
   private readonly log: Logger;
+  /** `name@version`, as every log line of this connector carries it. */
+  private readonly pluginLabel: string;
+
+  /** Set by pause(): the stop in progress ends in `paused` instead of `stopped`. */
+  private pausing = false;
+  private currentSpec: ConnectorSpec;
 
   constructor(
-    readonly spec: ConnectorSpec,
+    spec: ConnectorSpec,
     private readonly options: ConnectorSupervisorOptions,
   ) {
+    this.currentSpec = spec;
     this.clock = options.clock ?? Date.now;
     this.policy = new RestartPolicy(spec.restart, { clock: this.clock, ...(options.random ? { random: options.random } : {}) });
-    this.log = options.logger.child({ connector: spec.name, plugin: `${spec.plugin.name}@${spec.plugin.version}` });
+    this.pluginLabel = `${spec.plugin.name}@${spec.plugin.version}`;
+    this.log = options.logger.child({ connector: spec.name, plugin: this.pluginLabel });
   }
 
   get name(): string {
     return this.spec.name;
   }
 
+  /** The spec it runs with: the one it was created with, or the last update(). */
+  get spec(): ConnectorSpec {
+    return this.currentSpec;
+  }
+
   get state(): ConnectorState {
     return this.current;
   }
 
-  /** Starts the connector from `stopped` or `failed` (forgetting earlier crashes); no-op otherwise. */
+  /** Starts the connector from `stopped`, `failed` or `paused` (forgetting earlier crashes); no-op otherwise. */
   start(): void {
-    if (this.current !== 'stopped' && this.current !== 'failed') return;
+    if (this.current !== 'stopped' && this.current !== 'failed' && this.current !== 'paused') return;
+    this.pausing = false;
     this.policy.reset();
     this.restarts = 0;
     this.stopping = undefined;
     this.launch();
+  }
+
+  /**
+   * Pause (an operator's): stops the connector as stop() does and leaves it `paused`, never restarted, until
+   * start() (resume, restart or a reload). Resolves once nothing runs.
+   */
+  async pause(): Promise<void> {
+    if (this.current === 'paused') return;
+    this.pausing = true;
+    await this.stop();
+    if (this.pausing && (this.current as ConnectorState) !== 'paused') this.setState('paused', undefined);
+  }
+
+  /**
+   * Takes the settings of a reload that need no new child (same fingerprint): restart policy, ready, shutdown
+   * and ping deadlines apply from now on (the ping timer of a running child is re-armed); a new log level only
+   * reaches the next child. Says whether live settings changed, and what waits for a restart.
+   */
+  update(spec: ConnectorSpec): { live: boolean; needsRestart: string[] } {
+    const before = this.currentSpec;
+    const liveOf = (s: ConnectorSpec) => JSON.stringify([s.restart, s.readyTimeoutMs, s.pingIntervalMs, s.shutdownTimeoutMs]);
+    const live = liveOf(before) !== liveOf(spec);
+    const needsRestart =
+      before.logLevel === spec.logLevel ? [] : [`connector "${spec.name}": log_level ${before.logLevel} → ${spec.logLevel} takes effect when it restarts (danube-connect restart ${spec.name})`];
+    this.currentSpec = spec;
+    this.policy.configure(spec.restart);
+    const attempt = this.attempt;
+    if (attempt && attempt.endedBy === undefined && before.pingIntervalMs !== spec.pingIntervalMs) {
+      clearInterval(attempt.pingTimer);
+      attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
+    }
+    return { live, needsRestart };
   }
 
   snapshot(): ConnectorSnapshot {
@@ -100,6 +151,7 @@ export class ConnectorSupervisor {
       lastExit: this.lastExit,
       lastPong: this.lastPong,
       metricsSkipped: this.metricsSkipped,
+      truncatedLines: this.truncatedLines,
       fingerprint: this.spec.fingerprint,
     };
   }
@@ -140,7 +192,7 @@ export class ConnectorSupervisor {
     const attempt = this.attempt;
     if (!attempt) {
       // backoff is cancelled; failed stays failed (the record says why), stopped stays stopped.
-      if (this.current === 'backoff') this.setState('stopped', undefined);
+      if (this.current === 'backoff') this.setState(this.pausing ? 'paused' : 'stopped', undefined);
       return result('not_running');
     }
     attempt.endedBy = 'stop';
@@ -170,7 +222,7 @@ export class ConnectorSupervisor {
       ...(this.options.childEntry ? { childEntry: this.options.childEntry } : {}),
       execArgv: spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [],
       onMessage: (message) => this.onMessage(attempt, message),
-      onLine: (stream, line) => this.onLine(attempt, stream, line),
+      onLine: (stream, line, truncated) => this.onLine(attempt, stream, line, truncated),
     });
     const attempt = new ConnectorAttempt(child, this.clock());
     this.attempt = attempt;
@@ -189,7 +241,7 @@ export class ConnectorSupervisor {
     });
     attempt.readyTimer = setTimeout(() => this.kill(attempt, 'ready_timeout'), spec.readyTimeoutMs);
     attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
-    this.log.info({ pid: child.pid, memoryMb: spec.memoryMb }, 'connector child forked');
+    this.log.info({ childPid: child.pid, memoryMb: spec.memoryMb }, 'connector child forked');
     this.setState('starting', undefined);
   }
 
@@ -204,7 +256,7 @@ export class ConnectorSupervisor {
     if (attempt !== this.attempt || attempt.endedBy !== undefined) return;
     attempt.endedBy = why;
     attempt.clearTimers();
-    this.log.warn({ pid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
+    this.log.warn({ childPid: attempt.child.pid, reason: why }, why === 'hung' ? 'child is hung: SIGKILL' : 'child not ready in time: SIGKILL');
     attempt.child.kill();
   }
 
@@ -216,7 +268,7 @@ export class ConnectorSupervisor {
         clearTimeout(attempt.readyTimer);
         attempt.readyAt = this.clock();
         this.policy.running();
-        this.log.info({ pid: message.pid, sdkVersion: message.sdkVersion, startMs: attempt.readyAt - attempt.startedAt }, 'connector ready');
+        this.log.info({ childPid: message.pid, sdkVersion: message.sdkVersion, startMs: attempt.readyAt - attempt.startedAt }, 'connector ready');
         return this.setState('running', undefined);
       case 'pong':
         this.lastPong = {
@@ -254,17 +306,16 @@ export class ConnectorSupervisor {
     if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
   }
 
-  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string): void {
-    if (stream === 'stdout' && line.startsWith('{')) {
-      this.options.relay(line);
-    } else {
-      // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report): tagged, kept for the record.
-      if (stream === 'stderr') {
-        attempt.addStderr(line);
-      }
-      this.log[stream === 'stderr' ? 'warn' : 'info']({ stream, pid: attempt.child.pid }, line);
-    }
+  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string, truncated: boolean): void {
+    if (truncated) this.truncatedLines += 1;
+    // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report) is kept for the record.
+    if (stream === 'stderr') attempt.addStderr(truncated ? line.slice(0, STDERR_RECORD_CHARS) : line);
+    this.options.relay(relayedLine(this.envelope(attempt), stream, line, truncated));
     this.options.emit('log', { connector: this.spec.name, stream, line });
+  }
+
+  private envelope(attempt: ConnectorAttempt): ChildEnvelope {
+    return { connector: this.spec.name, plugin: this.pluginLabel, pid: attempt.child.pid };
   }
 
   private onExit(attempt: ConnectorAttempt, exit: ChildExit): void {
@@ -295,7 +346,7 @@ export class ConnectorSupervisor {
     if (verdict.crashKind === undefined) {
       this.log.info({ code: exit.code, signal: exit.signal, report: attempt.stopped && { drained: attempt.stopped.drained, abandoned: attempt.stopped.abandoned } }, 'connector stopped');
       this.options.emit('exit', { connector: spec.name, exit: record, next: 'stopped' });
-      return this.setState('stopped', undefined);
+      return this.setState(this.pausing ? 'paused' : 'stopped', undefined);
     }
     const decision = this.policy.crashed(verdict.crashKind);
     const logged = { code: exit.code, signal: exit.signal, reason: verdict.reason, errorCode: verdict.errorCode, stderr: record.stderr.slice(-5) };

@@ -40,11 +40,16 @@ export class RestartPolicy {
   private runningSince: number | undefined;
 
   constructor(
-    private readonly settings: RestartSettings,
+    private settings: RestartSettings,
     options: RestartPolicyOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
+  }
+
+  /** New settings (a reload): they apply from the next decision on; the crashes counted so far are kept. */
+  configure(settings: RestartSettings): void {
+    this.settings = settings;
   }
 
   /** The child became ready: from now on, running for `stableAfterMs` resets the crash count. */

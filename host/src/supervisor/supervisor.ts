@@ -1,7 +1,7 @@
 import type { MetricsResponse } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
-import type { ConnectorSnapshot } from './connector-state.js';
+import type { ConnectorAction, ConnectorSnapshot } from './connector-state.js';
 import { ConnectorSupervisor, type ConnectorStopResult } from './connector-supervisor.js';
 import type { EmitSupervisorEvent, SupervisorEventName, SupervisorEvents, SupervisorListener } from './supervisor-events.js';
 
@@ -35,6 +35,10 @@ export interface ReplaceResult {
   restarted: string[];
   stopped: string[];
   unchanged: string[];
+  /** Same fingerprint, and settings that apply without a new child (restart policy, deadlines, ping interval) changed: applied. */
+  updated: string[];
+  /** Changes that wait for the connector's next start, one line each. */
+  needsRestart: string[];
 }
 
 export type ConnectorMetrics = MetricsResponse['metrics'];
@@ -94,14 +98,15 @@ export class Supervisor {
 
   /**
    * Reload: connectors whose fingerprint changed are stopped and started with the new spec, new ones started,
-   * removed ones stopped, `failed` ones restarted; the others keep running untouched.
+   * removed ones stopped, `failed` and `paused` ones started again; the others keep running, taking the settings
+   * that need no new child (ConnectorSupervisor.update) and naming those that do.
    */
   replace(specs: readonly ConnectorSpec[]): Promise<ReplaceResult> {
     return this.serially(async () => {
       if (this.closed) throw new Error('the supervisor was stopped');
       const wanted = new Map(specs.map((spec) => [spec.name, spec]));
       if (wanted.size !== specs.length) throw new Error('duplicate connector names');
-      const result: ReplaceResult = { started: [], restarted: [], stopped: [], unchanged: [] };
+      const result: ReplaceResult = { started: [], restarted: [], stopped: [], unchanged: [], updated: [], needsRestart: [] };
       const work: Promise<unknown>[] = [];
       for (const [name, current] of this.connectorsByName) {
         const spec = wanted.get(name);
@@ -111,11 +116,16 @@ export class Supervisor {
         } else if (spec.fingerprint !== current.spec.fingerprint) {
           result.restarted.push(name);
           work.push(current.stop().then(() => this.add(spec)));
-        } else if (current.state === 'failed') {
-          result.restarted.push(name);
-          current.start();
         } else {
-          result.unchanged.push(name);
+          const { live, needsRestart } = current.update(spec);
+          if (current.state === 'failed' || current.state === 'paused') {
+            // host.toml is what should run: a reload clears a failure and ends a pause.
+            result.restarted.push(name);
+            current.start();
+          } else {
+            result.needsRestart.push(...needsRestart);
+            (live ? result.updated : needsRestart.length > 0 ? [] : result.unchanged).push(name);
+          }
         }
       }
       for (const spec of specs) {
@@ -126,6 +136,28 @@ export class Supervisor {
       await Promise.all(work);
       this.logger.info(result, 'connectors replaced');
       return result;
+    });
+  }
+
+  /**
+   * Restarts (stop, then start with its crash history forgotten: clears `failed`), pauses (stop, then `paused`
+   * until resumed) or resumes (starts a `paused` one; otherwise nothing) one connector, in turn with reloads and
+   * stop. Resolves with its snapshot once done (a pause once the child exited), undefined for an unknown name.
+   */
+  control(name: string, action: ConnectorAction): Promise<ConnectorSnapshot | undefined> {
+    return this.serially(async () => {
+      if (this.closed) throw new Error('the supervisor was stopped');
+      const connector = this.connectorsByName.get(name);
+      if (!connector) return undefined;
+      if (action === 'pause') await connector.pause();
+      else if (action === 'resume') {
+        if (connector.state === 'paused') connector.start();
+      } else {
+        await connector.stop();
+        connector.start();
+      }
+      this.logger.info({ connector: name, action, state: connector.state }, `connector ${name}: ${action}`);
+      return connector.snapshot();
     });
   }
 

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tempProject } from '../temp-project.js';
 import { runBuiltCli, runCli } from './run-cli.js';
 
@@ -19,6 +21,8 @@ interface BadInput {
   env?: Record<string, string>;
   fixtures?: string[];
   files?: Record<string, string>;
+  /** Symbolic links to create: path in the project → target (relative to the project). */
+  links?: Record<string, string>;
   /** The exact stderr lines before the "N problems" summary. */
   problems: string[];
   /** Also run through the built dist/cli.js as a child process. */
@@ -33,6 +37,16 @@ ${extra}
 [connectors.config]
 ${config}
 `;
+
+/** The files of a plugin package in `dir` (its name is the folder's, after node_modules/). */
+function evilPackage(dir: string, options: { entry?: boolean; configSchema?: string } = {}): Record<string, string> {
+  const name = dir.replace(/^node_modules\//, '');
+  const manifest = { kind: 'source', entry: './index.js', sdk: '^0.1.0', ...(options.configSchema ? { configSchema: options.configSchema } : {}) };
+  return {
+    [`${dir}/package.json`]: JSON.stringify({ name, version: '1.0.0', type: 'module', 'danube-connect': manifest }),
+    ...(options.entry === false ? {} : { [`${dir}/index.js`]: 'export default {};\n' }),
+  };
+}
 
 const cases: BadInput[] = [
   {
@@ -287,6 +301,44 @@ const cases: BadInput[] = [
     problems: ['host.toml: connectors must be array'],
   },
   {
+    name: 'plugin name steered outside node_modules with ../',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/../../evilpkg"\n',
+    files: evilPackage('evilpkg'),
+    problems: [
+      'host.toml: connector "iot": plugin "@fixtures/../../evilpkg" is neither an npm package name (name can only contain URL-friendly characters) nor a folder path (a path starts with ./, ../ or /)',
+    ],
+    built: true,
+  },
+  {
+    name: 'plugin name that is a scope and ..',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/.."\n',
+    problems: ['host.toml: connector "iot": plugin "@fixtures/.." is neither an npm package name (name cannot start with a period) nor a folder path (a path starts with ./, ../ or /)'],
+  },
+  {
+    name: 'plugin name with a backslash path',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "..\\\\evilpkg"\n',
+    problems: ['host.toml: connector "iot": plugin "..\\evilpkg" is neither an npm package name (name cannot start with a period) nor a folder path (a path starts with ./, ../ or /)'],
+  },
+  {
+    name: 'plugin entry is a symlink to a file outside the package',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/linked-entry"\n',
+    files: { ...evilPackage('node_modules/@fixtures/linked-entry', { entry: false }), 'outside/evil.js': 'export default {};\n' },
+    links: { 'node_modules/@fixtures/linked-entry/index.js': 'outside/evil.js' },
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/linked-entry@1.0.0: entry "./index.js" resolves to <dir>/outside/evil.js, outside the package folder <dir>/node_modules/@fixtures/linked-entry (a symbolic link?)',
+    ],
+    built: true,
+  },
+  {
+    name: 'plugin configSchema is a symlink to a file outside the package',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/linked-schema"\n',
+    files: { ...evilPackage('node_modules/@fixtures/linked-schema', { configSchema: './schema.json' }), 'outside/schema.json': '{}' },
+    links: { 'node_modules/@fixtures/linked-schema/schema.json': 'outside/schema.json' },
+    problems: [
+      'host.toml: connector "iot": plugin @fixtures/linked-schema@1.0.0: configSchema "./schema.json" resolves to <dir>/outside/schema.json, outside the package folder <dir>/node_modules/@fixtures/linked-schema (a symbolic link?)',
+    ],
+  },
+  {
     name: 'host.toml missing',
     toml: '',
     problems: ['missing.toml: cannot be read (ENOENT)'],
@@ -295,6 +347,10 @@ const cases: BadInput[] = [
 
 async function project(input: BadInput) {
   const p = tempProject({ 'host.toml': input.toml, ...input.files }, input.fixtures ?? ['mqtt-like-source']);
+  for (const [link, target] of Object.entries(input.links ?? {})) {
+    mkdirSync(dirname(p.path(link)), { recursive: true });
+    symlinkSync(p.path(target), p.path(link));
+  }
   return p;
 }
 

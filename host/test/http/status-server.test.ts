@@ -17,6 +17,7 @@ function source(connectors: ConnectorView[], children: Record<string, ConnectorM
       return { metrics, missing };
     },
     reload: reload ?? (async () => ({ restarted: [], started: [], stopped: [] })),
+    control: async () => undefined,
   };
 }
 
@@ -26,6 +27,7 @@ const view = (name: string, state: string, extra: Partial<ConnectorView> = {}): 
   version: '1.0.0',
   state,
   restarts: 0,
+  truncatedLines: 0,
   config: { url: 'mqtt://127.0.0.1:1883', password: '***' },
   ...extra,
 });

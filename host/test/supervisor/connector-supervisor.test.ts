@@ -83,8 +83,8 @@ describe.skipIf(!HAS_BUILD)('ConnectorSupervisor', () => {
     expect(failed.lastExit).toMatchObject({ reason: 'out_of_memory', errorCode: 'DC_ERR_OUT_OF_MEMORY', message: expect.stringMatching(/^out of memory: the heap limit \(memory_mb = 32\) was reached/) });
     expect(failed.lastExit?.stderr.join('\n')).toMatch(/heap/i);
     expect(failed.lastExit?.stderr.length).toBeLessThanOrEqual(20);
-    // Raw stderr lines reach the host log, tagged with the connector.
-    expect(t.hostLogs.some((l) => l.connector === 'leaks-memory' && l.stream === 'stderr' && /heap/i.test(String(l.msg)))).toBe(true);
+    // Raw stderr lines are relayed, wrapped in the connector's envelope.
+    expect(t.childLogs.some((l) => l.connector === 'leaks-memory' && l.stream === 'stderr' && /heap/i.test(String(l.msg)))).toBe(true);
   }, 90_000);
 
   it('follows the connection: running → degraded while Danube is unreachable, with the detail; pongs recorded', async () => {

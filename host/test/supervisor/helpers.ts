@@ -103,15 +103,31 @@ export class SupervisorUnderTest {
   readonly supervisor: Supervisor;
   /** The host logger's lines, parsed. */
   readonly hostLogs: Record<string, unknown>[] = [];
-  /** Relayed child NDJSON lines, parsed. */
+  /** The host logger's lines as written. */
+  readonly hostLines: string[] = [];
+  /** Relayed child lines as written to the host's log stream. */
+  readonly relayed: string[] = [];
+  /** Relayed child lines, parsed (a line that is not JSON is kept in `relayed` only). */
   readonly childLogs: Record<string, unknown>[] = [];
   readonly states: StateChangeEvent[] = [];
 
   constructor(options: Partial<SupervisorOptions> = {}) {
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void this.hostLogs.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino({ level: 'debug' }, {
+      write: (line: string) => {
+        this.hostLines.push(line);
+        this.hostLogs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    });
     this.supervisor = new Supervisor({
       logger,
-      relay: (line) => this.childLogs.push(JSON.parse(line) as Record<string, unknown>),
+      relay: (line) => {
+        this.relayed.push(line);
+        try {
+          this.childLogs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // Only in `relayed`: a test asserts on it.
+        }
+      },
       stopGraceMs: 1_000,
       ...options,
     });

@@ -50,7 +50,7 @@ describe.skipIf(!HAS_BUILD)('Supervisor', () => {
     await t.state('broken', 'failed');
 
     const result = await t.supervisor.replace([spec('same'), spec('changed', { batch: 5 }), spec('added'), fixtureSpec('wrong-default-export', { name: 'broken', serviceUrl: broker.serviceUrl })]);
-    expect(result).toEqual({ started: ['added'], restarted: ['changed', 'broken'], stopped: ['removed'], unchanged: ['same'] });
+    expect(result).toEqual({ started: ['added'], restarted: ['changed', 'broken'], stopped: ['removed'], unchanged: ['same'], updated: [], needsRestart: [] });
 
     expect(t.snapshot('same')).toMatchObject({ state: 'running', pid: same.pid });
     const changedAfter = await t.state('changed', 'running');
