@@ -7,7 +7,8 @@ import { producerName } from '../../src/runtime/source-producers.js';
 import { SourceRuntime } from '../../src/runtime/source-runtime.js';
 import { uniqueTopic } from '../contract/target.js';
 import { startBroker } from '../testing/helpers.js';
-import { ArraySource, expectBalanced, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
+import { accountingProblems } from './accounting.js';
+import { ArraySource, expectBalanced, forgetOneRecord, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
 
 const index = (text: string) => Number(text.replace(/^\D+/, ''));
 const isIncreasing = (numbers: number[]) => numbers.every((n, i) => i === 0 || n > (numbers[i - 1] as number));
@@ -443,5 +444,31 @@ describe('SourceRuntime: stop', () => {
     expect(source.log.acked).toEqual(['warm']);
     expect(storedTexts(broker, topic)).toEqual(['warm']);
     expect(await expectBalanced(metrics)).toMatchObject({ received: 6, processed: 1, inFlight: 5 });
+  });
+});
+
+describe('SourceRuntime: accounting', () => {
+  it('received = processed + dead_lettered + dropped + in_flight fails for a runtime that forgets a record, and holds for the real one', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('forget');
+    const broken = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(broken, broker);
+    forgetOneRecord(runtime, metrics, 2);
+    await runtime.start();
+    for (const text of range(5)) await broken.send(topic, text);
+    await broken.log.untilAcked(4);
+    expect(storedTexts(broker, topic)).toEqual(['m0', 'm1', 'm3', 'm4']);
+    expect(accountingProblems(await metrics.snapshot())).toEqual([
+      `${topic}: received 5 != processed 4 + dead_lettered 0 + dropped 0 + in_flight 0`,
+    ]);
+
+    const real = new PushSource([{ topic }]);
+    const handle = sourceRuntime(real, broker);
+    await handle.runtime.start();
+    for (const text of range(5)) await real.send(topic, text);
+    // Mid-stream and after: in_flight is what the runtime still holds.
+    expect(accountingProblems(await handle.metrics.snapshot())).toEqual([]);
+    await real.log.untilAcked(5);
+    expect(await expectBalanced(handle.metrics)).toMatchObject({ received: 5, processed: 5, inFlight: 0 });
   });
 });
