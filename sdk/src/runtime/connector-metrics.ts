@@ -4,11 +4,22 @@ import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type 
 export type DropReason = 'invalid_data' | 'retries_exhausted';
 
 /**
+ * What a runtime holds right now, read on every snapshot and scrape: records per topic that were received and
+ * are not yet processed, dead-lettered or dropped, taken from the runtime's own pending structures (the source's
+ * committer, the sinks' batchers), never derived from the counters here.
+ */
+export interface InFlightView {
+  /** Records held per topic (the topic as passed to `recordReceived`). */
+  byTopic(): ReadonlyMap<string, number>;
+}
+
+/**
  * The Prometheus registry of one connector process, with the reference connectors' metric names
  * (reference-gaps A4) and the real `topic` label. Accounting invariant, per topic:
  *   received = processed + dead_lettered + dropped + in_flight
  * Sources count a record received when the connector hands it over and processed when it is committed;
- * sinks count a message received when it arrives and processed when it is acked after the write.
+ * sinks count a message received when it arrives and processed when it is acked after the write. `in_flight`
+ * comes from the runtime's InFlightView, so the invariant fails when a runtime loses track of a record.
  */
 export class ConnectorMetrics {
   readonly registry = new Registry();
@@ -22,7 +33,7 @@ export class ConnectorMetrics {
   private readonly inFlight: Gauge<'connector' | 'topic'>;
   private readonly health: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
-  private readonly inFlightByTopic = new Map<string, number>();
+  private inFlightView: InFlightView | undefined;
 
   constructor(readonly connector: string) {
     const registers = [this.registry];
@@ -33,7 +44,17 @@ export class ConnectorMetrics {
     this.deadLettered = new Counter({ name: 'danube_connector_messages_dead_lettered_total', help: 'Records sent to the dead-letter topic', labelNames: ['connector', 'topic'], registers });
     this.dropped = new Counter({ name: 'danube_connector_messages_dropped_total', help: 'Records skipped without a dead-letter topic', labelNames: ['connector', 'topic', 'reason'], registers });
     this.bytes = new Counter({ name: 'danube_connector_bytes_total', help: 'Payload bytes received', labelNames: ['connector', 'topic'], registers });
-    this.inFlight = new Gauge({ name: 'danube_connector_inflight_messages', help: 'Records received and not yet processed, dead-lettered or dropped', labelNames: ['connector', 'topic'], registers });
+    this.inFlight = new Gauge({
+      name: 'danube_connector_inflight_messages',
+      help: 'Records received and not yet processed, dead-lettered or dropped',
+      labelNames: ['connector', 'topic'],
+      registers,
+      // Read at scrape time from what the runtime holds.
+      collect: () => {
+        this.inFlight.reset();
+        for (const [topic, count] of this.inFlightByTopic()) this.inFlight.set({ connector, topic }, count);
+      },
+    });
     this.health = new Gauge({ name: 'danube_connector_health', help: '1 healthy, 0.5 degraded, 0 unhealthy or stopped', labelNames: ['connector'], registers });
     this.duration = new Histogram({
       name: 'danube_connector_processing_duration_seconds',
@@ -45,22 +66,23 @@ export class ConnectorMetrics {
     this.health.set({ connector }, 1);
   }
 
-  private changeInFlight(topic: string, delta: number): void {
-    const value = (this.inFlightByTopic.get(topic) ?? 0) + delta;
-    this.inFlightByTopic.set(topic, value);
-    this.inFlight.set({ connector: this.connector, topic }, value);
+  /** The runtime reports what it holds through `view` (one runtime per registry). */
+  watchInFlight(view: InFlightView): void {
+    this.inFlightView = view;
+  }
+
+  private inFlightByTopic(): ReadonlyMap<string, number> {
+    return this.inFlightView?.byTopic() ?? new Map();
   }
 
   recordReceived(topic: string, bytes: number): void {
     this.received.inc({ connector: this.connector, topic });
     this.bytes.inc({ connector: this.connector, topic }, bytes);
-    this.changeInFlight(topic, 1);
   }
 
   recordProcessed(topic: string, seconds?: number): void {
     this.processed.inc({ connector: this.connector, topic });
     if (seconds !== undefined) this.duration.observe({ connector: this.connector, topic }, seconds);
-    this.changeInFlight(topic, -1);
   }
 
   /** A write or publish attempt failed; `reason` is a stable error code, never message text (no payloads in labels). */
@@ -74,12 +96,10 @@ export class ConnectorMetrics {
 
   recordDeadLettered(topic: string): void {
     this.deadLettered.inc({ connector: this.connector, topic });
-    this.changeInFlight(topic, -1);
   }
 
   recordDropped(topic: string, reason: DropReason): void {
     this.dropped.inc({ connector: this.connector, topic, reason });
-    this.changeInFlight(topic, -1);
   }
 
   /** Observe a batch write (sinks) without changing counts. */
@@ -104,7 +124,8 @@ export class ConnectorMetrics {
     const [received, processed, deadLettered, dropped, failed, retried] = await Promise.all(
       [this.received, this.processed, this.deadLettered, this.dropped, this.failed, this.retried].map(sum),
     );
-    const topics = new Set([...received!.keys(), ...this.inFlightByTopic.keys()]);
+    const inFlight = this.inFlightByTopic();
+    const topics = new Set([...received!.keys(), ...inFlight.keys()]);
     const out: Awaited<ReturnType<ConnectorMetrics['snapshot']>> = {};
     for (const topic of topics) {
       out[topic] = {
@@ -112,7 +133,7 @@ export class ConnectorMetrics {
         processed: processed!.get(topic) ?? 0,
         deadLettered: deadLettered!.get(topic) ?? 0,
         dropped: dropped!.get(topic) ?? 0,
-        inFlight: this.inFlightByTopic.get(topic) ?? 0,
+        inFlight: inFlight.get(topic) ?? 0,
         failed: failed!.get(topic) ?? 0,
         retried: retried!.get(topic) ?? 0,
       };

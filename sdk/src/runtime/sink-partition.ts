@@ -63,6 +63,8 @@ export class SinkPartition {
   private acksFailing = false;
   /** Records of the current batch that were dead-lettered or dropped, for one summary line. */
   private rejected = 0;
+  /** Written records settled in the batcher whose acks have not returned yet (counted processed then). */
+  private acking = 0;
 
   constructor(private readonly ctx: SinkPartitionContext) {
     this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
@@ -71,9 +73,19 @@ export class SinkPartition {
     this.done = this.loop();
   }
 
+  /** The configured topic its records count under. */
+  get topic(): string {
+    return this.ctx.topic;
+  }
+
   /** Records received and not yet acked, dead-lettered or dropped. */
   get pending(): number {
     return this.batcher.pending;
+  }
+
+  /** Records not yet counted as processed, dead-lettered or dropped: `pending` plus written ones whose acks are on their way. */
+  get inFlight(): number {
+    return this.batcher.pending + this.acking;
   }
 
   /** Takes a delivered message; false when it is a redelivered copy of a record still pending here. */
@@ -248,7 +260,9 @@ export class SinkPartition {
     // The broker refills the window as each ack lands, before all of ours resolve: counting these records as
     // unacked until then would take the first new arrival for a full window and flush a short batch.
     for (const entry of entries) this.batcher.settle(entry);
+    if (written) this.acking += entries.length;
     const results = await Promise.allSettled(acks);
+    if (written) this.acking -= entries.length;
     let failure: unknown;
     for (const result of results) {
       if (written) this.ctx.metrics.recordProcessed(this.ctx.topic);

@@ -35,6 +35,7 @@ export class SinkRuntime implements ConnectorRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.maxUnacked = deps.settings.maxUnacked;
+    deps.metrics.watchInFlight({ byTopic: () => this.pendingByTopic() });
     this.state.onChange((status) => {
       if (this.failure || this.stopped) return;
       deps.metrics.setHealth(status.state === 'connected' ? 'healthy' : 'degraded');
@@ -125,6 +126,12 @@ export class SinkRuntime implements ConnectorRuntime {
       this.partitions.set(id, partition);
     }
     return partition;
+  }
+
+  private pendingByTopic(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const partition of this.partitions.values()) counts.set(partition.topic, (counts.get(partition.topic) ?? 0) + partition.inFlight);
+    return counts;
   }
 
   /** A fatal error: intake stops, nothing more is acked by retries, and the listeners hear it once. */

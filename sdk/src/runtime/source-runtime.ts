@@ -29,6 +29,12 @@ function malformed(record: unknown): string | undefined {
   return undefined;
 }
 
+function countByTopic(entries: readonly InFlightRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { topic } of entries) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  return counts;
+}
+
 /**
  * Runs a source connector (DESIGN §6): takes records from `poll` or `output.send` into a bounded window,
  * publishes each to its topic's producer, and commits them (each record's `ack`, then the connector's
@@ -88,6 +94,7 @@ export class SourceRuntime implements ConnectorRuntime {
         fatal: (error) => this.fail(error),
       },
     });
+    deps.metrics.watchInFlight({ byTopic: () => countByTopic(this.committer.entries()) });
     this.health.onChange((status) => {
       if (status.state === 'degraded') this.logger.warn({ detail: status.detail }, 'degraded');
       else this.logger.info('connected');
