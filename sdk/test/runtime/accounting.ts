@@ -17,3 +17,9 @@ export function accountingProblems(snapshot: Snapshot): string[] {
   }
   return problems;
 }
+
+/** The stuck-pipeline gauge of `metrics` (danube_connector_oldest_inflight_age_seconds), or undefined without one. */
+export async function oldestInFlightAge(metrics: ConnectorMetrics): Promise<number | undefined> {
+  const gauge = (await metrics.toJSON()).find((m) => m.name === 'danube_connector_oldest_inflight_age_seconds');
+  return gauge?.values.find((v) => v.labels.connector === metrics.connector)?.value;
+}

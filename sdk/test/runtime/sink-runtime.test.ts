@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeStatus } from '../../src/runtime/connector-runtime.js';
 import { ConnectorError } from '../../src/errors.js';
+import { oldestInFlightAge } from './accounting.js';
 import {
   clientOf,
   expectAccounting,
@@ -238,5 +239,29 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
     await waitForCounts(metrics, topic, (c) => c.received === 3);
     expect(await runtime.stop(100)).toEqual({ drained: 0, abandoned: 3 });
     await expectAccounting(metrics, topic, { inFlight: 3 });
+  });
+
+  it('danube_connector_oldest_inflight_age_seconds is the age of the oldest unacked record while a write hangs, 0 once acked', async () => {
+    const { broker, topic, configs, producer, external } = await sinkSetup();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let writing!: () => void;
+    const firstWrite = new Promise<void>((resolve) => (writing = resolve));
+    const connector = testSink(external, configs, 'single', async () => {
+      writing();
+      await released;
+    });
+    const { runtime, metrics } = sinkRuntime(connector, clientOf(broker), { batchSize: 1 });
+    await runtime.start();
+    expect(await oldestInFlightAge(metrics)).toBe(0);
+    const before = Date.now();
+    await sendAll(producer, texts('msg', 1));
+    await firstWrite;
+    const age = (await oldestInFlightAge(metrics)) as number;
+    expect(age).toBeGreaterThan(0);
+    expect(age).toBeLessThanOrEqual((Date.now() - before) / 1000 + 0.001);
+    release();
+    await waitForCounts(metrics, topic, (c) => c.processed === 1);
+    expect(await oldestInFlightAge(metrics)).toBe(0);
   });
 });

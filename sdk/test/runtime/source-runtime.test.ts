@@ -7,7 +7,7 @@ import { producerName } from '../../src/runtime/source-producers.js';
 import { SourceRuntime } from '../../src/runtime/source-runtime.js';
 import { uniqueTopic } from '../contract/target.js';
 import { startBroker } from '../testing/helpers.js';
-import { accountingProblems } from './accounting.js';
+import { accountingProblems, oldestInFlightAge } from './accounting.js';
 import { ArraySource, expectBalanced, forgetOneRecord, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
 
 const index = (text: string) => Number(text.replace(/^\D+/, ''));
@@ -472,5 +472,23 @@ describe('SourceRuntime: accounting', () => {
     await real.log.changed.until(() => real.log.commits.flat().length === 5);
     await handle.runtime.stop(5_000);
     expect(await expectBalanced(handle.metrics)).toMatchObject({ received: 5, processed: 5, inFlight: 0 });
+  });
+});
+
+describe('SourceRuntime: stuck-pipeline gauge', () => {
+  it('danube_connector_oldest_inflight_age_seconds is the age of the oldest uncommitted record, 0 when none', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('age');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, status } = sourceRuntime(source, broker);
+    await runtime.start();
+    expect(await oldestInFlightAge(metrics)).toBe(0);
+    broker.unavailableFor(60_000);
+    const before = performance.now();
+    await source.send(topic, 'stuck');
+    await status.until(() => runtime.status().state === 'degraded');
+    const age = (await oldestInFlightAge(metrics)) as number;
+    expect(age).toBeGreaterThan(0);
+    expect(age).toBeLessThanOrEqual((performance.now() - before) / 1000);
   });
 });
