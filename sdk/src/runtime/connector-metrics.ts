@@ -11,6 +11,8 @@ export type DropReason = 'invalid_data' | 'retries_exhausted';
 export interface InFlightView {
   /** Records held per topic (the topic as passed to `recordReceived`). */
   byTopic(): ReadonlyMap<string, number>;
+  /** How long the oldest record held has been held, ms; 0 when none. */
+  oldestAgeMs(): number;
 }
 
 /**
@@ -32,6 +34,7 @@ export class ConnectorMetrics {
   private readonly bytes: Counter<'connector' | 'topic'>;
   private readonly inFlight: Gauge<'connector' | 'topic'>;
   private readonly health: Gauge<'connector'>;
+  private readonly oldestAge: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
   private inFlightView: InFlightView | undefined;
 
@@ -54,6 +57,13 @@ export class ConnectorMetrics {
         this.inFlight.reset();
         for (const [topic, count] of this.inFlightByTopic()) this.inFlight.set({ connector, topic }, count);
       },
+    });
+    this.oldestAge = new Gauge({
+      name: 'danube_connector_oldest_inflight_age_seconds',
+      help: 'Age of the oldest record received and not yet processed, dead-lettered or dropped (0 when none): a stuck pipeline grows it',
+      labelNames: ['connector'],
+      registers,
+      collect: () => this.oldestAge.set({ connector }, (this.inFlightView?.oldestAgeMs() ?? 0) / 1000),
     });
     this.health = new Gauge({ name: 'danube_connector_health', help: '1 healthy, 0.5 degraded, 0 unhealthy or stopped', labelNames: ['connector'], registers });
     this.duration = new Histogram({

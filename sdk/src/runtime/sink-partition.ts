@@ -83,6 +83,11 @@ export class SinkPartition {
     return this.batcher.pending;
   }
 
+  /** How long the oldest record received and not yet settled has waited, ms; 0 when none. */
+  oldestPendingAgeMs(): number {
+    return this.batcher.oldestPendingAgeMs();
+  }
+
   /** Records not yet counted as processed, dead-lettered or dropped: `pending` plus written ones whose acks are on their way. */
   get inFlight(): number {
     return this.batcher.pending + this.acking;

@@ -35,7 +35,10 @@ export class SinkRuntime implements ConnectorRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.maxUnacked = deps.settings.maxUnacked;
-    deps.metrics.watchInFlight({ byTopic: () => this.pendingByTopic() });
+    deps.metrics.watchInFlight({
+      byTopic: () => this.pendingByTopic(),
+      oldestAgeMs: () => Math.max(0, ...[...this.partitions.values()].map((p) => p.oldestPendingAgeMs())),
+    });
     this.state.onChange((status) => {
       if (this.failure || this.stopped) return;
       deps.metrics.setHealth(status.state === 'connected' ? 'healthy' : 'degraded');

@@ -94,7 +94,13 @@ export class SourceRuntime implements ConnectorRuntime {
         fatal: (error) => this.fail(error),
       },
     });
-    deps.metrics.watchInFlight({ byTopic: () => countByTopic(this.committer.entries()) });
+    deps.metrics.watchInFlight({
+      byTopic: () => countByTopic(this.committer.entries()),
+      oldestAgeMs: () => {
+        const oldest = this.committer.entries()[0];
+        return oldest ? performance.now() - oldest.acceptedAt : 0;
+      },
+    });
     this.health.onChange((status) => {
       if (status.state === 'degraded') this.logger.warn({ detail: status.detail }, 'degraded');
       else this.logger.info('connected');

@@ -9,7 +9,7 @@ describe('ConnectorMetrics', () => {
       ['/default/a', 3],
       ['/default/b', 2],
     ]);
-    metrics.watchInFlight({ byTopic: () => held });
+    metrics.watchInFlight({ byTopic: () => held, oldestAgeMs: () => 0 });
     for (let i = 0; i < 10; i++) metrics.recordReceived('/default/a', 100);
     for (let i = 0; i < 3; i++) metrics.recordReceived('/default/b', 10);
     for (let i = 0; i < 6; i++) metrics.recordProcessed('/default/a', 0.002);
