@@ -41,11 +41,15 @@ export interface ProducerConfig {
 /** How a push-style source hands records to the runtime. */
 export interface SourceOutput {
   /**
-   * Accepts one record. Resolves once it is in the runtime's bounded in-flight window (not yet in Danube:
+   * Accepts one record. Resolves `true` once it is in the runtime's bounded in-flight window (not yet in Danube:
    * that is what the record's `ack` says). Waiting on it is the back-pressure: while the window is full it
-   * stays pending. Rejects only when the runtime stops.
+   * stays pending. Resolves `false` when the record was not accepted — the runtime is stopping (after your
+   * `stop()` returned) or stopped by a fatal error, or more than max(maxInFlight, 1024) sends already wait (a
+   * source that neither awaits `send` nor implements `pause`): its `ack` is never called, so do not acknowledge
+   * it upstream; the external system redelivers it. Never rejects for either reason (event handlers need no
+   * catch); rejects only for a malformed record (a plugin bug).
    */
-  send(record: SourceRecord): Promise<void>;
+  send(record: SourceRecord): Promise<boolean>;
 }
 
 /**
@@ -70,7 +74,10 @@ export interface SourceConnector {
    * with offsets can commit the last one. Never called for a record before every earlier record is done.
    */
   commit?(records: readonly SourceRecord[]): Promise<void> | void;
-  /** Stop intake: after it resolves no more records are produced. The runtime then drains and commits. */
+  /**
+   * Stop intake: after it resolves no more records are produced. Called first on stop, while `output.send` still
+   * accepts; then the window closes (later sends resolve false) and the runtime drains and commits.
+   */
   stop?(): Promise<void> | void;
   /** Release resources; called last, after the drain. */
   close?(): Promise<void> | void;

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { SourceConnector, SourceOutput } from '../connector.js';
-import { closedError } from '../danube/errors.js';
 import { classify, ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
@@ -62,6 +61,7 @@ export class SourceRuntime implements ConnectorRuntime {
   private intakeStopped: Promise<void> | undefined;
   private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
   private fatalError: ConnectorError | undefined;
+  private overflowWarned = false;
 
   constructor(
     private readonly connector: SourceConnector,
@@ -78,6 +78,7 @@ export class SourceRuntime implements ConnectorRuntime {
     this.window = new IntakeWindow(deps.settings.maxInFlight, {
       onFull: () => this.callConnector('pause'),
       onRoom: () => this.callConnector('resume'),
+      onOverflow: () => this.overflowed(),
     });
     this.producers = new SourceProducers(deps.client, deps.name, deps.settings.maxInFlight);
     this.invalidRecords = new InvalidRecords({ client: deps.client, connector: deps.name, deadLetterTopic: deps.settings.deadLetterTopic, logger: deps.logger });
@@ -135,6 +136,7 @@ export class SourceRuntime implements ConnectorRuntime {
       this.metrics.setHealth('unhealthy');
       if (this.phase === 'starting') this.phase = 'failed';
       this.work.abort();
+      this.window.close();
       void this.stopIntake();
       throw error;
     }
@@ -157,16 +159,28 @@ export class SourceRuntime implements ConnectorRuntime {
     this.fatalListeners.push(listener);
   }
 
-  /** `output.send`: resolves once the record holds a slot of the window; rejects once intake stopped. */
-  private accept(record: SourceRecord): Promise<void> {
+  /**
+   * `output.send`: resolves true once the record holds a slot of the window; false when it was not accepted
+   * (intake stopped, or too many sends already wait): its `ack` is never called. Rejects only a malformed record.
+   */
+  private accept(record: SourceRecord): Promise<boolean> {
     const problem = malformed(record);
     if (problem) return Promise.reject(new TypeError(problem));
     // Synchronous when there is room, so records sent back to back are accepted in call order.
     if (this.window.tryAcquire()) {
       this.admit(record);
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return this.window.acquire().then(() => this.admit(record));
+    return this.window.acquire().then((taken) => {
+      if (taken) this.admit(record);
+      return taken;
+    });
+  }
+
+  private overflowed(): void {
+    const message = 'output.send refused: too many sends already wait for the full window; await send() or implement pause()/resume()';
+    this.logger[this.overflowWarned ? 'debug' : 'warn']({ maxInFlight: this.settings.maxInFlight }, this.overflowWarned ? message : `${message} (logged once; further refusals at debug)`);
+    this.overflowWarned = true;
   }
 
   private admit(record: SourceRecord): void {
@@ -268,17 +282,21 @@ export class SourceRuntime implements ConnectorRuntime {
     }
   }
 
-  /** Stops intake for good: `output.send` rejects from now on, polling ends, then the connector's `stop`. */
+  /**
+   * Stops intake for good: polling ends, then the connector's `stop` runs while `output.send` still accepts (a
+   * push source's last sends are taken, not failed), then the window closes: from then on `output.send`
+   * resolves false (not accepted) for waiting and later sends.
+   */
   private stopIntake(): Promise<void> {
     this.intakeStopped ??= (async () => {
-      this.window.close(closedError('source runtime intake'));
       this.pollLoop?.stop();
-      await this.pollLoop?.done;
       try {
         await this.connector.stop?.();
       } catch (err) {
         this.logger.warn({ err }, 'connector stop() threw');
       }
+      this.window.close();
+      await this.pollLoop?.done;
     })();
     return this.intakeStopped;
   }
@@ -289,6 +307,7 @@ export class SourceRuntime implements ConnectorRuntime {
     this.logger.error({ err: error, code: error.code }, 'fatal error: intake stopped');
     this.metrics.setHealth('unhealthy');
     this.work.abort();
+    this.window.close();
     void this.stopIntake();
     // During start the start rejects with it; while stopping the stop reports the abandoned records.
     if (this.phase !== 'running') return;
@@ -305,6 +324,8 @@ export class SourceRuntime implements ConnectorRuntime {
     this.logger.info({ timeoutMs, inFlight: this.committer.pending }, 'stopping: intake stops, in-flight records drain');
     try {
       await withinDeadline(this.stopIntake());
+      // Even when the connector's stop() hangs: nothing is accepted past this point.
+      this.window.close();
       // After a fatal error the record that caused it never completes, and nothing after it can be committed.
       if (!this.fatalError) await withinDeadline(this.committer.whenEmpty());
       this.work.abort();

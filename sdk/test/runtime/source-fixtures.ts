@@ -98,8 +98,8 @@ export class PushSource implements SourceConnector {
     this.closed = true;
   }
 
-  /** Sends a text record whose ack is logged; resolves once accepted. */
-  send(topic: string, text: string, options: SourceRecordOptions = {}): Promise<void> {
+  /** Sends a text record whose ack is logged; resolves true once accepted, false when not accepted. */
+  send(topic: string, text: string, options: SourceRecordOptions = {}): Promise<boolean> {
     if (!this.output) throw new Error('push source not started');
     return this.output.send(textRecord(topic, text, this.log.track(text, options)));
   }
