@@ -10,7 +10,10 @@ export interface ConnectorContext {
   readonly name: string;
   /** pino logger tagged with the connector name; secrets are redacted. */
   readonly logger: Logger;
-  /** Aborted when the connector is asked to stop. */
+  /**
+   * Aborted when the connector is asked to stop: stop taking in new work now. Work already under way (a sink's
+   * write) should use the signal passed to that call instead, which aborts only at the drain deadline.
+   */
   readonly signal: AbortSignal;
   /** The connector's Danube client (schema registry, extra producers or consumers). */
   readonly danube: DanubeClient;
@@ -102,13 +105,17 @@ export interface ConsumerConfig {
  */
 export interface SinkConnector {
   consumerConfigs(): ConsumerConfig[] | Promise<ConsumerConfig[]>;
-  /** Write one record; throw a ConnectorError to retry, dead-letter or stop. */
-  process?(record: SinkRecord): Promise<void>;
+  /**
+   * Write one record; throw a ConnectorError to retry, dead-letter or stop. `signal` aborts at the drain deadline
+   * of a stop (or on a fatal error): pass it to your I/O (`fetch(url, { signal })`); a graceful stop lets the
+   * write finish until then.
+   */
+  process?(record: SinkRecord, signal: AbortSignal): Promise<void>;
   /**
    * Write a batch of records from one partition, in order. All or nothing: resolve when all are written;
-   * throw to retry the whole batch (writes must be idempotent: at-least-once).
+   * throw to retry the whole batch (writes must be idempotent: at-least-once). `signal` as for `process`.
    */
-  processBatch?(records: readonly SinkRecord[]): Promise<void>;
+  processBatch?(records: readonly SinkRecord[], signal: AbortSignal): Promise<void>;
   close?(): Promise<void> | void;
   health?(): ConnectorHealth | Promise<ConnectorHealth>;
 }

@@ -8,7 +8,7 @@ export interface SinkBatcherOptions {
    * Once this many records are pending the broker sends nothing more until acks come, so the batch goes at once.
    */
   maxUnacked: number;
-  /** Clock in ms; injectable for tests. */
+  /** Monotonic clock in ms (default performance.now); injectable for tests. */
   now?: () => number;
 }
 
@@ -47,7 +47,7 @@ export class SinkBatcher<T> {
     this.batchSize = Math.floor(options.batchSize);
     this.batchTimeoutMs = options.batchTimeoutMs;
     this.maxUnacked = options.maxUnacked;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Records pushed and not settled: buffered plus handed out. */

@@ -78,9 +78,9 @@ export class SinkPartition {
     return this.ctx.topic;
   }
 
-  /** Records received and not yet acked, dead-lettered or dropped. */
-  get pending(): number {
-    return this.batcher.pending;
+  /** Records handed to the connector (in the batch being written) and not yet acked, dead-lettered or dropped. */
+  get inWrite(): number {
+    return this.batcher.pending - this.batcher.buffered;
   }
 
   /** How long the oldest record received and not yet settled has waited, ms; 0 when none. */
@@ -132,7 +132,8 @@ export class SinkPartition {
 
   private async writeBatch(batch: SinkEntry[]): Promise<boolean> {
     const connector = this.ctx.connector;
-    const processBatch = (records: readonly SinkRecord[]) => (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records);
+    const { run } = this.ctx;
+    const processBatch = (records: readonly SinkRecord[]) => (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records, run);
     const outcome = await this.write(() => processBatch(batch.map((e) => e.record)));
     if (outcome.kind === 'invalid_data' && batch.length > 1) {
       // Find the bad record(s): the rest of the batch is written one by one, in order.
@@ -149,7 +150,7 @@ export class SinkPartition {
     const connector = this.ctx.connector;
     const process = (connector.process as NonNullable<SinkConnector['process']>).bind(connector);
     for (const entry of batch) {
-      if (!(await this.settle([entry], await this.write(() => process(entry.record))))) return false;
+      if (!(await this.settle([entry], await this.write(() => process(entry.record, this.ctx.run))))) return false;
     }
     return true;
   }

@@ -17,7 +17,7 @@ export class SinkRuntime implements ConnectorRuntime {
   private readonly state = new StatusTracker();
   /** Aborted on stop or failure: nothing more is received, no batch starts. */
   private readonly intake = new AbortController();
-  /** Aborted when the drain time is up or on failure: waits between retries end. */
+  /** Aborted when the drain time is up or on failure: waits between retries end, and the signal each write gets aborts. */
   private readonly run = new AbortController();
   private readonly subscriptions: SinkSubscription[] = [];
   private readonly partitions = new Map<string, SinkPartition>();
@@ -164,8 +164,10 @@ export class SinkRuntime implements ConnectorRuntime {
     clearTimeout(timer);
     this.run.abort();
     const drained = this.settled - settledBefore;
+    // Cut short: records whose write was still running. Buffered records never reached the connector; they are
+    // left to the broker like any unacked message, not given up.
     let abandoned = 0;
-    for (const partition of this.partitions.values()) abandoned += partition.pending;
+    for (const partition of this.partitions.values()) abandoned += partition.inWrite;
     // Closing the consumers makes the broker redeliver every unacked message (protocol §9.2).
     // Not waiting for the subscriptions to end: a subscribe in progress cannot be cut short, and one that
     // succeeds after this closes its consumer itself.
