@@ -455,6 +455,38 @@ describe('SourceRuntime: stop', () => {
   });
 });
 
+describe('SourceRuntime: stop during an outage', () => {
+  it('ends every retry at the drain deadline (publishes, dead letters, ack retries): what Danube lacks is abandoned, never acked', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('outage');
+    const source = new PushSource([{ topic, maxMessageBytes: 4 }]);
+    let ackFailures = 0;
+    const { runtime, metrics, status } = sourceRuntime(source, broker, { deadLetterTopic: uniqueTopic('dlq'), maxRetries: 1_000 });
+    await runtime.start();
+    // A record whose ack keeps failing: the committer retries it.
+    await source.output?.send(
+      textRecord(topic, 'a', {
+        ack: () => {
+          ackFailures++;
+          throw ConnectorError.retryable('upstream busy');
+        },
+      }),
+    );
+    await vi.waitFor(() => expect(ackFailures).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
+    broker.unavailableFor(120_000);
+    await source.send(topic, 'b');
+    await source.send(topic, 'too-large');
+    await status.until(() => runtime.status().state === 'degraded');
+
+    const deadline = new Promise<'hung'>((resolve) => setTimeout(resolve, 5_000, 'hung').unref());
+    const result = await Promise.race([runtime.stop(300), deadline]);
+    expect(result).toEqual({ drained: 0, abandoned: 3 });
+    expect(source.log.acked).toEqual([]);
+    expect(source.log.commits).toEqual([]);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 3, processed: 0, inFlight: 3 });
+  });
+});
+
 describe('SourceRuntime: accounting', () => {
   it('received = processed + dead_lettered + dropped + in_flight fails for a runtime that forgets a record, and holds for the real one', async () => {
     const broker = await startBroker();
