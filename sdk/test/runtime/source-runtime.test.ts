@@ -326,27 +326,61 @@ describe('SourceRuntime: Danube failures', () => {
     expect(storedTexts(broker, topic)).toEqual(range(3));
   });
 
-  it('reports a missing namespace as fatal: onFatal for a record topic (intake stops), a rejected start for a listed one', async () => {
+  it('a record topic whose producer cannot be created (missing namespace) blocks its records: degraded naming topic and reason, never fatal, nothing acked; delivered once it can be', async () => {
     const broker = await startBroker();
     const source = new PushSource();
-    const { runtime, fatal, metrics } = sourceRuntime(source, broker);
+    const { runtime, fatal, metrics, status } = sourceRuntime(source, broker);
     await runtime.start();
-    await source.send('/nowhere/t', 'lost?');
-    const error = await fatal;
-    expect(error).toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
-    expect(error.message).toMatch(/namespace "nowhere" does not exist/);
-    expect(source.stopped).toBe(true);
-    expect(await source.send('/default/t', 'late')).toBe(false);
-    // Never in Danube, so never acked: the source redelivers it after the restart.
+    const namespace = `ns${Math.random().toString(36).slice(2, 10)}`;
+    const topic = `/${namespace}/t`;
+    await source.send(topic, 'a');
+    await source.send(topic, 'b');
+    await Promise.race([
+      status.until(() => runtime.status().state === 'degraded'),
+      fatal.then((error) => Promise.reject(new Error(`fatal instead of blocked: ${error.message}`))),
+    ]);
+    expect(runtime.status().detail).toContain(topic);
+    expect(runtime.status().detail).toMatch(/namespace .* does not exist/);
     expect(source.log.acked).toEqual([]);
-    expect(await runtime.stop(1_000)).toEqual({ drained: 0, abandoned: 1 });
-    expect(await expectBalanced(metrics)).toMatchObject({ received: 1, inFlight: 1 });
+    // Still accepting (other topics go on) and never dropping the blocked ones.
+    broker.createNamespace(namespace);
+    await source.log.untilAcked(2);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b']);
+    await status.until(() => runtime.status().state === 'connected');
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 2, processed: 2, dropped: 0 });
 
     const listed = sourceRuntime(new PushSource([{ topic: '/nowhere/listed' }]), broker);
     const onFatal = vi.fn();
     listed.runtime.onFatal(onFatal);
     await expect(listed.runtime.start()).rejects.toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
     expect(onFatal).not.toHaveBeenCalled();
+  });
+
+  it('a blocked record topic is dead-lettered only with a dead-letter topic and on_retry_exhausted = "dead_letter"; without a dead-letter topic it stays blocked', async () => {
+    const broker = await startBroker();
+    const deadLetterTopic = uniqueTopic('dlq');
+    const source = new PushSource();
+    const { runtime, fatal, metrics } = sourceRuntime(source, broker, { deadLetterTopic, onRetryExhausted: 'dead_letter', maxRetries: 2 });
+    await runtime.start();
+    await source.send('/missing/t', 'x');
+    await Promise.race([source.log.untilAcked(1), fatal.then((error) => Promise.reject(new Error(`fatal: ${error.message}`)))]);
+    const [letter] = broker.storedMessages(deadLetterTopic);
+    expect(letter?.payload.toString()).toBe('x');
+    expect(letter?.attributes).toMatchObject({ 'dc.errors.topic': '/missing/t', 'dc.errors.code': 'DC_ERR_NAMESPACE_NOT_FOUND' });
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 1, deadLettered: 1, dropped: 0 });
+
+    const keeps = new PushSource();
+    const handle = sourceRuntime(keeps, broker, { onRetryExhausted: 'dead_letter', maxRetries: 2 });
+    await handle.runtime.start();
+    await keeps.send('/missing/t', 'y');
+    await Promise.race([
+      handle.status.until(() => handle.runtime.status().state === 'degraded'),
+      handle.fatal.then((error) => Promise.reject(new Error(`fatal: ${error.message}`))),
+    ]);
+    expect(await handle.runtime.stop(300)).toEqual({ drained: 0, abandoned: 1 });
+    expect(keeps.log.acked).toEqual([]);
+    expect(await expectBalanced(handle.metrics)).toMatchObject({ received: 1, dropped: 0, inFlight: 1 });
   });
 });
 
