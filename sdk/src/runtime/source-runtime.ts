@@ -62,6 +62,8 @@ export class SourceRuntime implements ConnectorRuntime {
   private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
   private fatalError: ConnectorError | undefined;
   private overflowWarned = false;
+  /** Topics that cannot be written right now (logged at error once per episode). */
+  private readonly blockedTopics = new Set<string>();
 
   constructor(
     private readonly connector: SourceConnector,
@@ -199,6 +201,7 @@ export class SourceRuntime implements ConnectorRuntime {
         topic: settings.topic,
         create: () => this.producers.create(settings.topic),
         lazy: !settings.listed,
+        deadLetterWhenExhausted: this.settings.deadLetterTopic !== undefined && this.settings.onRetryExhausted === 'dead_letter',
         settings: this.settings,
         signal: this.work.signal,
         events: this.publisherEvents,
@@ -220,7 +223,18 @@ export class SourceRuntime implements ConnectorRuntime {
       this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
       this.health.degrade(`danube ${topic}`, `Danube unavailable: cannot publish to ${topic} (${error.code}); retrying`);
     },
-    available: (topic) => this.health.recover(`danube ${topic}`),
+    blocked: (topic, error, delayMs) => {
+      const key = `danube ${topic}`;
+      if (!this.blockedTopics.has(topic)) {
+        this.blockedTopics.add(topic);
+        this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
+      }
+      this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
+    },
+    available: (topic) => {
+      if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);
+      this.health.recover(`danube ${topic}`);
+    },
   };
 
   /** Dead-letters or drops a record that can never be published; it is done once that is settled. */

@@ -368,6 +368,7 @@ describe('SourceRuntime: Danube failures', () => {
     const [letter] = broker.storedMessages(deadLetterTopic);
     expect(letter?.payload.toString()).toBe('x');
     expect(letter?.attributes).toMatchObject({ 'dc.errors.topic': '/missing/t', 'dc.errors.code': 'DC_ERR_NAMESPACE_NOT_FOUND' });
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
     expect(await expectBalanced(metrics)).toMatchObject({ received: 1, deadLettered: 1, dropped: 0 });
 
     const keeps = new PushSource();
