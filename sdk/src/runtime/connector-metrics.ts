@@ -1,5 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
+/** Distinct `topic` label values per connector; records of further topics count under OTHER_TOPICS. */
+export const MAX_TOPIC_LABELS = 100;
+/** The `topic` label of records whose topic came after MAX_TOPIC_LABELS others (a source writing to ever new topics). */
+export const OTHER_TOPICS = '_other';
+
 /** Why a record left the pipeline without reaching its destination (label `reason`). */
 export type DropReason = 'invalid_data' | 'retries_exhausted';
 
@@ -17,7 +22,8 @@ export interface InFlightView {
 
 /**
  * The Prometheus registry of one connector process, with the reference connectors' metric names
- * (reference-gaps A4) and the real `topic` label. Accounting invariant, per topic:
+ * (reference-gaps A4) and the real `topic` label, bounded: configured topics and the first MAX_TOPIC_LABELS
+ * others have their own, later ones share OTHER_TOPICS (the series count never grows with made-up names). Accounting invariant, per topic:
  *   received = processed + dead_lettered + dropped + in_flight
  * Sources count a record received when the connector hands it over and processed when it is committed;
  * sinks count a message received when it arrives and processed when it is acked after the write. `in_flight`
@@ -37,6 +43,9 @@ export class ConnectorMetrics {
   private readonly oldestAge: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
   private inFlightView: InFlightView | undefined;
+  /** Topics with a label of their own: configured ones, then the first MAX_TOPIC_LABELS others met. */
+  private readonly labelled = new Set<string>();
+  private unconfigured = 0;
 
   constructor(readonly connector: string) {
     const registers = [this.registry];
@@ -81,39 +90,65 @@ export class ConnectorMetrics {
     this.inFlightView = view;
   }
 
-  private inFlightByTopic(): ReadonlyMap<string, number> {
-    return this.inFlightView?.byTopic() ?? new Map();
+  /** Configured topics (a sink's subscriptions, a source's producerConfigs) always get a label of their own. */
+  labelTopics(topics: Iterable<string>): void {
+    for (const topic of topics) this.labelled.add(topic);
   }
 
-  recordReceived(topic: string, bytes: number): void {
+  /** The `topic` label: bounded whatever names a source makes up. */
+  private label(topic: string): string {
+    if (this.labelled.has(topic)) return topic;
+    if (this.unconfigured >= MAX_TOPIC_LABELS) return OTHER_TOPICS;
+    this.unconfigured++;
+    this.labelled.add(topic);
+    return topic;
+  }
+
+  private inFlightByTopic(): ReadonlyMap<string, number> {
+    const byLabel = new Map<string, number>();
+    for (const [topic, count] of this.inFlightView?.byTopic() ?? []) {
+      const label = this.label(topic);
+      byLabel.set(label, (byLabel.get(label) ?? 0) + count);
+    }
+    return byLabel;
+  }
+
+  recordReceived(name: string, bytes: number): void {
+    const topic = this.label(name);
     this.received.inc({ connector: this.connector, topic });
     this.bytes.inc({ connector: this.connector, topic }, bytes);
   }
 
-  recordProcessed(topic: string, seconds?: number): void {
+  recordProcessed(name: string, seconds?: number): void {
+    const topic = this.label(name);
     this.processed.inc({ connector: this.connector, topic });
     if (seconds !== undefined) this.duration.observe({ connector: this.connector, topic }, seconds);
   }
 
   /** A write or publish attempt failed; `reason` is a stable error code, never message text (no payloads in labels). */
-  recordFailure(topic: string, reason: string): void {
+  recordFailure(name: string, reason: string): void {
+    const topic = this.label(name);
     this.failed.inc({ connector: this.connector, topic, reason });
   }
 
-  recordRetry(topic: string): void {
+  recordRetry(name: string): void {
+    const topic = this.label(name);
     this.retried.inc({ connector: this.connector, topic });
   }
 
-  recordDeadLettered(topic: string): void {
+  recordDeadLettered(name: string): void {
+    const topic = this.label(name);
     this.deadLettered.inc({ connector: this.connector, topic });
   }
 
-  recordDropped(topic: string, reason: DropReason): void {
+  recordDropped(name: string, reason: DropReason): void {
+    const topic = this.label(name);
     this.dropped.inc({ connector: this.connector, topic, reason });
   }
 
   /** Observe a batch write (sinks) without changing counts. */
-  observeDuration(topic: string, seconds: number): void {
+  observeDuration(name: string, seconds: number): void {
+    const topic = this.label(name);
     this.duration.observe({ connector: this.connector, topic }, seconds);
   }
 

@@ -62,6 +62,7 @@ export class SinkRuntime implements ConnectorRuntime {
     if (settings.deadLetterTopic !== undefined) {
       this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name);
     }
+    this.deps.metrics.labelTopics(configs.map((config) => config.topic));
     const names = consumerNames(this.deps.name, configs);
     configs.forEach((config, index) => {
       this.subscriptions.push(

@@ -16,6 +16,9 @@ import { TopicPublisher, type PublisherEvents } from './topic-publisher.js';
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+/** Idle per-topic publishers (and producers) kept for topics not listed in producerConfigs(); see evictIdle. */
+export const MAX_IDLE_TOPICS = 256;
+
 /** Failures not tied to a topic (poll) carry an empty topic label, which Prometheus treats as absent. */
 const NO_TOPIC = '';
 
@@ -118,6 +121,7 @@ export class SourceRuntime implements ConnectorRuntime {
       const configs = (await this.connector.producerConfigs?.()) ?? [];
       if (!Array.isArray(configs)) throw new TypeError(`producerConfigs() must return an array, got ${typeof configs}`);
       const listed = this.producers.configure(configs);
+      this.metrics.labelTopics(listed.map((settings) => settings.topic));
       const publishers = listed.map((settings) => this.publisherFor(settings));
       // One creation attempt each: a missing namespace fails the start; a broker that is down only degrades it.
       await Promise.all(publishers.map((publisher) => publisher.firstAttempt));
@@ -196,7 +200,12 @@ export class SourceRuntime implements ConnectorRuntime {
 
   private publisherFor(settings: TopicSettings): TopicPublisher {
     let publisher = this.publishers.get(settings.topic);
-    if (!publisher) {
+    if (publisher) {
+      // Most recently used last: eviction looks from the front.
+      this.publishers.delete(settings.topic);
+      this.publishers.set(settings.topic, publisher);
+    } else {
+      this.evictIdle();
       publisher = new TopicPublisher({
         topic: settings.topic,
         create: () => this.producers.create(settings.topic),
@@ -209,6 +218,22 @@ export class SourceRuntime implements ConnectorRuntime {
       this.publishers.set(settings.topic, publisher);
     }
     return publisher;
+  }
+
+  /**
+   * Keeps at most MAX_IDLE_TOPICS publishers (and producers) beyond the busy ones: the least recently used idle
+   * ones of topics not listed in producerConfigs() are closed and forgotten. A busy one holds a record, so at
+   * most maxInFlight more exist.
+   */
+  private evictIdle(): void {
+    if (this.publishers.size < MAX_IDLE_TOPICS) return;
+    for (const [topic, publisher] of this.publishers) {
+      if (this.publishers.size < MAX_IDLE_TOPICS) return;
+      if (!publisher.idle || this.producers.isListed(topic)) continue;
+      publisher.close();
+      this.publishers.delete(topic);
+      this.producers.evict(topic);
+    }
   }
 
   private readonly publisherEvents: PublisherEvents = {
@@ -230,6 +255,10 @@ export class SourceRuntime implements ConnectorRuntime {
         this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
       }
       this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
+    },
+    retired: (topic) => {
+      this.publishers.delete(topic);
+      this.producers.evict(topic);
     },
     available: (topic) => {
       if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);

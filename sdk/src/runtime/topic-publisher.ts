@@ -23,6 +23,11 @@ export interface PublisherEvents {
   blocked(topic: string, error: ConnectorError, delayMs: number): void;
   /** A producer was created or a send succeeded: Danube is reachable for this topic again. */
   available(topic: string): void;
+  /**
+   * The blocked topic's records went to the dead-letter path and the publisher stopped: forget it, so the
+   * topic's next record starts a new round of attempts.
+   */
+  retired(topic: string): void;
 }
 
 interface TopicPublisherOptions {
@@ -96,6 +101,11 @@ export class TopicPublisher {
     return this.inFlight;
   }
 
+  /** Nothing queued, sending or being sorted out, and not creating: closing it now costs nothing. */
+  get idle(): boolean {
+    return (this.state === 'open' || this.state === 'rejecting') && this.queue.length === 0 && this.inFlight === 0 && this.failures.length === 0;
+  }
+
   /** Queues a record; it is sent once the producer exists and no failure is being sorted out. */
   publish(entry: InFlightRecord): void {
     if (this.state === 'rejecting') {
@@ -157,9 +167,13 @@ export class TopicPublisher {
         }
         if (verdict.action === 'give_up') {
           const reason = ConnectorError.invalidData(`topic ${topic} cannot be written: ${error.message}`, { code: error.code, cause: error });
+          this.state = 'closed';
           for (const entry of this.queue.splice(0)) events.invalid(entry, reason);
+          events.available(topic);
+          events.retired(topic);
+          break;
         }
-        const delayMs = verdict.action === 'retry' ? verdict.delayMs : this.options.settings.retryInitialDelayMs;
+        const delayMs = verdict.delayMs;
         events.blocked(topic, error, delayMs);
         attempted();
         try {

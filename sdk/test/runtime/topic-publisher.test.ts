@@ -51,6 +51,7 @@ function harness(broker: TestBroker, topic: string, options: { lazy?: boolean; l
       retrying: (_topic, count) => push(events, `retrying ${count}`),
       unavailable: (_topic, error) => push(events, `unavailable ${error.code}`),
       blocked: (_topic, error) => push(events, `blocked ${error.code}`),
+      retired: () => push(events, 'retired'),
       available: () => {
         if (events.at(-1) !== 'available') push(events, 'available');
       },
