@@ -293,4 +293,28 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
     expect(signal.aborted).toBe(true);
     await expectAccounting(metrics, topic, { processed: 0, inFlight: 1 });
   });
+
+  it('record identity: topic/partition/offset is unique on reliable topics; on a non-reliable topic the offset is left undefined', async () => {
+    const broker = await startBroker();
+    const client = clientOf(broker);
+    const reliable = uniqueTopic('id-reliable');
+    const nonReliable = uniqueTopic('id-nonreliable');
+    broker.createTopic(reliable, { dispatch: 'reliable' });
+    broker.createTopic(nonReliable, { dispatch: 'non_reliable' });
+    const external = new ExternalSystem();
+    const configs = [
+      { topic: reliable, subscription: uniqueName('s') },
+      { topic: nonReliable, subscription: uniqueName('s'), dispatch: 'non_reliable' as const },
+    ];
+    const { runtime } = sinkRuntime(testSink(external, configs, 'single'), client);
+    await runtime.start();
+    const toReliable = await client.createProducer({ topic: reliable, name: uniqueName('p') });
+    const toNonReliable = await client.createProducer({ topic: nonReliable, name: uniqueName('p'), dispatch: 'non_reliable' });
+    await sendAll(toReliable, texts('r', 3));
+    await sendAll(toNonReliable, texts('n', 3));
+    await external.waitForTexts([...texts('r', 3), ...texts('n', 3)]);
+    const offsets = (topic: string) => external.rows.filter((r) => r.topic === topic).map((r) => r.offset);
+    expect(new Set(offsets(reliable)).size).toBe(3);
+    expect(offsets(nonReliable)).toEqual([undefined, undefined, undefined]);
+  });
 });
