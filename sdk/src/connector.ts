@@ -97,6 +97,11 @@ export interface ConsumerConfig {
   consumerName?: string;
   /** KeyShared only. */
   keyFilters?: string[];
+  /**
+   * The topic's dispatch mode, as it was created. Default 'reliable'. Declare 'non_reliable' for a non-reliable
+   * topic: its records then carry no `offset` (the broker passes on what the producer sent, not a unique id).
+   */
+  dispatch?: DispatchMode;
 }
 
 /**

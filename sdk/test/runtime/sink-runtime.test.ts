@@ -139,7 +139,7 @@ describe('SinkRuntime: at-least-once delivery into the external system', () => {
     expect(new Set(external.rows.map((r) => r.partition)).size).toBe(4);
     // First copies per partition come in offset order, and each key's messages in send order.
     for (let p = 0; p < 4; p++) {
-      const offsets = [...external.distinct().values()].filter((r) => r.partition === p).map((r) => BigInt(r.offset));
+      const offsets = [...external.distinct().values()].filter((r) => r.partition === p).map((r) => BigInt(r.offset as string));
       expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     }
     const seqOf = (text: string) => Number(text.split('-')[1]);
