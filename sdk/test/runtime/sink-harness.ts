@@ -215,3 +215,24 @@ export async function redeliveredAfterRestart(
   await runtime.stop(5_000);
   return external.texts().filter((t) => t !== marker);
 }
+
+/**
+ * Breaks `runtime` on purpose: the `nth` message delivered (0-based) is taken as if buffered (and so counted as
+ * received) but forgotten: never written, acked or tracked. The accounting check must catch this.
+ */
+export function forgetOneMessage(runtime: SinkRuntime, nth: number): void {
+  type Partition = { offer(entry: unknown): boolean };
+  const internals = runtime as unknown as { partition(subscription: number, key: unknown): Partition };
+  const partitionOf = internals.partition.bind(runtime);
+  const wrapped = new WeakSet<Partition>();
+  let seen = 0;
+  internals.partition = (subscription, key) => {
+    const partition = partitionOf(subscription, key);
+    if (!wrapped.has(partition)) {
+      wrapped.add(partition);
+      const offer = partition.offer.bind(partition);
+      partition.offer = (entry) => (seen++ === nth ? true : offer(entry));
+    }
+    return partition;
+  };
+}
