@@ -11,13 +11,11 @@ import { OrderedCommitter } from './ordered-committer.js';
 import { PollLoop } from './poll-loop.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { StatusTracker } from './status-tracker.js';
-import { SourceProducers, type TopicSettings } from './source-producers.js';
-import { TopicPublisher, type PublisherEvents } from './topic-publisher.js';
+import { SourceProducers } from './source-producers.js';
+import type { PublisherEvents } from './topic-publisher.js';
+import { TopicPublishers } from './topic-publishers.js';
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
-
-/** Idle per-topic publishers (and producers) kept for topics not listed in producerConfigs(); see evictIdle. */
-export const MAX_IDLE_TOPICS = 256;
 
 /** Failures not tied to a topic (poll) carry an empty topic label, which Prometheus treats as absent. */
 const NO_TOPIC = '';
@@ -52,7 +50,7 @@ export class SourceRuntime implements ConnectorRuntime {
   private readonly health = new StatusTracker();
   private readonly fatalListeners: Array<(error: ConnectorError) => void> = [];
   private readonly producers: SourceProducers;
-  private readonly publishers = new Map<string, TopicPublisher>();
+  private readonly publishers: TopicPublishers;
   private readonly window: IntakeWindow;
   private readonly committer: OrderedCommitter;
   private readonly invalidRecords: InvalidRecords;
@@ -86,6 +84,13 @@ export class SourceRuntime implements ConnectorRuntime {
       onOverflow: () => this.overflowed(),
     });
     this.producers = new SourceProducers(deps.client, deps.name, deps.settings.maxInFlight);
+    this.publishers = new TopicPublishers({
+      producers: this.producers,
+      settings: deps.settings,
+      deadLetterWhenExhausted: deps.settings.deadLetterTopic !== undefined && deps.settings.onRetryExhausted === 'dead_letter',
+      signal: this.work.signal,
+      events: this.publisherEvents,
+    });
     this.invalidRecords = new InvalidRecords({ client: deps.client, connector: deps.name, deadLetterTopic: deps.settings.deadLetterTopic, logger: deps.logger });
     this.committer = new OrderedCommitter({
       commit: connector.commit ? (records) => connector.commit?.(records) : undefined,
@@ -122,7 +127,7 @@ export class SourceRuntime implements ConnectorRuntime {
       if (!Array.isArray(configs)) throw new TypeError(`producerConfigs() must return an array, got ${typeof configs}`);
       const listed = this.producers.configure(configs);
       this.metrics.labelTopics(listed.map((settings) => settings.topic));
-      const publishers = listed.map((settings) => this.publisherFor(settings));
+      const publishers = listed.map((settings) => this.publishers.for(settings));
       // One creation attempt each: a missing namespace fails the start; a broker that is down only degrades it.
       await Promise.all(publishers.map((publisher) => publisher.firstAttempt));
       if (this.fatalError) throw this.fatalError;
@@ -195,48 +200,10 @@ export class SourceRuntime implements ConnectorRuntime {
     this.metrics.recordReceived(entry.topic, record.payload.length);
     const invalid = this.producers.check(record);
     if (invalid) this.invalidate(entry, invalid);
-    else this.publisherFor(this.producers.settingsFor(record)).publish(entry);
+    else this.publishers.for(this.producers.settingsFor(record)).publish(entry);
   }
 
-  private publisherFor(settings: TopicSettings): TopicPublisher {
-    let publisher = this.publishers.get(settings.topic);
-    if (publisher) {
-      // Most recently used last: eviction looks from the front.
-      this.publishers.delete(settings.topic);
-      this.publishers.set(settings.topic, publisher);
-    } else {
-      this.evictIdle();
-      publisher = new TopicPublisher({
-        topic: settings.topic,
-        create: () => this.producers.create(settings.topic),
-        lazy: !settings.listed,
-        deadLetterWhenExhausted: this.settings.deadLetterTopic !== undefined && this.settings.onRetryExhausted === 'dead_letter',
-        settings: this.settings,
-        signal: this.work.signal,
-        events: this.publisherEvents,
-      });
-      this.publishers.set(settings.topic, publisher);
-    }
-    return publisher;
-  }
-
-  /**
-   * Keeps at most MAX_IDLE_TOPICS publishers (and producers) beyond the busy ones: the least recently used idle
-   * ones of topics not listed in producerConfigs() are closed and forgotten. A busy one holds a record, so at
-   * most maxInFlight more exist.
-   */
-  private evictIdle(): void {
-    if (this.publishers.size < MAX_IDLE_TOPICS) return;
-    for (const [topic, publisher] of this.publishers) {
-      if (this.publishers.size < MAX_IDLE_TOPICS) return;
-      if (!publisher.idle || this.producers.isListed(topic)) continue;
-      publisher.close();
-      this.publishers.delete(topic);
-      this.producers.evict(topic);
-    }
-  }
-
-  private readonly publisherEvents: PublisherEvents = {
+  private readonly publisherEvents: Omit<PublisherEvents, 'retired'> = {
     published: (entry) => this.committer.done(entry, 'published'),
     invalid: (entry, error) => this.invalidate(entry, error),
     fatal: (error) => this.fail(error),
@@ -255,10 +222,6 @@ export class SourceRuntime implements ConnectorRuntime {
         this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
       }
       this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
-    },
-    retired: (topic) => {
-      this.publishers.delete(topic);
-      this.producers.evict(topic);
     },
     available: (topic) => {
       if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);
@@ -372,7 +335,7 @@ export class SourceRuntime implements ConnectorRuntime {
       // After a fatal error the record that caused it never completes, and nothing after it can be committed.
       if (!this.fatalError) await withinDeadline(this.committer.whenEmpty());
       this.work.abort();
-      for (const publisher of this.publishers.values()) publisher.close();
+      this.publishers.closeAll();
       await this.committer.halt();
       const abandoned = this.committer.pending;
       // Sends still in flight after the deadline are cut short: their records are not committed anyway.

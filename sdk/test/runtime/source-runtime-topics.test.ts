@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOPIC_LABELS, OTHER_TOPICS } from '../../src/runtime/connector-metrics.js';
-import { MAX_IDLE_TOPICS } from '../../src/runtime/source-runtime.js';
+import { MAX_CACHED_TOPICS } from '../../src/runtime/topic-publishers.js';
 import { startBroker } from '../testing/helpers.js';
 import { expectBalanced, PushSource, sourceRuntime } from './source-fixtures.js';
 
@@ -10,7 +10,7 @@ import { expectBalanced, PushSource, sourceRuntime } from './source-fixtures.js'
 const TOPICS = 10_000;
 const MAX_IN_FLIGHT = 64;
 /** What the runtime may cache at most: its idle topics plus the busy ones (at most one per record in flight). */
-const BOUND = MAX_IDLE_TOPICS + MAX_IN_FLIGHT;
+const BOUND = MAX_CACHED_TOPICS + MAX_IN_FLIGHT;
 /** Label values: the first MAX_TOPIC_LABELS topics, then OTHER_TOPICS. */
 const SERIES = MAX_TOPIC_LABELS + 1;
 
