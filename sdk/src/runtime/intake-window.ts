@@ -96,7 +96,7 @@ export class IntakeWindow {
     if (!full) this.wakeRoomWaiters();
     if (full === this.full) return;
     this.full = full;
-    // A closed window is an intake that stopped for good: resuming the source would only produce rejections.
+    // A closed window is an intake that stopped for good: resuming the source would only produce refusals.
     if (this.isClosed) return;
     if (full) this.events.onFull?.();
     else this.events.onRoom?.();
