@@ -10,7 +10,10 @@ export interface ConnectorContext {
   readonly name: string;
   /** pino logger tagged with the connector name; secrets are redacted. */
   readonly logger: Logger;
-  /** Aborted when the connector is asked to stop. */
+  /**
+   * Aborted when the connector is asked to stop: stop taking in new work now. Work already under way (a sink's
+   * write) should use the signal passed to that call instead, which aborts only at the drain deadline.
+   */
   readonly signal: AbortSignal;
   /** The connector's Danube client (schema registry, extra producers or consumers). */
   readonly danube: DanubeClient;
@@ -41,11 +44,15 @@ export interface ProducerConfig {
 /** How a push-style source hands records to the runtime. */
 export interface SourceOutput {
   /**
-   * Accepts one record. Resolves once it is in the runtime's bounded in-flight window (not yet in Danube:
+   * Accepts one record. Resolves `true` once it is in the runtime's bounded in-flight window (not yet in Danube:
    * that is what the record's `ack` says). Waiting on it is the back-pressure: while the window is full it
-   * stays pending. Rejects only when the runtime stops.
+   * stays pending. Resolves `false` when the record was not accepted — the runtime is stopping (after your
+   * `stop()` returned) or stopped by a fatal error, or more than max(maxInFlight, 1024) sends already wait (a
+   * source that neither awaits `send` nor implements `pause`): its `ack` is never called, so do not acknowledge
+   * it upstream; the external system redelivers it. Never rejects for either reason (event handlers need no
+   * catch); rejects only for a malformed record (a plugin bug).
    */
-  send(record: SourceRecord): Promise<void>;
+  send(record: SourceRecord): Promise<boolean>;
 }
 
 /**
@@ -70,7 +77,10 @@ export interface SourceConnector {
    * with offsets can commit the last one. Never called for a record before every earlier record is done.
    */
   commit?(records: readonly SourceRecord[]): Promise<void> | void;
-  /** Stop intake: after it resolves no more records are produced. The runtime then drains and commits. */
+  /**
+   * Stop intake: after it resolves no more records are produced. Called first on stop, while `output.send` still
+   * accepts; then the window closes (later sends resolve false) and the runtime drains and commits.
+   */
   stop?(): Promise<void> | void;
   /** Release resources; called last, after the drain. */
   close?(): Promise<void> | void;
@@ -87,6 +97,11 @@ export interface ConsumerConfig {
   consumerName?: string;
   /** KeyShared only. */
   keyFilters?: string[];
+  /**
+   * The topic's dispatch mode, as it was created. Default 'reliable'. Declare 'non_reliable' for a non-reliable
+   * topic: its records then carry no `offset` (the broker passes on what the producer sent, not a unique id).
+   */
+  dispatch?: DispatchMode;
 }
 
 /**
@@ -95,13 +110,17 @@ export interface ConsumerConfig {
  */
 export interface SinkConnector {
   consumerConfigs(): ConsumerConfig[] | Promise<ConsumerConfig[]>;
-  /** Write one record; throw a ConnectorError to retry, dead-letter or stop. */
-  process?(record: SinkRecord): Promise<void>;
+  /**
+   * Write one record; throw a ConnectorError to retry, dead-letter or stop. `signal` aborts at the drain deadline
+   * of a stop (or on a fatal error): pass it to your I/O (`fetch(url, { signal })`); a graceful stop lets the
+   * write finish until then.
+   */
+  process?(record: SinkRecord, signal: AbortSignal): Promise<void>;
   /**
    * Write a batch of records from one partition, in order. All or nothing: resolve when all are written;
-   * throw to retry the whole batch (writes must be idempotent: at-least-once).
+   * throw to retry the whole batch (writes must be idempotent: at-least-once). `signal` as for `process`.
    */
-  processBatch?(records: readonly SinkRecord[]): Promise<void>;
+  processBatch?(records: readonly SinkRecord[], signal: AbortSignal): Promise<void>;
   close?(): Promise<void> | void;
   health?(): ConnectorHealth | Promise<ConnectorHealth>;
 }

@@ -50,8 +50,13 @@ export class SinkRecord {
   readonly topic: string;
   /** Partition index, or undefined for a plain topic. */
   readonly partition: number | undefined;
-  /** Offset in the (partition) topic; with `topic` and `partition` a unique, stable id for idempotent writes. */
-  readonly offset: string;
+  /**
+   * Offset in the (partition) topic, assigned by the broker on reliable topics: there `topic`, `partition` and
+   * `offset` together are a unique id, stable across redeliveries, for idempotent writes. Undefined for a
+   * subscription declared `dispatch: 'non_reliable'`: on such topics the broker passes on whatever the producer
+   * sent (0 from every reference client), so it identifies nothing; nothing is redelivered there either.
+   */
+  readonly offset: string | undefined;
   readonly messageId: Readonly<MessageId>;
   /** Producer-side publish time, ms since the epoch. */
   readonly publishTime: number;
@@ -61,12 +66,12 @@ export class SinkRecord {
   readonly schemaVersion: number | undefined;
   readonly subscription: string;
 
-  constructor(message: DanubeMessage, topic: string) {
+  constructor(message: DanubeMessage, topic: string, options: { reliable?: boolean } = {}) {
     this.payload = message.payload;
     this.attributes = message.attributes;
     this.topic = topic;
     this.partition = message.partition;
-    this.offset = message.offset;
+    this.offset = options.reliable === false ? undefined : message.offset;
     this.messageId = message.messageId;
     this.publishTime = message.publishTime;
     this.producerName = message.producerName;
@@ -86,7 +91,7 @@ export class SinkRecord {
     try {
       return JSON.parse(this.payload.toString('utf8')) as T;
     } catch (err) {
-      throw ConnectorError.invalidData(`payload of ${this.topic}@${this.offset} is not JSON: ${(err as Error).message}`, { cause: err });
+      throw ConnectorError.invalidData(`payload of ${this.topic}@${this.offset ?? 'non-reliable'} is not JSON: ${(err as Error).message}`, { cause: err });
     }
   }
 }

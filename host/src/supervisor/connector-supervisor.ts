@@ -1,4 +1,4 @@
-import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-connect/sdk/protocol';
+import { drainTimeoutFor, type ChildMessage, type MetricsResponse, type StoppedMessage } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
@@ -199,7 +199,8 @@ export class ConnectorSupervisor {
     attempt.clearTimers();
     this.setState('stopping', undefined);
     const { shutdownTimeoutMs } = this.spec;
-    attempt.child.send({ type: 'stop', timeoutMs: shutdownTimeoutMs });
+    // The drain ends a little before the kill, so the child can still report what it abandoned and exit.
+    attempt.child.send({ type: 'stop', timeoutMs: shutdownTimeoutMs, drainTimeoutMs: drainTimeoutFor(shutdownTimeoutMs) });
     let killed = false;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs + (this.options.stopGraceMs ?? 2_000), 'deadline')));

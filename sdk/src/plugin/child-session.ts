@@ -5,7 +5,7 @@ import type { ChildChannel } from './child-channel.js';
 import { isClosedChannelError } from './child-channel.js';
 import { sumStats, ZERO_STATS } from './child-stats.js';
 import { EventLoopMonitor } from './event-loop-monitor.js';
-import { CHILD_EXIT_CODES, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type StartMessage } from './protocol.js';
+import { CHILD_EXIT_CODES, drainTimeoutFor, PROTOCOL_VERSION, type ChildMessage, type HostMessage, type StartMessage } from './protocol.js';
 import { mergeHealth } from './connector-health.js';
 import { buildConnector, connectorLabel, startFailure, startRuntime, type ConnectorParts } from './start-connector.js';
 import { describeError, StartFailure } from './start-failure.js';
@@ -82,7 +82,7 @@ export class ChildSession {
       case 'metrics':
         return void this.metrics(message.id).catch((err) => this.logError(err, 'answering a metrics request failed'));
       case 'stop':
-        return void this.stop(message.timeoutMs, 'stop');
+        return void this.stop(message.timeoutMs, 'stop', message.drainTimeoutMs);
       default: {
         const unexpected: never = message;
         return unexpected;
@@ -191,12 +191,13 @@ export class ChildSession {
   }
 
   /**
-   * Stop intake, drain for up to `timeoutMs`, report `stopped`, close the Danube client and exit: `ok`, or
-   * `drainTimeout` when records were abandoned or the runtime returned only at (or never before) the deadline. A stop while stopping is
-   * ignored (the first deadline holds); a stop before `start` exits at once; a stop during the start aborts the
-   * context's signal and waits for the start to settle within the same deadline.
+   * Stop intake (the context's signal aborts), drain until the drain deadline (`drainTimeoutMs`, the runtime's
+   * `drainTimeoutMs` at most), report `stopped`, close the Danube client and exit within `timeoutMs`: `ok`, or
+   * `drainTimeout` when records were abandoned or the runtime returned only at (or never before) the deadline. A
+   * stop while stopping is ignored (the first deadline holds); a stop before `start` exits at once; a stop during
+   * the start aborts the context's signal and waits for the start to settle within the same deadline.
    */
-  private async stop(timeoutMs: number, reason: 'stop' | 'disconnect'): Promise<void> {
+  private async stop(timeoutMs: number, reason: 'stop' | 'disconnect', drainTimeoutMs = drainTimeoutFor(timeoutMs)): Promise<void> {
     if (this.phase === 'stopping' || this.phase === 'exiting') {
       this.parts?.logger.debug({ reason, phase: this.phase }, 'already stopping');
       return;
@@ -217,19 +218,21 @@ export class ChildSession {
       }
       if (!started) return this.finish(CHILD_EXIT_CODES.ok, { type: 'stopped', drained: 0, abandoned: 0 }, () => this.closeClient(this.parts?.client));
     }
-    const { runtime, client, logger } = this.parts as ConnectorParts;
+    const { runtime, client, logger, drainTimeoutMs: configuredDrainMs } = this.parts as ConnectorParts;
+    const drainMs = Math.min(remaining(), Math.max(0, drainTimeoutMs), configuredDrainMs);
+    const drainDeadline = Date.now() + drainMs;
     let counts: { drained: number; abandoned: number };
     let timedOut = false;
     try {
-      const result = await settleBy(runtime.stop(remaining()), remaining() + this.stopGraceMs);
+      const result = await settleBy(runtime.stop(drainMs), remaining() + this.stopGraceMs);
       timedOut = result === TIMEOUT;
       counts = result === TIMEOUT ? { drained: 0, abandoned: await this.inFlight() } : result;
     } catch (err) {
       logger.error({ err }, 'the runtime failed to stop');
       counts = { drained: 0, abandoned: await this.inFlight() };
     }
-    // A runtime gives up at the deadline: returning after it means something did not finish in time.
-    timedOut ||= Date.now() >= deadline && timeoutMs > 0;
+    // A runtime gives up at its drain deadline: returning at or after it means something did not finish in time.
+    timedOut ||= timeoutMs > 0 && Date.now() >= drainDeadline;
     const code = timedOut || counts.abandoned > 0 ? CHILD_EXIT_CODES.drainTimeout : CHILD_EXIT_CODES.ok;
     logger[code === CHILD_EXIT_CODES.ok ? 'info' : 'warn']({ ...counts, timedOut, reason }, 'stopped');
     await this.finish(code, { type: 'stopped', ...counts }, () => this.closeClient(client));

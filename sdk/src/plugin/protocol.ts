@@ -52,8 +52,20 @@ export interface MetricsRequest {
 export interface StopMessage {
   v: typeof PROTOCOL_VERSION;
   type: 'stop';
-  /** How long the child may drain before it gives up and exits anyway. */
+  /** How long the child may take to stop before the host kills it (the host's shutdown_timeout_ms), ms. */
   timeoutMs: number;
+  /**
+   * The drain deadline, ms from now: retries end, sink writes still running get their signal aborted and the
+   * records not done are abandoned. Shorter than `timeoutMs` so the child can still report and exit in time;
+   * absent: `drainTimeoutFor(timeoutMs)`.
+   */
+  drainTimeoutMs?: number;
+}
+
+/** Left of a stop's timeout after the drain deadline, for the stop report and the exit: 10 %, at most 1 s. */
+export function drainTimeoutFor(timeoutMs: number): number {
+  const total = Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 0;
+  return Math.max(0, total - Math.min(1_000, Math.floor(total / 10)));
 }
 
 export type HostMessage = StartMessage | PingMessage | MetricsRequest | StopMessage;

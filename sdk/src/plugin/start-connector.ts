@@ -21,6 +21,8 @@ export interface ConnectorParts {
   runtime: ConnectorRuntime;
   /** The connector's own view of its external system (its `health()`, bounded in time). */
   health: () => Promise<ConnectorHealth>;
+  /** The longest drain a stop allows (runtime settings' `drainTimeoutMs`), ms. */
+  drainTimeoutMs: number;
 }
 
 /** `connector "x" (plugin p@1.2.3)`: the prefix of every start failure message. */
@@ -76,7 +78,8 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
     if (typeof connector !== 'object' || connector === null) {
       throw new StartFailure('create_threw', `${connectorLabel(start)}: create() returned ${connector === null ? 'null' : typeof connector}, expected a ${definition.kind} connector object`);
     }
-    const deps = { name: start.connector, client, settings: resolveRuntimeSettings(start.runtime), metrics, logger };
+    const settings = resolveRuntimeSettings(start.runtime);
+    const deps = { name: start.connector, client, settings, metrics, logger };
     let runtime: ConnectorRuntime;
     try {
       runtime = definition.kind === 'source' ? new SourceRuntime(connector as never, deps) : new SinkRuntime(connector as never, deps);
@@ -84,7 +87,7 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
       throw startFailure(start, 'start_failed', `the ${definition.kind} runtime rejected the connector`, err);
     }
     const probed = connector as { health?: () => ConnectorHealth | Promise<ConnectorHealth> };
-    return { logger, metrics, client, abort, runtime, health: () => probeConnectorHealth(probed) };
+    return { logger, metrics, client, abort, runtime, health: () => probeConnectorHealth(probed), drainTimeoutMs: settings.drainTimeoutMs };
   } catch (err) {
     void client.close(0).catch(() => {});
     throw err;

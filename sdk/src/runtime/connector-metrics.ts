@@ -1,14 +1,33 @@
 import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
+/** Distinct `topic` label values per connector; records of further topics count under OTHER_TOPICS. */
+export const MAX_TOPIC_LABELS = 100;
+/** The `topic` label of records whose topic came after MAX_TOPIC_LABELS others (a source writing to ever new topics). */
+export const OTHER_TOPICS = '_other';
+
 /** Why a record left the pipeline without reaching its destination (label `reason`). */
 export type DropReason = 'invalid_data' | 'retries_exhausted';
 
 /**
+ * What a runtime holds right now, read on every snapshot and scrape: records per topic that were received and
+ * are not yet processed, dead-lettered or dropped, taken from the runtime's own pending structures (the source's
+ * committer, the sinks' batchers), never derived from the counters here.
+ */
+export interface InFlightView {
+  /** Records held per topic (the topic as passed to `recordReceived`). */
+  byTopic(): ReadonlyMap<string, number>;
+  /** How long the oldest record held has been held, ms; 0 when none. */
+  oldestAgeMs(): number;
+}
+
+/**
  * The Prometheus registry of one connector process, with the reference connectors' metric names
- * (reference-gaps A4) and the real `topic` label. Accounting invariant, per topic:
+ * (reference-gaps A4) and the real `topic` label, bounded: configured topics and the first MAX_TOPIC_LABELS
+ * others have their own, later ones share OTHER_TOPICS (the series count never grows with made-up names). Accounting invariant, per topic:
  *   received = processed + dead_lettered + dropped + in_flight
  * Sources count a record received when the connector hands it over and processed when it is committed;
- * sinks count a message received when it arrives and processed when it is acked after the write.
+ * sinks count a message received when it arrives and processed when it is acked after the write. `in_flight`
+ * comes from the runtime's InFlightView, so the invariant fails when a runtime loses track of a record.
  */
 export class ConnectorMetrics {
   readonly registry = new Registry();
@@ -21,10 +40,14 @@ export class ConnectorMetrics {
   private readonly bytes: Counter<'connector' | 'topic'>;
   private readonly inFlight: Gauge<'connector' | 'topic'>;
   private readonly health: Gauge<'connector'>;
+  private readonly oldestAge: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
   private readonly offsetGaps: Counter<'connector' | 'topic' | 'subscription'>;
   private readonly skipped: Counter<'connector' | 'topic' | 'subscription'>;
-  private readonly inFlightByTopic = new Map<string, number>();
+  private inFlightView: InFlightView | undefined;
+  /** Topics with a label of their own: configured ones, then the first MAX_TOPIC_LABELS others met. */
+  private readonly labelled = new Set<string>();
+  private unconfigured = 0;
 
   constructor(readonly connector: string) {
     const registers = [this.registry];
@@ -35,7 +58,24 @@ export class ConnectorMetrics {
     this.deadLettered = new Counter({ name: 'danube_connector_messages_dead_lettered_total', help: 'Records sent to the dead-letter topic', labelNames: ['connector', 'topic'], registers });
     this.dropped = new Counter({ name: 'danube_connector_messages_dropped_total', help: 'Records skipped without a dead-letter topic', labelNames: ['connector', 'topic', 'reason'], registers });
     this.bytes = new Counter({ name: 'danube_connector_bytes_total', help: 'Payload bytes received', labelNames: ['connector', 'topic'], registers });
-    this.inFlight = new Gauge({ name: 'danube_connector_inflight_messages', help: 'Records received and not yet processed, dead-lettered or dropped', labelNames: ['connector', 'topic'], registers });
+    this.inFlight = new Gauge({
+      name: 'danube_connector_inflight_messages',
+      help: 'Records received and not yet processed, dead-lettered or dropped',
+      labelNames: ['connector', 'topic'],
+      registers,
+      // Read at scrape time from what the runtime holds.
+      collect: () => {
+        this.inFlight.reset();
+        for (const [topic, count] of this.inFlightByTopic()) this.inFlight.set({ connector, topic }, count);
+      },
+    });
+    this.oldestAge = new Gauge({
+      name: 'danube_connector_oldest_inflight_age_seconds',
+      help: 'Age of the oldest record received and not yet processed, dead-lettered or dropped (0 when none): a stuck pipeline grows it',
+      labelNames: ['connector'],
+      registers,
+      collect: () => this.oldestAge.set({ connector }, (this.inFlightView?.oldestAgeMs() ?? 0) / 1000),
+    });
     this.health = new Gauge({ name: 'danube_connector_health', help: '1 healthy, 0.5 degraded, 0 unhealthy or stopped', labelNames: ['connector'], registers });
     this.duration = new Histogram({
       name: 'danube_connector_processing_duration_seconds',
@@ -55,45 +95,70 @@ export class ConnectorMetrics {
     this.skipped.inc({ connector: this.connector, topic, subscription }, count);
   }
 
-  private changeInFlight(topic: string, delta: number): void {
-    const value = (this.inFlightByTopic.get(topic) ?? 0) + delta;
-    this.inFlightByTopic.set(topic, value);
-    this.inFlight.set({ connector: this.connector, topic }, value);
+  /** The runtime reports what it holds through `view` (one runtime per registry). */
+  watchInFlight(view: InFlightView): void {
+    this.inFlightView = view;
   }
 
-  recordReceived(topic: string, bytes: number): void {
+  /** Configured topics (a sink's subscriptions, a source's producerConfigs) always get a label of their own. */
+  labelTopics(topics: Iterable<string>): void {
+    for (const topic of topics) this.labelled.add(topic);
+  }
+
+  /** The `topic` label: bounded whatever names a source makes up. */
+  private label(topic: string): string {
+    if (this.labelled.has(topic)) return topic;
+    if (this.unconfigured >= MAX_TOPIC_LABELS) return OTHER_TOPICS;
+    this.unconfigured++;
+    this.labelled.add(topic);
+    return topic;
+  }
+
+  private inFlightByTopic(): ReadonlyMap<string, number> {
+    const byLabel = new Map<string, number>();
+    for (const [topic, count] of this.inFlightView?.byTopic() ?? []) {
+      const label = this.label(topic);
+      byLabel.set(label, (byLabel.get(label) ?? 0) + count);
+    }
+    return byLabel;
+  }
+
+  recordReceived(name: string, bytes: number): void {
+    const topic = this.label(name);
     this.received.inc({ connector: this.connector, topic });
     this.bytes.inc({ connector: this.connector, topic }, bytes);
-    this.changeInFlight(topic, 1);
   }
 
-  recordProcessed(topic: string, seconds?: number): void {
+  recordProcessed(name: string, seconds?: number): void {
+    const topic = this.label(name);
     this.processed.inc({ connector: this.connector, topic });
     if (seconds !== undefined) this.duration.observe({ connector: this.connector, topic }, seconds);
-    this.changeInFlight(topic, -1);
   }
 
   /** A write or publish attempt failed; `reason` is a stable error code, never message text (no payloads in labels). */
-  recordFailure(topic: string, reason: string): void {
+  recordFailure(name: string, reason: string): void {
+    const topic = this.label(name);
     this.failed.inc({ connector: this.connector, topic, reason });
   }
 
-  recordRetry(topic: string): void {
+  recordRetry(name: string): void {
+    const topic = this.label(name);
     this.retried.inc({ connector: this.connector, topic });
   }
 
-  recordDeadLettered(topic: string): void {
+  recordDeadLettered(name: string): void {
+    const topic = this.label(name);
     this.deadLettered.inc({ connector: this.connector, topic });
-    this.changeInFlight(topic, -1);
   }
 
-  recordDropped(topic: string, reason: DropReason): void {
+  recordDropped(name: string, reason: DropReason): void {
+    const topic = this.label(name);
     this.dropped.inc({ connector: this.connector, topic, reason });
-    this.changeInFlight(topic, -1);
   }
 
   /** Observe a batch write (sinks) without changing counts. */
-  observeDuration(topic: string, seconds: number): void {
+  observeDuration(name: string, seconds: number): void {
+    const topic = this.label(name);
     this.duration.observe({ connector: this.connector, topic }, seconds);
   }
 
@@ -111,10 +176,13 @@ export class ConnectorMetrics {
       }
       return byTopic;
     };
+    // One consistent moment: what the runtime holds now, and the counters read in the same tick (prom-client's
+    // get() of a metric without collect reads its values synchronously, before the first await).
+    const inFlight = this.inFlightByTopic();
     const [received, processed, deadLettered, dropped, failed, retried] = await Promise.all(
       [this.received, this.processed, this.deadLettered, this.dropped, this.failed, this.retried].map(sum),
     );
-    const topics = new Set([...received!.keys(), ...this.inFlightByTopic.keys()]);
+    const topics = new Set([...received!.keys(), ...inFlight.keys()]);
     const out: Awaited<ReturnType<ConnectorMetrics['snapshot']>> = {};
     for (const topic of topics) {
       out[topic] = {
@@ -122,7 +190,7 @@ export class ConnectorMetrics {
         processed: processed!.get(topic) ?? 0,
         deadLettered: deadLettered!.get(topic) ?? 0,
         dropped: dropped!.get(topic) ?? 0,
-        inFlight: this.inFlightByTopic.get(topic) ?? 0,
+        inFlight: inFlight.get(topic) ?? 0,
         failed: failed!.get(topic) ?? 0,
         retried: retried!.get(topic) ?? 0,
       };

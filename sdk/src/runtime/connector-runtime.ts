@@ -26,8 +26,10 @@ export interface ConnectorRuntime {
   /** Creates producers or subscriptions and starts intake; resolves once running (the child is then ready). */
   start(): Promise<void>;
   /**
-   * Stops intake, drains in-flight records (commit or ack what completes) for up to `timeoutMs`, then closes
-   * the connector. Resolves with how many records finished during the drain and how many were given up.
+   * Stops intake, drains in-flight records (commit or ack what completes) until the drain deadline `timeoutMs`
+   * from now, when retries end and sink writes get their signal aborted, then closes the connector. Resolves
+   * with how many records finished during the drain and how many were given up (sources: accepted and not
+   * committed; sinks: handed to the connector and not acked; neither is acknowledged, both are redelivered).
    */
   stop(timeoutMs: number): Promise<{ drained: number; abandoned: number }>;
   status(): RuntimeStatus;

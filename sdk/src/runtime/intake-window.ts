@@ -1,27 +1,36 @@
+/** Most callers that may wait for a slot at once, unless the capacity is larger: past it `acquire` refuses at once. */
+export const MIN_MAX_WAITERS = 1024;
+
 interface IntakeWindowEvents {
   /** Every slot is taken: the source should stop reading (push sources that cannot await `send`). */
   onFull?: () => void;
   /** A slot stayed free after the window was full. */
   onRoom?: () => void;
+  /** An `acquire` was refused because `maxWaiters` callers already wait (a source that neither awaits nor pauses). */
+  onOverflow?: () => void;
 }
 
 /**
  * The source's in-flight window: at most `capacity` records accepted and not yet committed. `acquire` waits in
- * FIFO order while every slot is taken, which is the back-pressure a source feels; nothing queues without bound
- * besides the callers themselves. Full/room transitions are reported once each, for pause/resume.
+ * FIFO order while every slot is taken, which is the back-pressure a source feels; at most
+ * max(capacity, MIN_MAX_WAITERS) callers wait, later ones are refused at once, so nothing queues without bound.
+ * Full/room transitions are reported once each, for pause/resume. Once closed, waiters and later callers are
+ * refused (resolve false), never rejected: a push source's event handlers must not see a stop as an error.
  */
 export class IntakeWindow {
   private used = 0;
   private full = false;
-  private readonly waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private readonly waiters: Array<(taken: boolean) => void> = [];
   private roomWaiters: Array<() => void> = [];
-  private closedReason: Error | undefined;
+  private isClosed = false;
+  private readonly maxWaiters: number;
 
   constructor(
     readonly capacity: number,
     private readonly events: IntakeWindowEvents = {},
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`maxInFlight must be a whole number >= 1, got ${capacity}`);
+    this.maxWaiters = Math.max(capacity, MIN_MAX_WAITERS);
   }
 
   /** Slots taken. */
@@ -30,29 +39,33 @@ export class IntakeWindow {
   }
 
   get closed(): boolean {
-    return this.closedReason !== undefined;
+    return this.isClosed;
   }
 
   /** Takes a slot when one is free and nobody waits ahead; false otherwise (then use `acquire`). */
   tryAcquire(): boolean {
-    if (this.closedReason || this.used >= this.capacity || this.waiters.length > 0) return false;
+    if (this.isClosed || this.used >= this.capacity || this.waiters.length > 0) return false;
     this.used++;
     this.update();
     return true;
   }
 
-  /** Resolves once a slot is taken; rejects when the window closes first. */
-  acquire(): Promise<void> {
-    if (this.closedReason) return Promise.reject(this.closedReason);
-    if (this.tryAcquire()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  /** Resolves true once a slot is taken; false when the window is (or gets) closed first, or too many wait. */
+  acquire(): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    if (this.tryAcquire()) return Promise.resolve(true);
+    if (this.waiters.length >= this.maxWaiters) {
+      this.events.onOverflow?.();
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Frees `count` slots (their records were committed); waiters take them first. */
   release(count = 1): void {
     for (let i = 0; i < count; i++) {
-      const next = this.closedReason ? undefined : this.waiters.shift();
-      if (next) next.resolve();
+      const next = this.isClosed ? undefined : this.waiters.shift();
+      if (next) next(true);
       else this.used = Math.max(0, this.used - 1);
     }
     this.update();
@@ -60,15 +73,15 @@ export class IntakeWindow {
 
   /** Resolves when a slot is free (without taking it) or the window is closed; for pull loops. */
   whenRoom(): Promise<void> {
-    if (this.closedReason || (this.used < this.capacity && this.waiters.length === 0)) return Promise.resolve();
+    if (this.isClosed || (this.used < this.capacity && this.waiters.length === 0)) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Rejects every waiter and every later `acquire` with `reason`; slots taken stay taken until released. */
-  close(reason: Error): void {
-    if (this.closedReason) return;
-    this.closedReason = reason;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(reason);
+  /** Refuses every waiter and every later `acquire`; slots taken stay taken until released. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const waiter of this.waiters.splice(0)) waiter(false);
     this.wakeRoomWaiters();
   }
 
@@ -83,8 +96,8 @@ export class IntakeWindow {
     if (!full) this.wakeRoomWaiters();
     if (full === this.full) return;
     this.full = full;
-    // A closed window is an intake that stopped for good: resuming the source would only produce rejections.
-    if (this.closedReason) return;
+    // A closed window is an intake that stopped for good: resuming the source would only produce refusals.
+    if (this.isClosed) return;
     if (full) this.events.onFull?.();
     else this.events.onRoom?.();
   }

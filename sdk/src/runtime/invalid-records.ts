@@ -5,6 +5,9 @@ import { isCollateralFailure } from './collateral-failure.js';
 import { DeadLetterPublisher, deadLetterAttributes } from './dead-letter.js';
 import type { InFlightRecord } from './in-flight-record.js';
 
+/** topic + code pairs remembered as announced; past it the memory starts over (a repeat is logged at warn again). */
+const MAX_ANNOUNCED = 1024;
+
 interface InvalidRecordsOptions {
   client: DanubeClient;
   connector: string;
@@ -67,6 +70,8 @@ export class InvalidRecords {
       this.options.logger.debug(fields, message);
       return;
     }
+    // Bounded: a source writing to ever new topics must not grow this set for good.
+    if (this.announced.size >= MAX_ANNOUNCED) this.announced.clear();
     this.announced.add(key);
     this.options.logger.warn(fields, `${message}; further records failing the same way are logged at debug`);
   }

@@ -50,6 +50,11 @@ export class OrderedCommitter {
     return this.tracker.size;
   }
 
+  /** The records accepted and not yet committed, in acceptance order. */
+  entries(): readonly InFlightRecord[] {
+    return this.tracker.pending();
+  }
+
   /** Records committed since creation. */
   get committed(): number {
     return this.committedCount;

@@ -7,8 +7,8 @@ import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
 
 interface PollLoopOptions {
   poll: (signal: AbortSignal) => Promise<SourceRecord[]>;
-  /** Hands one record to the runtime; resolves once accepted (waits while the window is full). */
-  accept: (record: SourceRecord) => Promise<void>;
+  /** Hands one record to the runtime; resolves true once accepted (waits while the window is full), false once intake stopped. */
+  accept: (record: SourceRecord) => Promise<boolean>;
   window: IntakeWindow;
   pollIntervalMs: number;
   settings: RetryScheduleSettings;
@@ -73,13 +73,8 @@ export class PollLoop {
         continue;
       }
       for (const record of records) {
-        try {
-          await accept(record);
-        } catch (err) {
-          // The window closed under us: the intake stopped, and this record was never accepted.
-          if (this.stopped) return;
-          throw err;
-        }
+        // Not accepted: the intake stopped, and this record (never acked) is redelivered by the source.
+        if (!(await accept(record))) return;
       }
     }
   }

@@ -8,7 +8,7 @@ export interface SinkBatcherOptions {
    * Once this many records are pending the broker sends nothing more until acks come, so the batch goes at once.
    */
   maxUnacked: number;
-  /** Clock in ms; injectable for tests. */
+  /** Monotonic clock in ms (default performance.now); injectable for tests. */
   now?: () => number;
 }
 
@@ -29,7 +29,8 @@ export class SinkBatcher<T> {
   private readonly maxUnacked: number;
   private readonly now: () => number;
   private buffer: Array<Buffered<T>> = [];
-  private readonly pendingKeys = new Set<string>();
+  /** Pending records by key, with when each arrived; a Map keeps arrival order, so the first is the oldest. */
+  private readonly pendingKeys = new Map<string, number>();
   /** The window filled since the buffer was last empty: flush without waiting. */
   private windowFull = false;
   private readonly waiters = new Set<() => void>();
@@ -46,12 +47,18 @@ export class SinkBatcher<T> {
     this.batchSize = Math.floor(options.batchSize);
     this.batchTimeoutMs = options.batchTimeoutMs;
     this.maxUnacked = options.maxUnacked;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Records pushed and not settled: buffered plus handed out. */
   get pending(): number {
     return this.pendingKeys.size;
+  }
+
+  /** How long the oldest pending record has waited, ms; 0 when none. */
+  oldestPendingAgeMs(): number {
+    for (const arrivedAt of this.pendingKeys.values()) return Math.max(0, this.now() - arrivedAt);
+    return 0;
   }
 
   /** Records waiting for a batch. */
@@ -68,8 +75,9 @@ export class SinkBatcher<T> {
   push(item: T): boolean {
     const key = this.keyOf(item);
     if (this.pendingKeys.has(key)) return false;
-    this.pendingKeys.add(key);
-    this.buffer.push({ item, arrivedAt: this.now() });
+    const arrivedAt = this.now();
+    this.pendingKeys.set(key, arrivedAt);
+    this.buffer.push({ item, arrivedAt });
     if (this.pendingKeys.size >= this.maxUnacked) this.windowFull = true;
     this.notify();
     return true;

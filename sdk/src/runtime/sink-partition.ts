@@ -64,7 +64,9 @@ export class SinkPartition {
   /** Records of the current batch that were dead-lettered or dropped, for one summary line. */
   private rejected = 0;
   /** Acks sent and not answered yet. */
-  private readonly acking = new Set<Promise<void>>();
+  private readonly unanswered = new Set<Promise<void>>();
+  /** Written records settled in the batcher whose acks have not returned yet (counted processed then). */
+  private acking = 0;
 
   constructor(private readonly ctx: SinkPartitionContext) {
     this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
@@ -73,9 +75,24 @@ export class SinkPartition {
     this.done = this.loop();
   }
 
-  /** Records received and not yet acked, dead-lettered or dropped. */
-  get pending(): number {
-    return this.batcher.pending;
+  /** The configured topic its records count under. */
+  get topic(): string {
+    return this.ctx.topic;
+  }
+
+  /** Records handed to the connector (in the batch being written) and not yet acked, dead-lettered or dropped. */
+  get inWrite(): number {
+    return this.batcher.pending - this.batcher.buffered;
+  }
+
+  /** How long the oldest record received and not yet settled has waited, ms; 0 when none. */
+  oldestPendingAgeMs(): number {
+    return this.batcher.oldestPendingAgeMs();
+  }
+
+  /** Records not yet counted as processed, dead-lettered or dropped: `pending` plus written ones whose acks are on their way. */
+  get inFlight(): number {
+    return this.batcher.pending + this.acking;
   }
 
   /** Takes a delivered message; false when it is a redelivered copy of a record still pending here. */
@@ -98,7 +115,7 @@ export class SinkPartition {
       // Connector errors are classified where they happen; this is a bug of ours, and the worker cannot go on.
       this.ctx.onFatal(ConnectorError.fatal(`sink worker of ${this.ctx.partitionTopic} failed: ${(err as Error)?.message}`, { code: 'DC_ERR_CONNECTOR_BUG', cause: err }));
     } finally {
-      await Promise.all([...this.acking]);
+      await Promise.all([...this.unanswered]);
     }
   }
 
@@ -119,7 +136,8 @@ export class SinkPartition {
 
   private async writeBatch(batch: SinkEntry[]): Promise<boolean> {
     const connector = this.ctx.connector;
-    const processBatch = (records: readonly SinkRecord[]) => (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records);
+    const { run } = this.ctx;
+    const processBatch = (records: readonly SinkRecord[]) => (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records, run);
     const outcome = await this.write(() => processBatch(batch.map((e) => e.record)));
     if (outcome.kind === 'invalid_data' && batch.length > 1) {
       // Find the bad record(s): the rest of the batch is written one by one, in order.
@@ -136,7 +154,7 @@ export class SinkPartition {
     const connector = this.ctx.connector;
     const process = (connector.process as NonNullable<SinkConnector['process']>).bind(connector);
     for (const entry of batch) {
-      if (!(await this.settle([entry], await this.write(() => process(entry.record))))) return false;
+      if (!(await this.settle([entry], await this.write(() => process(entry.record, this.ctx.run))))) return false;
     }
     return true;
   }
@@ -252,15 +270,17 @@ export class SinkPartition {
    */
   private ack(entries: SinkEntry[], written: boolean): void {
     const acking = this.acked(entries, written, entries.map((e) => e.consumer.ack(e.message)));
-    this.acking.add(acking);
-    void acking.finally(() => this.acking.delete(acking));
+    this.unanswered.add(acking);
+    void acking.finally(() => this.unanswered.delete(acking));
   }
 
   private async acked(entries: SinkEntry[], written: boolean, acks: Array<Promise<void>>): Promise<void> {
     // The broker refills the window as each ack lands, before all of ours resolve: counting these records as
     // unacked until then would take the first new arrival for a full window and flush a short batch.
     for (const entry of entries) this.batcher.settle(entry);
+    if (written) this.acking += entries.length;
     const results = await Promise.allSettled(acks);
+    if (written) this.acking -= entries.length;
     let failure: unknown;
     for (const result of results) {
       if (written) this.ctx.metrics.recordProcessed(this.ctx.topic);

@@ -17,7 +17,7 @@ export class SinkRuntime implements ConnectorRuntime {
   private readonly state = new StatusTracker();
   /** Aborted on stop or failure: nothing more is received, no batch starts. */
   private readonly intake = new AbortController();
-  /** Aborted when the drain time is up or on failure: waits between retries end. */
+  /** Aborted when the drain time is up or on failure: waits between retries end, and the signal each write gets aborts. */
   private readonly run = new AbortController();
   private readonly subscriptions: SinkSubscription[] = [];
   private readonly partitions = new Map<string, SinkPartition>();
@@ -35,6 +35,10 @@ export class SinkRuntime implements ConnectorRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.maxUnacked = deps.settings.maxUnacked;
+    deps.metrics.watchInFlight({
+      byTopic: () => this.pendingByTopic(),
+      oldestAgeMs: () => Math.max(0, ...[...this.partitions.values()].map((p) => p.oldestPendingAgeMs())),
+    });
     this.state.onChange((status) => {
       if (this.failure || this.stopped) return;
       deps.metrics.setHealth(status.state === 'connected' ? 'healthy' : 'degraded');
@@ -58,6 +62,7 @@ export class SinkRuntime implements ConnectorRuntime {
     if (settings.deadLetterTopic !== undefined) {
       this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name);
     }
+    this.deps.metrics.labelTopics(configs.map((config) => config.topic));
     const names = consumerNames(this.deps.name, configs);
     configs.forEach((config, index) => {
       this.subscriptions.push(
@@ -127,6 +132,12 @@ export class SinkRuntime implements ConnectorRuntime {
     return partition;
   }
 
+  private pendingByTopic(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const partition of this.partitions.values()) counts.set(partition.topic, (counts.get(partition.topic) ?? 0) + partition.inFlight);
+    return counts;
+  }
+
   /** A fatal error: intake stops, nothing more is acked by retries, and the listeners hear it once. */
   private fail(error: ConnectorError): void {
     if (this.failure || this.stopped) return;
@@ -154,8 +165,10 @@ export class SinkRuntime implements ConnectorRuntime {
     clearTimeout(timer);
     this.run.abort();
     const drained = this.settled - settledBefore;
+    // Cut short: records whose write was still running. Buffered records never reached the connector; they are
+    // left to the broker like any unacked message, not given up.
     let abandoned = 0;
-    for (const partition of this.partitions.values()) abandoned += partition.pending;
+    for (const partition of this.partitions.values()) abandoned += partition.inWrite;
     // Closing the consumers makes the broker redeliver every unacked message (protocol §9.2).
     // Not waiting for the subscriptions to end: a subscribe in progress cannot be cut short, and one that
     // succeeds after this closes its consumer itself.

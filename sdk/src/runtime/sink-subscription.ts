@@ -191,7 +191,8 @@ export class SinkSubscription {
         return err ?? new Error('consumer failed without a reason');
       }
       const partition = this.ctx.partition({ topic, partitionTopic: message.topic, partition: message.partition });
-      if (partition.offer({ message, record: new SinkRecord(message, topic), consumer })) {
+      const record = new SinkRecord(message, topic, { reliable: this.config.dispatch !== 'non_reliable' });
+      if (partition.offer({ message, record, consumer })) {
         metrics.recordReceived(topic, message.payload.length);
       } else {
         this.log.debug({ partitionTopic: message.topic, offset: message.offset }, 'redelivery of a pending record ignored');

@@ -27,7 +27,8 @@ export interface TopicSettings extends ProducerConfig {
  */
 export class SourceProducers {
   private readonly topics = new Map<string, TopicSettings>();
-  private readonly created = new Set<Producer>();
+  /** The producer of each topic that has one (for the runtime's bounded cache: see `evict`). */
+  private readonly created = new Map<string, Producer>();
 
   constructor(
     private readonly client: DanubeClient,
@@ -60,6 +61,10 @@ export class SourceProducers {
       this.topics.set(record.topic, settings);
     }
     return settings;
+  }
+
+  isListed(topic: string): boolean {
+    return this.topics.get(topic)?.listed === true;
   }
 
   /** Why `record` can never be published to its topic (invalid data), or undefined. */
@@ -95,12 +100,23 @@ export class SourceProducers {
       // One attempt per call: the runtime retries, so it can report degraded and keep order across retries.
       retry: { maxRetries: 0 },
     });
-    this.created.add(producer);
+    this.created.set(topic, producer);
     return producer;
+  }
+
+  /**
+   * Forgets an idle topic: closes its producer (nothing is in flight on it) and, for a topic not listed, its
+   * settings; its next record creates both again, so memory stays bounded however many topics a source meets.
+   */
+  evict(topic: string): void {
+    const producer = this.created.get(topic);
+    this.created.delete(topic);
+    if (!this.topics.get(topic)?.listed) this.topics.delete(topic);
+    void producer?.close(0).catch(() => {});
   }
 
   /** Closes every producer created, waiting up to `timeoutMs` for sends still in flight. */
   async closeAll(timeoutMs: number): Promise<void> {
-    await Promise.all([...this.created].map((producer) => producer.close(timeoutMs)));
+    await Promise.all([...this.created.values()].map((producer) => producer.close(timeoutMs)));
   }
 }

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { SourceConnector, SourceOutput } from '../connector.js';
-import { closedError } from '../danube/errors.js';
 import { classify, ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
@@ -12,8 +11,9 @@ import { OrderedCommitter } from './ordered-committer.js';
 import { PollLoop } from './poll-loop.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { StatusTracker } from './status-tracker.js';
-import { SourceProducers, type TopicSettings } from './source-producers.js';
-import { TopicPublisher, type PublisherEvents } from './topic-publisher.js';
+import { SourceProducers } from './source-producers.js';
+import type { PublisherEvents } from './topic-publisher.js';
+import { TopicPublishers } from './topic-publishers.js';
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -27,6 +27,12 @@ function malformed(record: unknown): string | undefined {
   if (typeof topic !== 'string') return `record.topic must be a string, got ${typeof topic}`;
   if (!(payload instanceof Uint8Array)) return `record.payload of a record for ${topic} must be a Buffer, got ${payload === null ? 'null' : typeof payload}`;
   return undefined;
+}
+
+function countByTopic(entries: readonly InFlightRecord[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const { topic } of entries) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  return counts;
 }
 
 /**
@@ -44,7 +50,7 @@ export class SourceRuntime implements ConnectorRuntime {
   private readonly health = new StatusTracker();
   private readonly fatalListeners: Array<(error: ConnectorError) => void> = [];
   private readonly producers: SourceProducers;
-  private readonly publishers = new Map<string, TopicPublisher>();
+  private readonly publishers: TopicPublishers;
   private readonly window: IntakeWindow;
   private readonly committer: OrderedCommitter;
   private readonly invalidRecords: InvalidRecords;
@@ -56,6 +62,9 @@ export class SourceRuntime implements ConnectorRuntime {
   private intakeStopped: Promise<void> | undefined;
   private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
   private fatalError: ConnectorError | undefined;
+  private overflowWarned = false;
+  /** Topics that cannot be written right now (logged at error once per episode). */
+  private readonly blockedTopics = new Set<string>();
 
   constructor(
     private readonly connector: SourceConnector,
@@ -72,8 +81,16 @@ export class SourceRuntime implements ConnectorRuntime {
     this.window = new IntakeWindow(deps.settings.maxInFlight, {
       onFull: () => this.callConnector('pause'),
       onRoom: () => this.callConnector('resume'),
+      onOverflow: () => this.overflowed(),
     });
     this.producers = new SourceProducers(deps.client, deps.name, deps.settings.maxInFlight);
+    this.publishers = new TopicPublishers({
+      producers: this.producers,
+      settings: deps.settings,
+      deadLetterWhenExhausted: deps.settings.deadLetterTopic !== undefined && deps.settings.onRetryExhausted === 'dead_letter',
+      signal: this.work.signal,
+      events: this.publisherEvents,
+    });
     this.invalidRecords = new InvalidRecords({ client: deps.client, connector: deps.name, deadLetterTopic: deps.settings.deadLetterTopic, logger: deps.logger });
     this.committer = new OrderedCommitter({
       commit: connector.commit ? (records) => connector.commit?.(records) : undefined,
@@ -86,6 +103,13 @@ export class SourceRuntime implements ConnectorRuntime {
         retrying: (topic) => this.metrics.recordRetry(topic),
         blocked: (stage, error) => this.blocked(stage, error),
         fatal: (error) => this.fail(error),
+      },
+    });
+    deps.metrics.watchInFlight({
+      byTopic: () => countByTopic(this.committer.entries()),
+      oldestAgeMs: () => {
+        const oldest = this.committer.entries()[0];
+        return oldest ? performance.now() - oldest.acceptedAt : 0;
       },
     });
     this.health.onChange((status) => {
@@ -102,7 +126,8 @@ export class SourceRuntime implements ConnectorRuntime {
       const configs = (await this.connector.producerConfigs?.()) ?? [];
       if (!Array.isArray(configs)) throw new TypeError(`producerConfigs() must return an array, got ${typeof configs}`);
       const listed = this.producers.configure(configs);
-      const publishers = listed.map((settings) => this.publisherFor(settings));
+      this.metrics.labelTopics(listed.map((settings) => settings.topic));
+      const publishers = listed.map((settings) => this.publishers.for(settings));
       // One creation attempt each: a missing namespace fails the start; a broker that is down only degrades it.
       await Promise.all(publishers.map((publisher) => publisher.firstAttempt));
       if (this.fatalError) throw this.fatalError;
@@ -122,6 +147,7 @@ export class SourceRuntime implements ConnectorRuntime {
       this.metrics.setHealth('unhealthy');
       if (this.phase === 'starting') this.phase = 'failed';
       this.work.abort();
+      this.window.close();
       void this.stopIntake();
       throw error;
     }
@@ -144,16 +170,28 @@ export class SourceRuntime implements ConnectorRuntime {
     this.fatalListeners.push(listener);
   }
 
-  /** `output.send`: resolves once the record holds a slot of the window; rejects once intake stopped. */
-  private accept(record: SourceRecord): Promise<void> {
+  /**
+   * `output.send`: resolves true once the record holds a slot of the window; false when it was not accepted
+   * (intake stopped, or too many sends already wait): its `ack` is never called. Rejects only a malformed record.
+   */
+  private accept(record: SourceRecord): Promise<boolean> {
     const problem = malformed(record);
     if (problem) return Promise.reject(new TypeError(problem));
     // Synchronous when there is room, so records sent back to back are accepted in call order.
     if (this.window.tryAcquire()) {
       this.admit(record);
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return this.window.acquire().then(() => this.admit(record));
+    return this.window.acquire().then((taken) => {
+      if (taken) this.admit(record);
+      return taken;
+    });
+  }
+
+  private overflowed(): void {
+    const message = 'output.send refused: too many sends already wait for the full window; await send() or implement pause()/resume()';
+    this.logger[this.overflowWarned ? 'debug' : 'warn']({ maxInFlight: this.settings.maxInFlight }, this.overflowWarned ? message : `${message} (logged once; further refusals at debug)`);
+    this.overflowWarned = true;
   }
 
   private admit(record: SourceRecord): void {
@@ -162,26 +200,10 @@ export class SourceRuntime implements ConnectorRuntime {
     this.metrics.recordReceived(entry.topic, record.payload.length);
     const invalid = this.producers.check(record);
     if (invalid) this.invalidate(entry, invalid);
-    else this.publisherFor(this.producers.settingsFor(record)).publish(entry);
+    else this.publishers.for(this.producers.settingsFor(record)).publish(entry);
   }
 
-  private publisherFor(settings: TopicSettings): TopicPublisher {
-    let publisher = this.publishers.get(settings.topic);
-    if (!publisher) {
-      publisher = new TopicPublisher({
-        topic: settings.topic,
-        create: () => this.producers.create(settings.topic),
-        lazy: !settings.listed,
-        settings: this.settings,
-        signal: this.work.signal,
-        events: this.publisherEvents,
-      });
-      this.publishers.set(settings.topic, publisher);
-    }
-    return publisher;
-  }
-
-  private readonly publisherEvents: PublisherEvents = {
+  private readonly publisherEvents: Omit<PublisherEvents, 'retired'> = {
     published: (entry) => this.committer.done(entry, 'published'),
     invalid: (entry, error) => this.invalidate(entry, error),
     fatal: (error) => this.fail(error),
@@ -193,7 +215,18 @@ export class SourceRuntime implements ConnectorRuntime {
       this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
       this.health.degrade(`danube ${topic}`, `Danube unavailable: cannot publish to ${topic} (${error.code}); retrying`);
     },
-    available: (topic) => this.health.recover(`danube ${topic}`),
+    blocked: (topic, error, delayMs) => {
+      const key = `danube ${topic}`;
+      if (!this.blockedTopics.has(topic)) {
+        this.blockedTopics.add(topic);
+        this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
+      }
+      this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
+    },
+    available: (topic) => {
+      if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);
+      this.health.recover(`danube ${topic}`);
+    },
   };
 
   /** Dead-letters or drops a record that can never be published; it is done once that is settled. */
@@ -255,17 +288,21 @@ export class SourceRuntime implements ConnectorRuntime {
     }
   }
 
-  /** Stops intake for good: `output.send` rejects from now on, polling ends, then the connector's `stop`. */
+  /**
+   * Stops intake for good: polling ends, then the connector's `stop` runs while `output.send` still accepts (a
+   * push source's last sends are taken, not failed), then the window closes: from then on `output.send`
+   * resolves false (not accepted) for waiting and later sends.
+   */
   private stopIntake(): Promise<void> {
     this.intakeStopped ??= (async () => {
-      this.window.close(closedError('source runtime intake'));
       this.pollLoop?.stop();
-      await this.pollLoop?.done;
       try {
         await this.connector.stop?.();
       } catch (err) {
         this.logger.warn({ err }, 'connector stop() threw');
       }
+      this.window.close();
+      await this.pollLoop?.done;
     })();
     return this.intakeStopped;
   }
@@ -276,6 +313,7 @@ export class SourceRuntime implements ConnectorRuntime {
     this.logger.error({ err: error, code: error.code }, 'fatal error: intake stopped');
     this.metrics.setHealth('unhealthy');
     this.work.abort();
+    this.window.close();
     void this.stopIntake();
     // During start the start rejects with it; while stopping the stop reports the abandoned records.
     if (this.phase !== 'running') return;
@@ -292,10 +330,12 @@ export class SourceRuntime implements ConnectorRuntime {
     this.logger.info({ timeoutMs, inFlight: this.committer.pending }, 'stopping: intake stops, in-flight records drain');
     try {
       await withinDeadline(this.stopIntake());
+      // Even when the connector's stop() hangs: nothing is accepted past this point.
+      this.window.close();
       // After a fatal error the record that caused it never completes, and nothing after it can be committed.
       if (!this.fatalError) await withinDeadline(this.committer.whenEmpty());
       this.work.abort();
-      for (const publisher of this.publishers.values()) publisher.close();
+      this.publishers.closeAll();
       await this.committer.halt();
       const abandoned = this.committer.pending;
       // Sends still in flight after the deadline are cut short: their records are not committed anyway.

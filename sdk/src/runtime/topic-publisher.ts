@@ -19,16 +19,29 @@ export interface PublisherEvents {
   retrying(topic: string, count: number): void;
   /** Danube is unavailable for this topic; the next attempt is in `delayMs`. */
   unavailable(topic: string, error: ConnectorError, delayMs: number): void;
+  /** The topic (created on first use) cannot be written for a reason that is not transient; its records wait. */
+  blocked(topic: string, error: ConnectorError, delayMs: number): void;
   /** A producer was created or a send succeeded: Danube is reachable for this topic again. */
   available(topic: string): void;
+  /**
+   * The blocked topic's records went to the dead-letter path and the publisher stopped: forget it, so the
+   * topic's next record starts a new round of attempts.
+   */
+  retired(topic: string): void;
 }
 
 interface TopicPublisherOptions {
   topic: string;
   /** One attempt to create the producer. */
   create: () => Promise<Producer>;
-  /** Created on a record's first use rather than listed by producerConfigs(): a bad topic name is that record's fault. */
+  /**
+   * Created on a record's first use rather than listed by producerConfigs(): a bad topic name is that record's
+   * fault, and a topic that cannot be written (missing namespace, schema, access) blocks its records instead of
+   * stopping the connector.
+   */
   lazy: boolean;
+  /** A dead-letter topic is set and on_retry_exhausted = "dead_letter": a blocked topic's records go there after the retries. */
+  deadLetterWhenExhausted: boolean;
   settings: RetryScheduleSettings;
   /** Aborts waits between retries and the creation loop (stop deadline, fatal error). */
   signal: AbortSignal;
@@ -69,10 +82,15 @@ export class TopicPublisher {
   private inFlight = 0;
   private rejection: ConnectorError | undefined;
   private readonly schedule: RetrySchedule;
+  /** Failures of a topic that cannot be written (not transient), under on_retry_exhausted. */
+  private readonly blockedSchedule: RetrySchedule;
 
   constructor(private readonly options: TopicPublisherOptions) {
     this.topic = options.topic;
     this.schedule = RetrySchedule.forever(options.settings, `publishing to ${options.topic}`);
+    // Never dropped: without a dead-letter topic, 'dead_letter' waits like 'block'.
+    const policy = options.settings.onRetryExhausted === 'dead_letter' && !options.deadLetterWhenExhausted ? 'block' : options.settings.onRetryExhausted;
+    this.blockedSchedule = new RetrySchedule({ ...options.settings, onRetryExhausted: policy }, `creating the producer of ${options.topic}`);
     let attempted!: () => void;
     this.firstAttempt = new Promise((resolve) => (attempted = resolve));
     void this.createLoop(attempted);
@@ -81,6 +99,11 @@ export class TopicPublisher {
   /** Sends sent and not yet settled. */
   get sending(): number {
     return this.inFlight;
+  }
+
+  /** Nothing queued, sending or being sorted out, and not creating: closing it now costs nothing. */
+  get idle(): boolean {
+    return (this.state === 'open' || this.state === 'rejecting') && this.queue.length === 0 && this.inFlight === 0 && this.failures.length === 0;
   }
 
   /** Queues a record; it is sent once the producer exists and no failure is being sorted out. */
@@ -127,14 +150,42 @@ export class TopicPublisher {
         }
         if (this.options.lazy && error.code === 'DC_ERR_INVALID_TOPIC') {
           this.reject(ConnectorError.invalidData(error.message, { code: error.code, cause: error }));
-        } else {
+          break;
+        }
+        if (!this.options.lazy) {
           this.state = 'closed';
           events.fatal(error);
+          break;
         }
-        break;
+        // A topic created on first use that cannot be written: failing the connector would only restart it into
+        // the same record (the source redelivers it), a crash loop. Its records wait instead (degraded).
+        const verdict = this.blockedSchedule.failed(error);
+        if (verdict.action === 'fail') {
+          this.state = 'closed';
+          events.fatal(verdict.error);
+          break;
+        }
+        if (verdict.action === 'give_up') {
+          const reason = ConnectorError.invalidData(`topic ${topic} cannot be written: ${error.message}`, { code: error.code, cause: error });
+          this.state = 'closed';
+          for (const entry of this.queue.splice(0)) events.invalid(entry, reason);
+          events.available(topic);
+          events.retired(topic);
+          break;
+        }
+        const delayMs = verdict.delayMs;
+        events.blocked(topic, error, delayMs);
+        attempted();
+        try {
+          await sleep(delayMs, signal);
+        } catch {
+          break;
+        }
+        continue;
       }
       if (this.closed) break;
       this.schedule.succeeded();
+      this.blockedSchedule.succeeded();
       events.available(topic);
       this.state = 'open';
       this.pump();

@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 
 describe('ConnectorMetrics', () => {
-  it('keeps received = processed + dead_lettered + dropped + in_flight per topic', async () => {
+  it("counts per topic and takes in_flight from the runtime's view, so the invariant can fail", async () => {
     const metrics = new ConnectorMetrics('iot');
+    const held = new Map([
+      ['/default/a', 3],
+      ['/default/b', 2],
+    ]);
+    metrics.watchInFlight({ byTopic: () => held, oldestAgeMs: () => 0 });
     for (let i = 0; i < 10; i++) metrics.recordReceived('/default/a', 100);
     for (let i = 0; i < 3; i++) metrics.recordReceived('/default/b', 10);
     for (let i = 0; i < 6; i++) metrics.recordProcessed('/default/a', 0.002);
@@ -15,6 +20,12 @@ describe('ConnectorMetrics', () => {
     expect(snapshot['/default/a']).toMatchObject({ received: 10, processed: 6, deadLettered: 1, dropped: 0, inFlight: 3, failed: 1 });
     expect(snapshot['/default/b']).toMatchObject({ received: 3, processed: 0, deadLettered: 0, dropped: 1, inFlight: 2 });
     for (const s of Object.values(snapshot)) expect(s.received).toBe(s.processed + s.deadLettered + s.dropped + s.inFlight);
+    const gauge = (await metrics.toJSON()).find((m) => m.name === 'danube_connector_inflight_messages');
+    expect(gauge?.values).toEqual(expect.arrayContaining([{ value: 3, labels: { connector: 'iot', topic: '/default/a' } }]));
+    // A runtime that lost a record holds one less than the counters imply.
+    held.set('/default/a', 2);
+    const after = (await metrics.snapshot())['/default/a']!;
+    expect(after.received).not.toBe(after.processed + after.deadLettered + after.dropped + after.inFlight);
   });
 
   it('exports the reference names with connector and real topic labels, mergeable by the host', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntakeWindow } from '../../src/runtime/intake-window.js';
+import { IntakeWindow, MIN_MAX_WAITERS } from '../../src/runtime/intake-window.js';
 
 describe('IntakeWindow', () => {
   it('takes slots up to its capacity, then queues callers in FIFO order', async () => {
@@ -49,20 +49,32 @@ describe('IntakeWindow', () => {
     expect(window.inUse).toBe(0);
   });
 
-  it('close rejects waiters and later acquires, wakes pull loops, and never resumes the source', async () => {
+  it('close refuses waiters and later acquires (false, never a rejection), wakes pull loops, and never resumes the source', async () => {
     const events: string[] = [];
     const window = new IntakeWindow(1, { onFull: () => events.push('full'), onRoom: () => events.push('room') });
     window.tryAcquire();
     const waiting = window.acquire();
     const room = window.whenRoom();
-    const reason = new Error('stopped');
-    window.close(reason);
-    await expect(waiting).rejects.toBe(reason);
-    await expect(window.acquire()).rejects.toBe(reason);
+    window.close();
+    expect(await waiting).toBe(false);
+    expect(await window.acquire()).toBe(false);
     await room;
     expect(window.tryAcquire()).toBe(false);
     window.release();
     expect(events).toEqual(['full']);
+  });
+
+  it('caps the waiters: past max(capacity, MIN_MAX_WAITERS) an acquire is refused at once and reported', async () => {
+    let overflows = 0;
+    const window = new IntakeWindow(1, { onOverflow: () => overflows++ });
+    window.tryAcquire();
+    const waiting = Array.from({ length: MIN_MAX_WAITERS }, () => window.acquire());
+    expect(await window.acquire()).toBe(false);
+    expect(overflows).toBe(1);
+    window.release();
+    expect(await waiting[0]).toBe(true);
+    window.close();
+    expect(await Promise.all(waiting.slice(1))).toEqual(Array(MIN_MAX_WAITERS - 1).fill(false));
   });
 
   it('rejects a capacity below 1', () => {

@@ -18,6 +18,7 @@ import {
   texts,
   uniqueName,
   uniqueTopic,
+  waitForCounts,
 } from './sink-harness.js';
 
 /** Subscribes a reader to the dead-letter topic (creating the topic first, as only producers can). */
@@ -228,5 +229,27 @@ describe('SinkRuntime: failures', () => {
     await expect(sinkRuntime(testSink(new ExternalSystem(), [], 'single'), client).runtime.start()).rejects.toThrow(/no consumer configs/);
     const bad = testSink(new ExternalSystem(), [{ ...configs[0]!, consumerName: 'no spaces allowed' }], 'single');
     await expect(sinkRuntime(bad, client).runtime.start()).rejects.toMatchObject({ kind: 'fatal', code: 'DC_ERR_INVALID_OPTION' });
+  });
+
+  it('a stop during a Danube outage ends the dead-letter retries at the drain deadline: the record is neither acked nor counted done', async () => {
+    const { broker, topic, configs, producer, external } = await sinkSetup();
+    const { topic: deadLetterTopic } = await deadLetterReader(clientOf(broker));
+    let outage!: () => void;
+    const outageBegan = new Promise<void>((resolve) => (outage = resolve));
+    const connector = testSink(external, configs, 'single', async () => {
+      // Invalid, once Danube is down: its dead letter cannot be published.
+      await outageBegan;
+      throw ConnectorError.invalidData('bad row');
+    });
+    const { runtime, metrics } = sinkRuntime(connector, clientOf(broker), { batchSize: 1, deadLetterTopic });
+    await runtime.start();
+    await sendAll(producer, texts('msg', 1));
+    await waitForCounts(metrics, topic, (c) => c.received === 1);
+    broker.unavailableFor(120_000);
+    outage();
+    const hung = new Promise<'hung'>((resolve) => setTimeout(resolve, 5_000, 'hung').unref());
+    expect(await Promise.race([runtime.stop(300), hung])).toEqual({ drained: 0, abandoned: 1 });
+    expect(external.texts()).toEqual([]);
+    await expectAccounting(metrics, topic, { processed: 0, deadLettered: 0, inFlight: 1 });
   });
 });

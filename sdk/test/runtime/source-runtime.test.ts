@@ -7,7 +7,8 @@ import { producerName } from '../../src/runtime/source-producers.js';
 import { SourceRuntime } from '../../src/runtime/source-runtime.js';
 import { uniqueTopic } from '../contract/target.js';
 import { startBroker } from '../testing/helpers.js';
-import { ArraySource, expectBalanced, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
+import { accountingProblems, oldestInFlightAge } from './accounting.js';
+import { ArraySource, expectBalanced, forgetOneRecord, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
 
 const index = (text: string) => Number(text.replace(/^\D+/, ''));
 const isIncreasing = (numbers: number[]) => numbers.every((n, i) => i === 0 || n > (numbers[i - 1] as number));
@@ -325,27 +326,62 @@ describe('SourceRuntime: Danube failures', () => {
     expect(storedTexts(broker, topic)).toEqual(range(3));
   });
 
-  it('reports a missing namespace as fatal: onFatal for a record topic (intake stops), a rejected start for a listed one', async () => {
+  it('a record topic whose producer cannot be created (missing namespace) blocks its records: degraded naming topic and reason, never fatal, nothing acked; delivered once it can be', async () => {
     const broker = await startBroker();
     const source = new PushSource();
-    const { runtime, fatal, metrics } = sourceRuntime(source, broker);
+    const { runtime, fatal, metrics, status } = sourceRuntime(source, broker);
     await runtime.start();
-    await source.send('/nowhere/t', 'lost?');
-    const error = await fatal;
-    expect(error).toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
-    expect(error.message).toMatch(/namespace "nowhere" does not exist/);
-    expect(source.stopped).toBe(true);
-    await expect(source.send('/default/t', 'late')).rejects.toMatchObject({ code: 'DC_ERR_CLOSED' });
-    // Never in Danube, so never acked: the source redelivers it after the restart.
+    const namespace = `ns${Math.random().toString(36).slice(2, 10)}`;
+    const topic = `/${namespace}/t`;
+    await source.send(topic, 'a');
+    await source.send(topic, 'b');
+    await Promise.race([
+      status.until(() => runtime.status().state === 'degraded'),
+      fatal.then((error) => Promise.reject(new Error(`fatal instead of blocked: ${error.message}`))),
+    ]);
+    expect(runtime.status().detail).toContain(topic);
+    expect(runtime.status().detail).toMatch(/namespace .* does not exist/);
     expect(source.log.acked).toEqual([]);
-    expect(await runtime.stop(1_000)).toEqual({ drained: 0, abandoned: 1 });
-    expect(await expectBalanced(metrics)).toMatchObject({ received: 1, inFlight: 1 });
+    // Still accepting (other topics go on) and never dropping the blocked ones.
+    broker.createNamespace(namespace);
+    await source.log.untilAcked(2);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b']);
+    await status.until(() => runtime.status().state === 'connected');
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 2, processed: 2, dropped: 0 });
 
     const listed = sourceRuntime(new PushSource([{ topic: '/nowhere/listed' }]), broker);
     const onFatal = vi.fn();
     listed.runtime.onFatal(onFatal);
     await expect(listed.runtime.start()).rejects.toMatchObject({ kind: 'fatal', code: 'DC_ERR_NAMESPACE_NOT_FOUND' });
     expect(onFatal).not.toHaveBeenCalled();
+  });
+
+  it('a blocked record topic is dead-lettered only with a dead-letter topic and on_retry_exhausted = "dead_letter"; without a dead-letter topic it stays blocked', async () => {
+    const broker = await startBroker();
+    const deadLetterTopic = uniqueTopic('dlq');
+    const source = new PushSource();
+    const { runtime, fatal, metrics } = sourceRuntime(source, broker, { deadLetterTopic, onRetryExhausted: 'dead_letter', maxRetries: 2 });
+    await runtime.start();
+    await source.send('/missing/t', 'x');
+    await Promise.race([source.log.untilAcked(1), fatal.then((error) => Promise.reject(new Error(`fatal: ${error.message}`)))]);
+    const [letter] = broker.storedMessages(deadLetterTopic);
+    expect(letter?.payload.toString()).toBe('x');
+    expect(letter?.attributes).toMatchObject({ 'dc.errors.topic': '/missing/t', 'dc.errors.code': 'DC_ERR_NAMESPACE_NOT_FOUND' });
+    expect(await runtime.stop(5_000)).toMatchObject({ abandoned: 0 });
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 1, deadLettered: 1, dropped: 0 });
+
+    const keeps = new PushSource();
+    const handle = sourceRuntime(keeps, broker, { onRetryExhausted: 'dead_letter', maxRetries: 2 });
+    await handle.runtime.start();
+    await keeps.send('/missing/t', 'y');
+    await Promise.race([
+      handle.status.until(() => handle.runtime.status().state === 'degraded'),
+      handle.fatal.then((error) => Promise.reject(new Error(`fatal: ${error.message}`))),
+    ]);
+    expect(await handle.runtime.stop(300)).toEqual({ drained: 0, abandoned: 1 });
+    expect(keeps.log.acked).toEqual([]);
+    expect(await expectBalanced(handle.metrics)).toMatchObject({ received: 1, dropped: 0, inFlight: 1 });
   });
 });
 
@@ -393,24 +429,28 @@ describe('SourceRuntime: connector failures', () => {
 });
 
 describe('SourceRuntime: stop', () => {
-  it('drains on stop: intake stops, every accepted record is committed, later sends are rejected', async () => {
+  it('drains on stop: connector.stop() first, every accepted record is committed, later sends resolve false (not accepted, never acked)', async () => {
     const broker = await startBroker();
     const topic = uniqueTopic('drain');
     const source = new PushSource([{ topic }]);
     const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 8 });
+    let sendsDuringStop: boolean | undefined;
+    source.stop = async () => {
+      // The connector's stop runs while the intake still accepts: its last records are taken, not failed.
+      sendsDuringStop = await source.send(topic, 'last');
+      source.stopped = true;
+    };
     await runtime.start();
     broker.delayAcks(10);
     const accepted: string[] = [];
-    let rejected: unknown;
+    let refused: string | undefined;
     const sender = (async () => {
       for (const text of range(200)) {
-        try {
-          await source.send(topic, text);
-          accepted.push(text);
-        } catch (err) {
-          rejected = err;
+        if (!(await source.send(topic, text))) {
+          refused = text;
           return;
         }
+        accepted.push(text);
       }
     })();
     await source.log.untilAcked(10);
@@ -419,12 +459,16 @@ describe('SourceRuntime: stop', () => {
 
     expect(result.abandoned).toBe(0);
     expect(result.drained).toBeGreaterThan(0);
-    expect(rejected).toMatchObject({ code: 'DC_ERR_CLOSED' });
+    expect(refused).toBeDefined();
+    expect(sendsDuringStop).toBe(true);
+    expect(await source.send(topic, 'after')).toBe(false);
     expect(source.stopped && source.closed).toBe(true);
-    expect(source.log.acked).toEqual(accepted);
-    expect(source.log.commits.flat()).toEqual(accepted);
-    expect(storedTexts(broker, topic)).toEqual(accepted);
-    expect(await expectBalanced(metrics)).toMatchObject({ received: accepted.length, processed: accepted.length, inFlight: 0 });
+    const committed = source.log.commits.flat();
+    expect(new Set(committed)).toEqual(new Set([...accepted, 'last']));
+    expect(source.log.acked).toEqual(committed);
+    expect(source.log.acked).not.toContain(refused);
+    expect(storedTexts(broker, topic)).toEqual(committed);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: accepted.length + 1, processed: accepted.length + 1, inFlight: 0 });
   });
 
   it('abandons what cannot drain in time: abandoned records were never acked, every acked one is in Danube', async () => {
@@ -443,5 +487,83 @@ describe('SourceRuntime: stop', () => {
     expect(source.log.acked).toEqual(['warm']);
     expect(storedTexts(broker, topic)).toEqual(['warm']);
     expect(await expectBalanced(metrics)).toMatchObject({ received: 6, processed: 1, inFlight: 5 });
+  });
+});
+
+describe('SourceRuntime: stop during an outage', () => {
+  it('ends every retry at the drain deadline (publishes, dead letters, ack retries): what Danube lacks is abandoned, never acked', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('outage');
+    const source = new PushSource([{ topic, maxMessageBytes: 4 }]);
+    let ackFailures = 0;
+    const { runtime, metrics, status } = sourceRuntime(source, broker, { deadLetterTopic: uniqueTopic('dlq'), maxRetries: 1_000 });
+    await runtime.start();
+    // A record whose ack keeps failing: the committer retries it.
+    await source.output?.send(
+      textRecord(topic, 'a', {
+        ack: () => {
+          ackFailures++;
+          throw ConnectorError.retryable('upstream busy');
+        },
+      }),
+    );
+    await vi.waitFor(() => expect(ackFailures).toBeGreaterThan(0), { timeout: 10_000, interval: 10 });
+    broker.unavailableFor(120_000);
+    await source.send(topic, 'b');
+    await source.send(topic, 'too-large');
+    await status.until(() => runtime.status().state === 'degraded');
+
+    const deadline = new Promise<'hung'>((resolve) => setTimeout(resolve, 5_000, 'hung').unref());
+    const result = await Promise.race([runtime.stop(300), deadline]);
+    expect(result).toEqual({ drained: 0, abandoned: 3 });
+    expect(source.log.acked).toEqual([]);
+    expect(source.log.commits).toEqual([]);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 3, processed: 0, inFlight: 3 });
+  });
+});
+
+describe('SourceRuntime: accounting', () => {
+  it('received = processed + dead_lettered + dropped + in_flight fails for a runtime that forgets a record, and holds for the real one', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('forget');
+    const broken = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(broken, broker);
+    forgetOneRecord(runtime, metrics, 2);
+    await runtime.start();
+    for (const text of range(5)) await broken.send(topic, text);
+    await broken.log.changed.until(() => broken.log.commits.flat().length === 4);
+    await runtime.stop(5_000);
+    expect(storedTexts(broker, topic)).toEqual(['m0', 'm1', 'm3', 'm4']);
+    expect(accountingProblems(await metrics.snapshot())).toEqual([
+      `${topic}: received 5 != processed 4 + dead_lettered 0 + dropped 0 + in_flight 0`,
+    ]);
+
+    const real = new PushSource([{ topic }]);
+    const handle = sourceRuntime(real, broker);
+    await handle.runtime.start();
+    for (const text of range(5)) await real.send(topic, text);
+    // Mid-stream and after: in_flight is what the runtime still holds.
+    expect(accountingProblems(await handle.metrics.snapshot())).toEqual([]);
+    await real.log.changed.until(() => real.log.commits.flat().length === 5);
+    await handle.runtime.stop(5_000);
+    expect(await expectBalanced(handle.metrics)).toMatchObject({ received: 5, processed: 5, inFlight: 0 });
+  });
+});
+
+describe('SourceRuntime: stuck-pipeline gauge', () => {
+  it('danube_connector_oldest_inflight_age_seconds is the age of the oldest uncommitted record, 0 when none', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('age');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, status } = sourceRuntime(source, broker);
+    await runtime.start();
+    expect(await oldestInFlightAge(metrics)).toBe(0);
+    broker.unavailableFor(60_000);
+    const before = performance.now();
+    await source.send(topic, 'stuck');
+    await status.until(() => runtime.status().state === 'degraded');
+    const age = (await oldestInFlightAge(metrics)) as number;
+    expect(age).toBeGreaterThan(0);
+    expect(age).toBeLessThanOrEqual((performance.now() - before) / 1000);
   });
 });

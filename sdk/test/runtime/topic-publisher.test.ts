@@ -40,6 +40,7 @@ function harness(broker: TestBroker, topic: string, options: { lazy?: boolean; l
     topic,
     create: () => producers.create(topic),
     lazy: options.lazy ?? false,
+    deadLetterWhenExhausted: false,
     settings: { maxRetries: 1, retryInitialDelayMs: 10, retryMaxDelayMs: 50, onRetryExhausted: 'fail' },
     signal: abort.signal,
     events: {
@@ -49,6 +50,8 @@ function harness(broker: TestBroker, topic: string, options: { lazy?: boolean; l
       failed: (_topic, code) => push(events, `failed ${code}`),
       retrying: (_topic, count) => push(events, `retrying ${count}`),
       unavailable: (_topic, error) => push(events, `unavailable ${error.code}`),
+      blocked: (_topic, error) => push(events, `blocked ${error.code}`),
+      retired: () => push(events, 'retired'),
       available: () => {
         if (events.at(-1) !== 'available') push(events, 'available');
       },
