@@ -90,9 +90,11 @@ export function describeConnectorConformance(options: ConformanceOptions): void 
       const feeding = c.feedInBackground(0, count);
       const atStop = await inFlight(c, first, 'stop in flight');
       const stopped = await c.stop(first);
-      // Nothing abandoned means every record the runtime had received was delivered before the exit.
+      // A source that abandons nothing has delivered every record it had received before the exit. A sink may
+      // deliver fewer: records still buffered were never handed to the connector, stay unacked and are redelivered
+      // by the broker (its `abandoned` counts only writes cut short); the restart below proves nothing is lost.
       const delivered = await c.deliveredCount();
-      if (stopped.abandoned === 0 && delivered < atStop.pong.stats.received) {
+      if (kind === 'source' && stopped.abandoned === 0 && delivered < atStop.pong.stats.received) {
         throw violation('stop report', `the stop reported nothing abandoned, yet only ${delivered} of the ${atStop.pong.stats.received} records received before it were delivered`);
       }
       c.env.broker.delayAcks(0);
