@@ -5,7 +5,11 @@ export interface LogOutput {
   destination: DestinationStream;
   /** A child's line, without its newline. */
   relay(line: string): void;
-  flush(): void;
+  /**
+   * Resolves once every line written so far is on the fd, in order, then closes the fd unless it is stdout or
+   * stderr. Lines written after it are dropped: there is nowhere left to write them.
+   */
+  close(): Promise<void>;
 }
 
 type Prettify = (line: string) => string;
@@ -27,19 +31,30 @@ async function loadPrettifier(): Promise<Prettify | undefined> {
 export async function createLogOutput(options: { fd?: number; isTTY?: boolean } = {}): Promise<LogOutput> {
   const sink = pino.destination({ dest: options.fd ?? 1, sync: false });
   const pretty = (options.isTTY ?? process.stdout.isTTY) ? await loadPrettifier() : undefined;
-  if (!pretty) {
-    return { destination: sink, relay: (line) => sink.write(`${line}\n`), flush: () => sink.flushSync() };
-  }
-  const write = (line: string) => {
+  let closed: Promise<void> | undefined;
+  const write = (text: string) => {
+    if (!closed) sink.write(text);
+  };
+  const format = (line: string) => {
+    if (!pretty) return `${line}\n`;
     try {
-      sink.write(pretty(line));
+      return pretty(line);
     } catch {
-      sink.write(`${line}\n`);
+      return `${line}\n`;
     }
   };
   return {
-    destination: { write: (chunk: string) => write(chunk.replace(/\n$/, '')) },
-    relay: write,
-    flush: () => sink.flushSync(),
+    destination: { write: (chunk: string) => write(pretty ? format(chunk.replace(/\n$/, '')) : chunk) },
+    relay: (line) => write(format(line)),
+    // Not flushSync(): it skips the write already in flight, whose line then lands after the later ones (or, at
+    // exit, never). end() writes everything in order, then 'close' (or 'error': nowhere left to report it).
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        sink.once('close', resolve);
+        sink.once('error', () => resolve());
+        sink.end();
+      });
+      return closed;
+    },
   };
 }
