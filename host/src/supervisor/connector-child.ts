@@ -24,7 +24,7 @@ export interface ConnectorChildOptions {
 const OUTPUT_AFTER_EXIT_MS = 1_000;
 
 /** The connector child of the installed SDK: `<sdk>/dist/plugin/child.js`. */
-export function defaultChildEntry(): string {
+function defaultChildEntry(): string {
   return createRequire(import.meta.url).resolve('@danube-connect/sdk/plugin/child');
 }
 
