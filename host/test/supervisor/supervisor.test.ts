@@ -82,7 +82,8 @@ describe('Supervisor', () => {
     await t.until('silent', () => t.childLogs.some((l) => l.connector === 'silent' && l.msg === 'hangs: entering a busy loop'));
     await t.until('counter', () => stored(broker, topic).length === 20);
 
-    const collection = await t.supervisor.metrics(500);
+    // The silent child never answers, so the wait only costs time; 2 s (not 0.5) lets a starved live child answer.
+    const collection = await t.supervisor.metrics(2_000);
     expect(collection.skipped).toEqual(['silent']);
     expect(collection.connectors.map((c) => c.connector)).toEqual(['counter', 'other']);
     expect(t.snapshot('silent').metricsSkipped).toBe(1);
