@@ -87,7 +87,8 @@ describe('danube-connect run', () => {
 [host]
 http = "127.0.0.1:0"
 shutdown_timeout_ms = 5000
-ping_interval_ms = 200
+# Three missed pings mark a child hung: at 200 ms a loaded machine got a healthy child SIGKILLed.
+ping_interval_ms = 1000
 
 [danube]
 service_url = "${broker.serviceUrl}"

@@ -89,7 +89,8 @@ describe('ConnectorSupervisor', () => {
 
   it('follows the connection: running → degraded while Danube is unreachable, with the detail; pongs recorded', async () => {
     const t = new SupervisorUnderTest();
-    t.supervisor.start([fixtureSpec('counter-source', { serviceUrl: await unusedLoopbackUrl(), pingIntervalMs: 200, shutdownTimeoutMs: 300, config: { topic: uniqueTopic('down') } })]);
+    // The default 1 s ping interval: at 200 ms, three pings a starved child missed (600 ms) got it killed as hung.
+    t.supervisor.start([fixtureSpec('counter-source', { serviceUrl: await unusedLoopbackUrl(), shutdownTimeoutMs: 300, config: { topic: uniqueTopic('down') } })]);
     const degraded = await t.state('counter-source', 'degraded');
     expect(degraded.detail).toMatch(/Danube unavailable/);
     const ponged = await t.until('counter-source', (s) => s.lastPong?.state === 'degraded');
