@@ -7,5 +7,7 @@ export default defineProject({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails the run when dist/ is missing or older than src/ (children, CLIs and package imports run it).
+    globalSetup: ['../test/require-build.ts'],
   },
 });

@@ -19,7 +19,12 @@ export interface LogOutput {
   destination: DestinationStream;
   /** A child's line, without its newline. */
   relay(line: string): void;
-  flush(): void;
+  /**
+   * Resolves once every line written so far is on the fd, in order (or, for a stdout that does not take them,
+   * after FLUSH_TIMEOUT_MS), then closes the fd unless it is stdout or stderr. Lines written after it are dropped:
+   * there is nowhere left to write them.
+   */
+  close(): Promise<void>;
   stats(): LogOutputStats;
 }
 
@@ -48,7 +53,7 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   // Reading process.stdout first makes a pipe on fd 1 non-blocking (Node does so when it opens the stream), so a
   // full pipe answers EAGAIN (retried later) instead of blocking a thread of the pool.
   const isTTY = options.isTTY ?? process.stdout.isTTY;
-  /** Past this epoch ms (set by flush), a write that would block gives up instead of being retried. */
+  /** Past this epoch ms (set by close), a write that would block gives up instead of being retried. */
   let giveUpAt = Infinity;
   const sink = pino.destination({
     dest: options.fd ?? 1,
@@ -71,27 +76,37 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   sink.on('error', () => {
     failed = true;
   });
+  let closed: Promise<void> | undefined;
   const put = (text: string) => {
+    if (closed) return;
     dropped = false;
     sink.write(text);
     if (dropped) droppedLines += 1;
     else accepted += Buffer.byteLength(text);
   };
-  const flush = () => {
-    giveUpAt = Date.now() + FLUSH_TIMEOUT_MS;
-    // sonic-boom's flushSync retries any other error (EPIPE) forever.
-    if (failed) return;
-    try {
-      sink.flushSync();
-      written = accepted;
-    } catch {
-      // stdout is gone or would block: what is left is lost with it.
-    }
+  // Not flushSync(): it skips the write already in flight, whose line then lands after the later ones (or, at
+  // exit, never), and retries an EPIPE forever. end() writes everything in order, then 'close'; 'error' (stdout
+  // gone, or still blocked at giveUpAt) leaves nowhere to write the rest.
+  const close = () => {
+    closed ??= new Promise<void>((resolve) => {
+      giveUpAt = Date.now() + FLUSH_TIMEOUT_MS;
+      if (failed) return resolve();
+      // A write blocked in the fs thread pool (a stuck reader on a blocking pipe) answers neither event.
+      const timer = setTimeout(done, FLUSH_TIMEOUT_MS + 500);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      sink.once('close', done);
+      sink.once('error', done);
+      sink.end();
+    });
+    return closed;
   };
   const stats = () => ({ droppedLines, bufferedBytes: accepted - written });
   const pretty = isTTY ? await loadPrettifier() : undefined;
   if (!pretty) {
-    return { destination: { write: put }, relay: (line) => put(`${line}\n`), flush, stats };
+    return { destination: { write: put }, relay: (line) => put(`${line}\n`), close, stats };
   }
   const write = (line: string) => {
     try {
@@ -103,7 +118,7 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   return {
     destination: { write: (chunk: string) => write(chunk.replace(/\n$/, '')) },
     relay: write,
-    flush,
+    close,
     stats,
   };
 }

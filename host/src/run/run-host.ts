@@ -91,6 +91,6 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
   logger.info({ clean: result.clean, droppedLogLines: output.stats().droppedLines }, 'danube-connect stopped');
-  output.flush();
+  await output.close();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
 }

@@ -29,7 +29,7 @@ const MAX_LINE_BYTES = 64 * 1024;
 const OUTPUT_AFTER_EXIT_MS = 1_000;
 
 /** The connector child of the installed SDK: `<sdk>/dist/plugin/child.js`. */
-export function defaultChildEntry(): string {
+function defaultChildEntry(): string {
   return createRequire(import.meta.url).resolve('@danube-connect/sdk/plugin/child');
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnectorLogger } from '@danube-connect/sdk';
@@ -8,15 +8,14 @@ import { createLogOutput } from '../../src/run/log-output.js';
 async function written(isTTY: boolean): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'dc-log-'));
   const file = join(dir, 'out');
-  const fd = openSync(file, 'w');
   try {
-    const output = await createLogOutput({ fd, isTTY });
+    // The output owns the fd: close() writes every line, in order, then closes it.
+    const output = await createLogOutput({ fd: openSync(file, 'w'), isTTY });
     createConnectorLogger({ component: 'host' }, 'info', output.destination).info({ connectors: 1 }, 'danube-connect running');
     output.relay(JSON.stringify({ level: 30, time: Date.now(), connector: 'iot', msg: 'connector ready' }));
-    output.flush();
+    await output.close();
     return readFileSync(file, 'utf8');
   } finally {
-    closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,12 +8,8 @@ import { TestBroker } from '@danube-connect/sdk/testing';
 import { onTestFinished } from 'vitest';
 import type { ConnectorSpec, RestartSettings } from '../../src/connector-spec.js';
 import type { ConnectorSnapshot, ConnectorState } from '../../src/supervisor/connector-state.js';
-import { defaultChildEntry } from '../../src/supervisor/connector-child.js';
 import type { StateChangeEvent } from '../../src/supervisor/supervisor-events.js';
 import { Supervisor, type SupervisorOptions } from '../../src/supervisor/supervisor.js';
-
-/** Children run the built SDK child (`npm test` builds first); without a build the process cases are skipped. */
-export const HAS_BUILD = existsSync(defaultChildEntry());
 
 /** Deadline of a wait for an event, ms: generous, for loaded 2-core machines. */
 export const WAIT_MS = 20_000;

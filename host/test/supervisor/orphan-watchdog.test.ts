@@ -34,6 +34,7 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 }
 
+// POSIX only: the watchdog is a /bin/sh process killing process groups, which Windows does not have.
 describe.skipIf(process.platform === 'win32')('OrphanWatchdog', () => {
   it('kills every watched group, members included, when the host pipe closes; not the unwatched ones; costs a few MB', async () => {
     const watchdog = new OrphanWatchdog();

@@ -209,10 +209,11 @@ export class ConnectorProcess {
     return this.stderrText;
   }
 
-  /** The child's NDJSON log lines, parsed. */
+  /** The child's NDJSON log lines, parsed: complete ones only (a read may end mid-line). */
   logs(): Record<string, unknown>[] {
     return this.stdoutText
       .split('\n')
+      .slice(0, -1)
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }

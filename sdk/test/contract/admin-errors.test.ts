@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collect, EXTERNAL, itWithTestBroker, startTarget, text, uniqueName, uniqueTopic } from './target.js';
 
+// Against an external broker (DANUBE_SERVICE_URL) the admin cases need its admin port: skipped without DANUBE_ADMIN_URL.
 const withAdmin = it.skipIf(EXTERNAL && !process.env.DANUBE_ADMIN_URL);
 
 describe('admin client (protocol §13)', () => {

@@ -3,7 +3,7 @@ import { collect, FAST_POLICY, itWithTestBroker, nextWithin, REDELIVERY_WAIT_MS,
 
 describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
   it('an acked message is not delivered again', async () => {
-    const target = await startTarget();
+    const target = await startTarget({ failurePolicy: FAST_POLICY });
     const client = target.client();
     const topic = uniqueTopic('ack');
     const producer = await client.createProducer({ topic, name: uniqueName('p') });
@@ -17,7 +17,7 @@ describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
   it(
     'an unacked message is redelivered after the ack timeout with the same offset [slow against a real broker: its ack timeout is 30 s]',
     async () => {
-      const target = await startTarget();
+      const target = await startTarget({ failurePolicy: FAST_POLICY });
       const client = target.client();
       const topic = uniqueTopic('timeout');
       const producer = await client.createProducer({ topic, name: uniqueName('p') });
@@ -32,7 +32,7 @@ describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
   );
 
   it('a nacked message is redelivered (after at least the policy delay) and can then be acked', async () => {
-    const target = await startTarget();
+    const target = await startTarget({ failurePolicy: FAST_POLICY });
     const client = target.client();
     const topic = uniqueTopic('nack');
     const producer = await client.createProducer({ topic, name: uniqueName('p') });
@@ -74,7 +74,7 @@ describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
     await producer.send('healthy');
     for (let delivery = 0; delivery < 2; delivery++) {
       for (;;) {
-        const m = (await collect(consumer, 1, { ack: false, timeoutMs: 5_000 }))[0]!;
+        const m = (await collect(consumer, 1, { ack: false, timeoutMs: REDELIVERY_WAIT_MS }))[0]!;
         if (text(m) === 'poison') {
           await consumer.nack(m, { reason: 'cannot parse' });
           break;
@@ -82,7 +82,7 @@ describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
         await consumer.ack(m);
       }
     }
-    const [letter] = await collect(dead, 1, { timeoutMs: 5_000 });
+    const [letter] = await collect(dead, 1, { timeoutMs: REDELIVERY_WAIT_MS });
     expect(text(letter!)).toBe('poison');
     expect(letter!.attributes).toMatchObject({ 'x-original-topic': topic, 'x-original-subscription': subscription });
   });

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { CHILD_EXIT_CODES } from '../../src/plugin/protocol.js';
 import { TestBroker } from '../../src/testing/index.js';
-import { forkChild, HAS_BUILD } from './fork-child.js';
+import { forkChild } from './fork-child.js';
 
 // Graceful stops of real children (the built bootstrap) under load: a clean stop exits 0 and loses nothing.
 
@@ -28,7 +28,7 @@ function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-describe.skipIf(!HAS_BUILD)('connector child: graceful stop under load', () => {
+describe('connector child: graceful stop under load', () => {
   it('a push source sending from an event emitter at ~1,000 records/s, stopped mid-stream: exit 0, every accepted record committed, none acked that Danube lacks', async () => {
     const broker = await startBroker();
     const topic = `/default/emitter-${randomBytes(4).toString('hex')}`;

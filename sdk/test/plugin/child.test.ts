@@ -7,7 +7,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { CHILD_EXIT_CODES } from '../../src/plugin/protocol.js';
 import { TestBroker } from '../../src/testing/index.js';
-import { CHILD_ENTRY, forkChild, HAS_BUILD, type ForkedChild } from './fork-child.js';
+import { CHILD_ENTRY, forkChild, type ForkedChild } from './fork-child.js';
 import { unusedLoopbackUrl } from '../../src/testing/unused-loopback-url.js';
 
 // Real child processes of the built bootstrap (dist/) running fixture plugins named after what they provoke,
@@ -53,7 +53,7 @@ async function stopCleanly(child: ForkedChild, timeoutMs = 10_000) {
   return stopped;
 }
 
-describe.skipIf(!HAS_BUILD)('connector child: running', () => {
+describe('connector child: running', () => {
   it('starts counter-source: ready, records in Danube, pongs with stats, metrics with connector and topic labels', async () => {
     const broker = await startBroker();
     const topic = uniqueTopic('counter');
@@ -156,7 +156,7 @@ describe.skipIf(!HAS_BUILD)('connector child: running', () => {
   });
 });
 
-describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
+describe('connector child: start failures', () => {
   it('crash-on-start: failed create_threw naming connector, plugin and cause, exit startFailed', async () => {
     const child = forkChild();
     child.startFixture({ plugin: 'crash-on-start', serviceUrl: 'http://127.0.0.1:1' });
@@ -210,7 +210,7 @@ describe.skipIf(!HAS_BUILD)('connector child: start failures', () => {
   });
 });
 
-describe.skipIf(!HAS_BUILD)('connector child: fatal errors', () => {
+describe('connector child: fatal errors', () => {
   it('throws-in-poll: a fatal ConnectorError is reported with its code, exit fatal', async () => {
     const broker = await startBroker();
     const child = forkChild();
@@ -251,7 +251,7 @@ describe.skipIf(!HAS_BUILD)('connector child: fatal errors', () => {
   }, 90_000);
 });
 
-describe.skipIf(!HAS_BUILD)('connector child: stop and host loss', () => {
+describe('connector child: stop and host loss', () => {
   it('ignores-stop: the drain gives up at the stop timeout, exit drainTimeout', async () => {
     const broker = await startBroker();
     const child = forkChild();

@@ -4,9 +4,8 @@ import { onTestFinished } from 'vitest';
 import type { StartMessage } from '../../src/plugin/protocol.js';
 import { childEntryPath, ConnectorProcess, type ConnectorProcessOptions } from '../../src/testing/connector-process.js';
 
-/** The child bootstrap runs from dist/ (`npm test` builds first); without a build the process cases are skipped. */
+/** The child bootstrap runs from dist/ (`npm test` builds first; test/require-build.ts fails the run without a build). */
 export const CHILD_ENTRY = childEntryPath();
-export const HAS_BUILD = existsSync(CHILD_ENTRY);
 
 /** Absolute path of a fixture plugin's entry (sdk/test/fixtures/plugins/<name>/index.js). */
 function fixtureEntry(name: string): string {

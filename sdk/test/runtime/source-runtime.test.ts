@@ -249,13 +249,15 @@ describe('SourceRuntime: Danube failures', () => {
 
     const statesAtAck: string[] = [];
     const texts = range(10);
-    broker.unavailableFor(1_000);
+    // The outage lasts until the checks below are done (a timed one could end first on a loaded machine).
+    broker.unavailableFor(60_000);
     for (const text of texts) {
       await source.output?.send(textRecord(topic, text, { ack: () => void statesAtAck.push(runtime.status().state) }));
     }
     await status.until(() => runtime.status().state === 'degraded');
     expect(runtime.status().detail).toMatch(new RegExp(`Danube unavailable: cannot publish to ${topic} \\(DC_ERR_UNAVAILABLE\\)`));
     expect(statesAtAck).toEqual([]);
+    broker.unavailableFor(0);
 
     await runtime.stop(30_000);
     expect(statesAtAck).toEqual(texts.map(() => 'connected'));
@@ -294,11 +296,15 @@ describe('SourceRuntime: Danube failures', () => {
     const broker = await startBroker();
     const topic = uniqueTopic('outage-order');
     const source = new PushSource([{ topic, partitions: 4 }]);
-    const { runtime, metrics } = sourceRuntime(source, broker, { maxInFlight: 8 });
+    const { runtime, metrics, status } = sourceRuntime(source, broker, { maxInFlight: 8 });
     await runtime.start();
     const texts = range(80);
     for (const [i, text] of texts.entries()) {
-      if (i === 10) broker.unavailableFor(300);
+      // The outage ends once the runtime reports it (degraded), not after a time a loaded machine may outlast.
+      if (i === 10) {
+        broker.unavailableFor(60_000);
+        void status.until(() => runtime.status().state === 'degraded').then(() => broker.unavailableFor(0));
+      }
       // The window (8) makes the sender wait for commits, so new records arrive while failed ones are retried.
       await source.send(topic, text, { key: `k${i % 6}` });
     }
@@ -317,9 +323,10 @@ describe('SourceRuntime: Danube failures', () => {
     const topic = uniqueTopic('late');
     const source = new PushSource([{ topic }]);
     const { runtime, status } = sourceRuntime(source, broker);
-    broker.unavailableFor(800);
+    broker.unavailableFor(60_000);
     await runtime.start();
     expect(runtime.status().state).toBe('degraded');
+    broker.unavailableFor(0);
     for (const text of range(3)) await source.send(topic, text);
     await source.log.untilAcked(3);
     await status.until(() => runtime.status().state === 'connected');

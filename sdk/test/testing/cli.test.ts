@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { expectStatus, openProducer, RawClients } from './helpers.js';
 
-/** The CLI runs from dist/ (`npm test` builds first); without a build the cases are skipped. */
+/** The CLI runs from dist/ (`npm test` builds first; test/require-build.ts fails the run without a build). */
 const CLI = fileURLToPath(new URL('../../dist/testing/cli.js', import.meta.url));
 
 function startCli(args: string[]) {
@@ -30,7 +29,7 @@ function startCli(args: string[]) {
   return { child, listening, exited, output: () => ({ stdout, stderr }) };
 }
 
-describe.skipIf(!existsSync(CLI))('TestBroker CLI', () => {
+describe('TestBroker CLI', () => {
   it('prints one listening line, serves the protocol with the size policy and stops on SIGTERM', async () => {
     const cli = startCli(['--port', '0', '--admin-port', '0', '--host', '127.0.0.1', '--max-message-size', '4']);
     const { serviceUrl, adminUrl } = await cli.listening;

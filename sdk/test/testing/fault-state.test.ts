@@ -73,7 +73,8 @@ describe('TestBroker fault injection', () => {
   it('unavailableFor answers UNAVAILABLE on the client port until the time is up', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
-    broker.unavailableFor(200);
+    // Long enough for both refusals on a loaded machine (200 ms was not); `until` then waits it out.
+    broker.unavailableFor(1_500);
     await expectStatus(clients.danube('ProducerService', 'CreateProducer', producerRequest('/default/later')), status.UNAVAILABLE);
     await expectStatus(clients.schema('ListSubjects', {}), status.UNAVAILABLE);
     await until(async () => {

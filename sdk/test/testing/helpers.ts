@@ -10,6 +10,9 @@ import type { TestBrokerOptions } from '../../src/testing/index.js';
 /** Redelivery timings small enough for a fast suite. */
 const FAST_POLICY = { ackTimeoutMs: 200, baseRedeliveryDelayMs: 50, maxRedeliveryDelayMs: 400 } as const;
 
+/** Deadline of a wait for an event, ms: generous for a loaded 2-core machine, below the 30 s test timeout. */
+const WAIT_MS = 15_000;
+
 /** Starts a broker stopped when the test ends. */
 export async function startBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
   const broker = await TestBroker.start({ ...options, failurePolicy: { ...FAST_POLICY, ...options.failurePolicy } });
@@ -133,7 +136,7 @@ export class StreamReader {
   }
 
   /** The next message not yet taken. */
-  async next(timeoutMs = 5_000): Promise<StreamMessageWire> {
+  async next(timeoutMs = WAIT_MS): Promise<StreamMessageWire> {
     const deadline = Date.now() + timeoutMs;
     while (this.taken >= this.messages.length) {
       if (this.finalStatus) throw new Error(`stream ended (${this.finalStatus.code}: ${this.finalStatus.details}) while waiting for a message`);
@@ -150,7 +153,7 @@ export class StreamReader {
     return this.messages[this.taken++] as StreamMessageWire;
   }
 
-  async take(count: number, timeoutMs = 5_000): Promise<StreamMessageWire[]> {
+  async take(count: number, timeoutMs = WAIT_MS): Promise<StreamMessageWire[]> {
     const out: StreamMessageWire[] = [];
     for (let i = 0; i < count; i++) out.push(await this.next(timeoutMs));
     return out;
@@ -188,7 +191,7 @@ export async function expectStatus(promise: Promise<unknown>, code: status, deta
 }
 
 /** Resolves when `condition` holds, polling on a short interval (for broker-side state without an event). */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -75,7 +75,9 @@ describe('Reliable dispatch (protocol §9.4)', () => {
   });
 
   it('redelivers after the ack timeout with the same offset and request_id', async () => {
-    const { clients, producer, topic } = await reliableSetup({ failurePolicy: { ackTimeoutMs: 100, baseRedeliveryDelayMs: 20 } });
+    // The ack of the copy must beat the next ack timeout: 100 ms lost that race on a loaded machine, 1 s does not.
+    const policy = { ackTimeoutMs: 1_000, baseRedeliveryDelayMs: 20 };
+    const { clients, producer, topic } = await reliableSetup({ failurePolicy: policy });
     const consumer = await openConsumer(clients, topic);
     await producer.send('slow', { request_id: '5' });
     const first = await consumer.reader.next();
@@ -84,7 +86,8 @@ describe('Reliable dispatch (protocol §9.4)', () => {
     expect(second.msg_id).toEqual(first.msg_id);
     expect(second.request_id).toBe('5');
     await consumer.ack(second);
-    await sleep(QUIET_MS * 2);
+    // A whole ack timeout and redelivery delay: an unacked copy would be back by then.
+    await sleep(policy.ackTimeoutMs + policy.baseRedeliveryDelayMs + QUIET_MS);
     expect(consumer.reader.pending).toBe(0);
   });
 

@@ -74,7 +74,7 @@ describe('TestBroker timers', () => {
       await held;
       clients.close();
       // destroy hooks are emitted asynchronously after clearTimeout.
-      await until(() => live.size === 0, 1_000);
+      await until(() => live.size === 0);
     } finally {
       hook.disable();
     }
