@@ -71,8 +71,8 @@ describe('maskSecrets', () => {
 
 describe('secret values', () => {
   it('collects every secret value (name, schema mark, URL password) for scrubbing by value', () => {
-    const values = secretValues({ url: 'mqtt://u:urlpass@h', password: 'hunter2', creds: { credentials: { user: 'me', pass: 'inner-pw' } }, note: 'plain' });
-    expect(values.sort()).toEqual(['hunter2', 'inner-pw', 'me', 'urlpass'].sort());
+    const values = secretValues({ url: 'mqtt://u:urlpass@h', password: 'hunter2', creds: { credentials: { user: 'me-user', pass: 'inner-pw' } }, note: 'plain' });
+    expect(values.sort()).toEqual(['hunter2', 'inner-pw', 'me-user', 'urlpass'].sort());
   });
 
   it('replaces secret values in any text, also JSON-escaped, longest first; short values are left alone', () => {

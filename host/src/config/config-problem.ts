@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { isSecretKey } from '@danube-connect/sdk/core';
 import type { ConfigProblemCode } from '../errors.js';
 
 /** A key path from the document root, e.g. `['connectors', 0, 'config', 'routes', 0, 'qos']`. */
@@ -61,6 +62,13 @@ function locate(doc: Record<string, unknown>, path: KeyPath): { connector?: stri
     if (typeof name === 'string' && CONNECTOR_NAME.test(name)) return { connector: name, path: path.slice(2).join('/') };
   }
   return { path: path.join('/') };
+}
+
+/** Whether the value at `path` is a secret by its key name (the enclosing key decides a bare `key`, e.g. tls/key). */
+export function isSecretPath(path: KeyPath): boolean {
+  const keys = path.filter((part): part is string => typeof part === 'string');
+  const key = path.at(-1);
+  return typeof key === 'string' && isSecretKey(key, keys.at(-2));
 }
 
 export function joinPath(path: KeyPath): string {

@@ -1,5 +1,4 @@
-import { isSecretKey } from '@danube-connect/sdk/core';
-import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
+import { isSecretPath, joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)(\})?/g;
 const BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
@@ -24,7 +23,7 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
   const expandString = (text: string, path: KeyPath): string => {
     if (!text.includes('${')) return text;
     let ok = true;
-    const secret = typeof path.at(-1) === 'string' && isSecretKey(path.at(-1) as string);
+    const secret = isSecretPath(path);
     const out = text.replace(REFERENCE, (match, body: string | undefined, close: string | undefined) => {
       if (match === '$${') return '${';
       const parsed = close === undefined ? null : BODY.exec(body ?? '');

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { isSecretKey, parseBrokerUrl, validateTopicName } from '@danube-connect/sdk/core';
-import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
+import { parseBrokerUrl, validateTopicName } from '@danube-connect/sdk/core';
+import { isSecretPath, joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 type Table = Record<string, unknown>;
 
@@ -97,7 +97,7 @@ function checkDanube(danube: Table | undefined, base: KeyPath, ctx: SemanticCont
     const problem = unreadable(file);
     if (problem) {
       // A secret key's value (tls.key) is never printed, not even as a path.
-      const shown = isSecretKey(key) ? 'the file' : `file "${file}"`;
+      const shown = isSecretPath(path) ? 'the file' : `file "${file}"`;
       ctx.problems.add('DC_ERR_TLS_FILE', path, `names ${shown}, which cannot be read (${problem})`);
     }
   }
