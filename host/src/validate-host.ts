@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import { secretValues } from '@danube-connect/sdk/core';
 import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
 import { deepFreeze } from './config/deep-freeze.js';
@@ -78,8 +79,11 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const config = configs[index];
     if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
     const { pluginRequest: _request, ...rest } = settings;
+    const configSchema = plugins[index]?.validateConfig?.schema;
+    const resolved = configSchema === undefined ? plugin : { ...plugin, configSchema: structuredClone(configSchema) };
+    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube)])];
     const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
-    return { ...rest, plugin, config, fingerprint: fingerprint(identity) };
+    return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: check.config, connectors: deepFreeze(specs) };
 }

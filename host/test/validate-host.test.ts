@@ -70,6 +70,7 @@ describe('validateHost', () => {
         entry: `${FIXTURE_PLUGINS}/mqtt-like-source/index.js`,
         dir: `${FIXTURE_PLUGINS}/mqtt-like-source`,
         sdkRange: '^0.1.0',
+        configSchema: expect.objectContaining({ required: ['url', 'routes'] }),
       },
       config: {
         url: 'mqtt://127.0.0.1:1883',
@@ -97,6 +98,7 @@ describe('validateHost', () => {
       pingIntervalMs: 5000,
       shutdownTimeoutMs: 10000,
       logLevel: 'info',
+      secrets: [],
       fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(out?.plugin.kind).toBe('sink');

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { maskSecrets, maskUrlCredentials, scrubSecretValues } from './secrets.js';
+import { maskSecrets, scrubSecretValues } from './secrets.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -15,7 +15,7 @@ export interface ConnectorLoggerOptions {
 function scrubbing(target: DestinationStream, secrets: readonly string[]): DestinationStream {
   const stream = target as DestinationStream & { flush?: (cb?: () => void) => void; flushSync?: () => void };
   return {
-    write: (line: string) => stream.write(scrubSecretValues(maskUrlCredentials(line), secrets)),
+    write: (line: string) => stream.write(scrubSecretValues(line, secrets)),
     ...(stream.flush ? { flush: (cb?: () => void) => stream.flush?.(cb) } : {}),
     ...(stream.flushSync ? { flushSync: () => stream.flushSync?.() } : {}),
   } as DestinationStream;

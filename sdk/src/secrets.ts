@@ -217,12 +217,13 @@ function decodeSafely(text: string): string {
 }
 
 /**
- * `text` with every occurrence of a secret value replaced by `***`, raw and JSON-escaped (a line of NDJSON carries
- * `"` and `\` escaped), longest value first. Values shorter than 3 characters are left alone.
+ * `text` with URL userinfo masked (maskUrlCredentials) and every occurrence of a secret value replaced by `***`,
+ * raw and JSON-escaped (a line of NDJSON carries `"` and `\` escaped), longest value first. Values shorter than
+ * 3 characters are left alone.
  */
 export function scrubSecretValues(text: string, values: readonly string[]): string {
-  if (values.length === 0) return text;
-  let out = text;
+  let out = maskUrlCredentials(text);
+  if (values.length === 0) return out;
   const forms = new Set<string>();
   for (const value of values) {
     if (value.length < MIN_SCRUBBED_LENGTH) continue;

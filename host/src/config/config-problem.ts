@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { isSecretKey } from '@danube-connect/sdk/core';
+import { isSecretKey, maskUrlCredentials } from '@danube-connect/sdk/core';
 import type { ConfigProblemCode } from '../errors.js';
 
 /** A key path from the document root, e.g. `['connectors', 0, 'config', 'routes', 0, 'qos']`. */
@@ -39,7 +39,8 @@ export class ProblemList {
   ) {}
 
   add(code: ConfigProblemCode, path: KeyPath, message: string): void {
-    const problem: ConfigProblem = { code, file: this.file, ...locate(this.doc, path), message };
+    // Messages quote URLs and addresses: their userinfo is masked whatever the key.
+    const problem: ConfigProblem = { code, file: this.file, ...locate(this.doc, path), message: maskUrlCredentials(message) };
     const key = formatProblem(problem);
     if (this.seen.has(key)) return;
     this.seen.add(key);

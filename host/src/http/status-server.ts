@@ -19,12 +19,6 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
-  res.end(body);
-}
-
-const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json; charset=utf-8');
 
 /**
  * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
@@ -44,7 +38,7 @@ export class StatusServer {
     this.childMetricsTimeoutMs = options.childMetricsTimeoutMs ?? 2_000;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) send(res, 500, `internal error: ${(err as Error).message}\n`, 'text/plain; charset=utf-8');
+        if (!res.headersSent) this.send(res, 500, `internal error: ${(err as Error).message}\n`, 'text/plain; charset=utf-8');
         else res.destroy();
       });
     });
@@ -69,6 +63,15 @@ export class StatusServer {
     return `${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
+  private send(res: ServerResponse, status: number, body: string, contentType: string): void {
+    res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(this.source.scrub(body));
+  }
+
+  private json(res: ServerResponse, status: number, value: unknown): void {
+    this.send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json; charset=utf-8');
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     const route = `${req.method} ${path}`;
@@ -76,22 +79,22 @@ export class StatusServer {
       case 'GET /metrics':
         return this.metrics(res);
       case 'GET /healthz':
-        return json(res, 200, { status: 'ok' });
+        return this.json(res, 200, { status: 'ok' });
       case 'GET /readyz': {
         const connectors = this.source.connectors().map((c) => ({ name: c.name, state: c.state, ready: READY_STATES.has(c.state), ...(c.detail ? { detail: c.detail } : {}) }));
         const ready = connectors.every((c) => c.ready);
-        return json(res, ready ? 200 : 503, { ready, connectors });
+        return this.json(res, ready ? 200 : 503, { ready, connectors });
       }
       case 'GET /connectors':
-        return json(res, 200, { connectors: this.source.connectors() });
+        return this.json(res, 200, { connectors: this.source.connectors() });
       case 'POST /-/reload':
         try {
-          return json(res, 200, { reloaded: true, ...(await this.source.reload()) });
+          return this.json(res, 200, { reloaded: true, ...(await this.source.reload()) });
         } catch (err) {
-          return json(res, 400, { reloaded: false, error: (err as Error).message });
+          return this.json(res, 400, { reloaded: false, error: (err as Error).message });
         }
       default:
-        return send(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `not found: ${route}\n`, 'text/plain; charset=utf-8');
+        return this.send(res, req.method === 'GET' || req.method === 'POST' ? 404 : 405, `not found: ${route}\n`, 'text/plain; charset=utf-8');
     }
   }
 
@@ -100,7 +103,7 @@ export class StatusServer {
     this.hostMetrics.countMissing(missing);
     this.hostMetrics.refresh(this.source);
     const merged = AggregatorRegistry.aggregate([await this.hostMetrics.registry.getMetricsAsJSON(), ...metrics]);
-    send(res, 200, await merged.metrics(), merged.contentType);
+    this.send(res, 200, await merged.metrics(), merged.contentType);
   }
 
   close(): Promise<void> {

@@ -26,6 +26,8 @@ export interface StatusSource {
   connectors(): ConnectorView[];
   /** Every child's metrics; children that do not answer within `timeoutMs` are left out and named. */
   childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }>;
+  /** Replaces secret values (and URL userinfo) in a response body before it is sent. */
+  scrub(text: string): string;
   /** Re-reads host.toml; resolves with what changed, rejects with the validation errors. */
   reload(): Promise<{ restarted: string[]; started: string[]; stopped: string[] }>;
 }

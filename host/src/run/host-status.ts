@@ -1,4 +1,4 @@
-import { maskSecrets } from '@danube-connect/sdk/core';
+import { maskSecrets, scrubSecretValues } from '@danube-connect/sdk/core';
 import type { ChildMetrics, ConnectorView, StatusSource } from '../http/status-source.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -20,7 +20,7 @@ export class HostStatus implements StatusSource {
         version: snapshot.plugin.version,
         state: snapshot.state,
         restarts: snapshot.restarts,
-        config: maskSecrets(spec?.config ?? {}),
+        config: maskSecrets(spec?.config ?? {}, spec?.plugin.configSchema),
       };
       if (snapshot.detail !== undefined) view.detail = snapshot.detail;
       if (snapshot.pid !== undefined) view.pid = snapshot.pid;
@@ -33,6 +33,12 @@ export class HostStatus implements StatusSource {
       }
       return view;
     });
+  }
+
+  /** Every answer leaves with the secret values of every connector replaced (a crash report may quote one). */
+  scrub(text: string): string {
+    const secrets = this.supervisor.connectors().flatMap((snapshot) => this.supervisor.spec(snapshot.name)?.secrets ?? []);
+    return scrubSecretValues(text, secrets);
   }
 
   async childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }> {

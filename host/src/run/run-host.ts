@@ -5,6 +5,7 @@ import { StatusServer } from '../http/status-server.js';
 import { HostStatus } from './host-status.js';
 import { createLogOutput } from './log-output.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import type { ConnectorSpec } from '../connector-spec.js';
 import { validateHost, type ValidateHostOptions } from '../validate-host.js';
 
 export interface RunHostOptions extends ValidateHostOptions {
@@ -34,7 +35,11 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   }
   const settings = first.config.host;
   const output = await createLogOutput();
-  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination);
+  // Every connector's secret values, scrubbed from the host's own lines (a child's error it logs may quote one).
+  const secrets: string[] = [];
+  const learnSecrets = (specs: readonly ConnectorSpec[]) => secrets.push(...specs.flatMap((spec) => spec.secrets).filter((s) => !secrets.includes(s)));
+  learnSecrets(first.connectors);
+  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination, { secrets });
   const supervisor = new Supervisor({ logger, relay: output.relay });
   const reload = async () => {
     const next = validateHost(file, options);
@@ -43,6 +48,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
       logger.error({ problems }, 'reload rejected: host.toml is invalid; the running connectors are kept');
       throw new Error(problems.join('\n'));
     }
+    learnSecrets(next.connectors);
     const { restarted, started, stopped } = await supervisor.replace(next.connectors);
     return { restarted, started, stopped };
   };

@@ -1,3 +1,4 @@
+import { scrubSecretValues } from '@danube-connect/sdk/core';
 import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
@@ -186,6 +187,7 @@ export class ConnectorSupervisor {
       danube: spec.danube,
       runtime: spec.runtime,
       logLevel: spec.logLevel,
+      secrets: [...spec.secrets],
     });
     attempt.readyTimer = setTimeout(() => this.kill(attempt, 'ready_timeout'), spec.readyTimeoutMs);
     attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
@@ -254,7 +256,9 @@ export class ConnectorSupervisor {
     if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
   }
 
-  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string): void {
+  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', raw: string): void {
+    // The child's logger scrubs its own lines; raw output (console, stderr, Node's reports) is scrubbed here.
+    const line = scrubSecretValues(raw, this.spec.secrets);
     if (stream === 'stdout' && line.startsWith('{')) {
       this.options.relay(line);
     } else {

@@ -17,6 +17,7 @@ function source(connectors: ConnectorView[], children: Record<string, ConnectorM
       return { metrics, missing };
     },
     reload: reload ?? (async () => ({ restarted: [], started: [], stopped: [] })),
+    scrub: (text) => text,
   };
 }
 
