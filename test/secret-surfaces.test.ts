@@ -127,4 +127,35 @@ describe.skipIf(!existsSync(CLI))('secrets on every output surface', () => {
     expect(host.output()).toContain('leaks-secrets: pin ***, hmac ***, connecting to mqtt://user:***@127.0.0.1:1883');
     expect(all.match(/.{0,80}PLANTED.{0,40}/g) ?? []).toEqual([]);
   });
+
+  it("children get a fixed environment allowlist plus their own [connectors.env], never the host's DANUBE_TOKEN", async () => {
+    const broker = await TestBroker.start();
+    cleanups.push(() => broker.stop());
+    const dir = tempDir();
+    const env = {
+      PATH: process.env['PATH'],
+      HOME: '/home/someone',
+      TZ: 'UTC',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      HTTPS_PROXY: 'http://proxy:3128',
+      no_proxy: 'localhost',
+      DANUBE_TOKEN: 'PLANTED-danube-token',
+      AWS_REGION: 'eu-west-1',
+      HOST_ONLY_VARIABLE: 'host only',
+    };
+    const toml = join(dir, 'host.toml');
+    const extra = `[connectors.env]\nAWS_REGION = "\${AWS_REGION}"\nPLUGIN_MODE = "fast"\n`;
+    writeFileSync(toml, `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${broker.serviceUrl}"\n${connector('ok', false).replace('[connectors.config]', `${extra}[connectors.config]`)}`);
+    const host = startHost(toml, env);
+    const names = await vi.waitFor(() => {
+      const line = lines(host.output()).find((l) => l.msg === 'leaks-secrets: environment');
+      expect(line, host.output()).toBeDefined();
+      return (line as { env_names: string[] }).env_names;
+    }, WAIT);
+    host.process.kill('SIGTERM');
+    expect(await host.exit).toBe(0);
+    // Node may add its own (NODE_CHANNEL_FD for the IPC channel, NODE_UNIQUE_ID…): only NODE_* are tolerated.
+    expect(names.filter((n) => !n.startsWith('NODE_'))).toEqual(['AWS_REGION', 'HOME', 'HTTPS_PROXY', 'LANG', 'LC_ALL', 'PATH', 'PLUGIN_MODE', 'TZ', 'no_proxy']);
+  });
 });
