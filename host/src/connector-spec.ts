@@ -53,6 +53,8 @@ export interface ConnectorSpec {
   /** How long a stop may drain before SIGKILL, ms. */
   shutdownTimeoutMs: number;
   logLevel: StartMessage['logLevel'];
+  /** `[connectors.env]`: set in the child over the allowlisted part of the host's environment (see childEnv). */
+  env: Readonly<Record<string, string>>;
   /**
    * Every secret value of this connector (secret config fields, Danube token and TLS key, URL passwords, secret
    * env values, `${file:…}` contents): scrubbed from its logs, crash reports and every HTTP answer.

@@ -81,8 +81,8 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const { pluginRequest: _request, ...rest } = settings;
     const configSchema = plugins[index]?.validateConfig?.schema;
     const resolved = configSchema === undefined ? plugin : { ...plugin, configSchema: structuredClone(configSchema) };
-    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube)])];
-    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
+    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube), ...secretValues(rest.env)])];
+    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null, env: rest.env };
     return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: check.config, connectors: deepFreeze(specs) };

@@ -99,6 +99,7 @@ describe('validateHost', () => {
       shutdownTimeoutMs: 10000,
       logLevel: 'info',
       secrets: [],
+      env: {},
       fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(out?.plugin.kind).toBe('sink');

@@ -115,5 +115,6 @@ export function connectorSettings(toml: HostToml, dir: string): ConnectorSetting
     pingIntervalMs: toml.host.ping_interval_ms,
     shutdownTimeoutMs: toml.host.shutdown_timeout_ms,
     logLevel: connector.log_level ?? toml.host.log_level,
+    env: connector.env ?? {},
   }));
 }

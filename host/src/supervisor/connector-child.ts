@@ -16,6 +16,8 @@ export interface ConnectorChildOptions {
   childEntry?: string;
   /** Node flags, e.g. `--max-old-space-size=256`; the host's own flags are never inherited. */
   execArgv: string[];
+  /** The child's whole environment (childEnv); the host's own is never inherited. */
+  env: NodeJS.ProcessEnv;
   onMessage(message: ChildMessage): void;
   onLine(stream: 'stdout' | 'stderr', line: string): void;
 }
@@ -55,6 +57,7 @@ export class ConnectorChild {
       serialization: 'json',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: options.execArgv,
+      env: options.env,
       detached: true,
     });
     this.pid = this.process.pid;

@@ -3,6 +3,7 @@ import type { ChildMessage, MetricsResponse, StoppedMessage } from '@danube-conn
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
+import { childEnv } from './child-env.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
 import { classifyExit } from './exit-reason.js';
@@ -170,6 +171,7 @@ export class ConnectorSupervisor {
     const child = new ConnectorChild({
       ...(this.options.childEntry ? { childEntry: this.options.childEntry } : {}),
       execArgv: spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [],
+      env: childEnv(spec.env),
       onMessage: (message) => this.onMessage(attempt, message),
       onLine: (stream, line) => this.onLine(attempt, stream, line),
     });

@@ -253,7 +253,7 @@ const cases: BadInput[] = [
     name: 'misspelt connector key',
     toml: GOOD.replace('plugin = "@fixtures/mqtt-like-source"', 'plugin = "@fixtures/mqtt-like-source"\nmemroy_mb = 256'),
     problems: [
-      'host.toml: connector "iot": memroy_mb is not a known key; expected one of: name, plugin, memory_mb, log_level, danube, restart, processing, config',
+      'host.toml: connector "iot": memroy_mb is not a known key; expected one of: name, plugin, memory_mb, log_level, danube, env, restart, processing, config',
     ],
   },
   {

@@ -69,6 +69,7 @@ export function fixtureSpec(plugin: string, options: FixtureSpecOptions): Connec
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
     logLevel: 'info',
     secrets: [],
+    env: {},
     fingerprint: options.fingerprint ?? JSON.stringify({ plugin, config }),
   };
 }
