@@ -287,6 +287,12 @@ const cases: BadInput[] = [
     problems: ['host.toml: connectors must be array'],
   },
   {
+    name: '${file:} that cannot be read',
+    toml: withConfig('url = "mqtt://h:1883"\npassword = "${file:secrets/mqtt}"\nroutes = [{ from = "a", to = "/default/a" }]'),
+    problems: ['host.toml: connector "iot": config/password uses ${file:secrets/mqtt} but the file cannot be read (ENOENT)'],
+    built: true,
+  },
+  {
     name: 'host.toml missing',
     toml: '',
     problems: ['missing.toml: cannot be read (ENOENT)'],
