@@ -73,19 +73,20 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     );
   });
 
-  if (!check.config || problems.size > 0) return { ok: false, problems: problems.problems };
-  const specs = check.config.connectors.map((settings, index): ConnectorSpec => {
+  const valid = check.config;
+  if (!valid || problems.size > 0) return { ok: false, problems: problems.problems };
+  const specs = valid.connectors.map((settings, index): ConnectorSpec => {
     const plugin = plugins[index]?.plugin;
     const config = configs[index];
     if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
     const { pluginRequest: _request, ...rest } = settings;
     const configSchema = plugins[index]?.validateConfig?.schema;
     const resolved = configSchema === undefined ? plugin : { ...plugin, configSchema: structuredClone(configSchema) };
-    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube), ...secretValues(rest.env)])];
+    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube), ...secretValues(rest.env), ...valid.fileSecrets])];
     const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, runtime: rest.runtime, memoryMb: rest.memoryMb ?? null, env: rest.env };
     return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
   });
-  return { ok: true, config: check.config, connectors: deepFreeze(specs) };
+  return { ok: true, config: valid, connectors: deepFreeze(specs) };
 }
 
 /** As validateHost, throwing a HostConfigError with every problem. */
