@@ -51,6 +51,7 @@ describe('validateHost', () => {
     const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
     expect(config.host).toEqual({
       http: { host: '127.0.0.1', port: 9464 },
+      allowedHosts: [],
       logLevel: 'info',
       shutdownTimeoutMs: 10000,
       readyTimeoutMs: 30000,

@@ -22,11 +22,14 @@ export const reloadCommand: CliCommand = {
         return EXIT_CODES.invalid;
       }
       const { host, port } = loaded.config.host.http;
-      address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      // A wildcard bind is reached over loopback, which the control guard accepts.
+      const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+      address = `${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
     }
     let response: Response;
     try {
-      response = await fetch(`http://${address}/-/reload`, { method: 'POST' });
+      // application/json: the control guard refuses the content types a browser form could send.
+      response = await fetch(`http://${address}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     } catch (err) {
       io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
       return EXIT_CODES.failure;

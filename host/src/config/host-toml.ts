@@ -61,6 +61,7 @@ export interface HostToml {
   $schema?: string;
   host: {
     http: string;
+    allowed_hosts: string[];
     log_level: LogLevel;
     shutdown_timeout_ms: number;
     ready_timeout_ms: number;

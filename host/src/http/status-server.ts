@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
+import { isControlRequest, refuseControlRequest } from './control-guard.js';
 import { HostMetrics } from './host-metrics.js';
 import { READY_STATES, type StatusSource } from './status-source.js';
 
@@ -9,6 +10,8 @@ export interface StatusServerOptions {
   listen: string;
   /** How long a scrape waits for each child's metrics, ms. Default 2000. */
   childMetricsTimeoutMs?: number;
+  /** `[host] allowed_hosts`: Host names besides loopback and the bound address that may use the control endpoint. */
+  allowedHosts?: readonly string[];
 }
 
 /** Splits `host:port` (IPv6 in brackets). */
@@ -24,18 +27,21 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
  * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
  * concatenated), `/healthz` (the host is alive), `/readyz` (every connector ready, with per-connector detail),
- * `/connectors` (JSON, secrets masked by the source), and `POST /-/reload`. Loopback by default.
+ * `/connectors` (JSON, secrets masked by the source), and `POST /-/reload`. Loopback by default; mutations and
+ * /connectors* pass the control guard (refuseControlRequest) whatever the route.
  */
 export class StatusServer {
   private readonly server: Server;
   private readonly hostMetrics = new HostMetrics();
   private readonly childMetricsTimeoutMs: number;
+  private readonly allowedHosts: readonly string[];
 
   private constructor(
     private readonly source: StatusSource,
     options: StatusServerOptions,
   ) {
     this.childMetricsTimeoutMs = options.childMetricsTimeoutMs ?? 2_000;
+    this.allowedHosts = options.allowedHosts ?? [];
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) this.send(res, 500, `internal error: ${(err as Error).message}\n`, 'text/plain; charset=utf-8');
@@ -75,6 +81,10 @@ export class StatusServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://host').pathname;
     const route = `${req.method} ${path}`;
+    if (isControlRequest(req.method, path)) {
+      const refusal = refuseControlRequest(req, { boundHost: (this.server.address() as AddressInfo).address, allowedHosts: this.allowedHosts });
+      if (refusal) return this.send(res, refusal.status, `refused: ${refusal.reason}\n`, 'text/plain; charset=utf-8');
+    }
     switch (route) {
       case 'GET /metrics':
         return this.metrics(res);

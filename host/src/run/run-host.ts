@@ -54,13 +54,22 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   };
   let server: StatusServer;
   try {
-    server = await StatusServer.start(new HostStatus(supervisor, reload), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
+    server = await StatusServer.start(new HostStatus(supervisor, reload), {
+      listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}`,
+      allowedHosts: settings.allowedHosts,
+    });
   } catch (err) {
     options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
     return RUN_EXIT_CODES.invalid;
   }
   supervisor.start(first.connectors);
   logger.info({ http: server.address, connectors: first.connectors.map((c) => c.name) }, 'danube-connect running');
+  if (settings.http.host === '0.0.0.0' || settings.http.host === '::') {
+    logger.warn(
+      { http: server.address, allowedHosts: settings.allowedHosts },
+      'the status endpoint listens on every interface: /metrics, /healthz and /readyz answer anyone who reaches it; /connectors and POST routes only a loopback Host or one of [host] allowed_hosts',
+    );
+  }
   options.onListening?.(server.address);
 
   const signals = options.signals ?? process;
