@@ -143,8 +143,8 @@ describe('validateHost', () => {
 
   test('[danube] merges into each connector; a connector tls table replaces the whole [danube.tls]; paths become absolute', () => {
     const toml = `[danube]\nservice_url = "https://broker:6650"\nrequest_timeout_ms = 5000\n[danube.tls]\nca = "certs/ca.pem"\nserver_name = "danube"\n${TOML}\n[connectors.danube]\nrequest_timeout_ms = 2000\n[connectors.danube.tls]\ncert = "certs/client.pem"\nkey = "certs/client.key"\n`;
-    const pem = '-----BEGIN CERTIFICATE-----\n';
-    const p = tempProject({ 'host.toml': toml, 'certs/ca.pem': pem, 'certs/client.pem': pem, 'certs/client.key': pem }, ['mqtt-like-source', 'plain-sink']);
+    const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB\n-----END ${label}-----\n`;
+    const p = tempProject({ 'host.toml': toml, 'certs/ca.pem': pem('CERTIFICATE'), 'certs/client.pem': pem('CERTIFICATE'), 'certs/client.key': pem('PRIVATE KEY') }, ['mqtt-like-source', 'plain-sink']);
     const { connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
     expect(connectors[0]?.danube).toEqual({ serviceUrl: 'https://broker:6650', requestTimeoutMs: 5000, tls: { ca: p.path('certs/ca.pem'), serverName: 'danube' } });
     expect(connectors[1]?.danube).toEqual({
