@@ -34,7 +34,17 @@ export const reloadCommand: CliCommand = {
       io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
       return EXIT_CODES.failure;
     }
-    const body = (await response.json()) as { reloaded: boolean; error?: string; restarted?: string[]; started?: string[]; stopped?: string[] };
+    const type = response.headers.get('content-type') ?? 'no content type';
+    let body: { reloaded?: unknown; error?: string; restarted?: string[]; started?: string[]; stopped?: string[] } | undefined;
+    try {
+      body = type.startsWith('application/json') ? ((await response.json()) as typeof body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body?.reloaded !== 'boolean') {
+      io.err(`http://${address}/-/reload answered HTTP ${response.status} (${type.split(';')[0]}), not a danube-connect host's JSON: is ${address} the host's [host] http?`);
+      return EXIT_CODES.failure;
+    }
     if (!body.reloaded) {
       io.err(body.error ?? `reload failed with HTTP ${response.status}`);
       io.err('the running connectors are kept');

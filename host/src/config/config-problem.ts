@@ -35,12 +35,20 @@ export class ProblemList {
 
   constructor(
     readonly file: string,
-    private readonly doc: Record<string, unknown> = {},
+    private doc: Record<string, unknown> = {},
   ) {}
 
-  add(code: ConfigProblemCode, path: KeyPath, message: string): void {
+  /** Problems added from now on name connectors from `doc` (a document just parsed). */
+  useDocument(doc: Record<string, unknown>): this {
+    this.doc = doc;
+    return this;
+  }
+
+  /** `byIndex`: name a connector by its index (connectors/2/name), when its name does not tell it apart. */
+  add(code: ConfigProblemCode, path: KeyPath, message: string, options: { byIndex?: boolean } = {}): void {
+    const where = options.byIndex ? { path: path.join('/') } : locate(this.doc, path);
     // Messages quote URLs and addresses: their userinfo is masked whatever the key.
-    const problem: ConfigProblem = { code, file: this.file, ...locate(this.doc, path), message: maskUrlCredentials(message) };
+    const problem: ConfigProblem = { code, file: this.file, ...where, message: maskUrlCredentials(message) };
     const key = formatProblem(problem);
     if (this.seen.has(key)) return;
     this.seen.add(key);

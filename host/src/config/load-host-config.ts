@@ -6,7 +6,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { applyDanubeEnvOverrides, expandEnv } from './expand-env.js';
 import { validateHostToml, type HostToml } from './host-toml.js';
 import { readToml } from './read-toml.js';
-import { checkSemantics } from './semantic-checks.js';
+import { checkSemantics, reportNonFiniteNumbers } from './semantic-checks.js';
 
 export interface LoadHostConfigOptions {
   /** Environment for `${NAME}` expansion and the DANUBE_* overrides. Default: process.env. */
@@ -62,6 +62,7 @@ export function checkHostConfig(file: string, options: LoadHostConfigOptions = {
   const problems = new ProblemList(file, doc);
   const fileSecrets: string[] = [];
   const skip = expandEnv(doc, env, problems, { dir, fileSecrets });
+  reportNonFiniteNumbers(doc, problems, skip);
   const fromEnv = applyDanubeEnvOverrides(doc, env);
   const valid = validateHostToml(doc, problems, skip);
   checkSemantics(doc, { problems, dir, skip, fromEnv });
