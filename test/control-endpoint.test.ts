@@ -42,5 +42,6 @@ describe.skipIf(!existsSync(CLI))('the control endpoint of a running host', () =
 
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+    expect(lines().find((l) => l.msg === 'stopping every connector')?.signal).toBe('SIGTERM');
   });
 });

@@ -206,4 +206,12 @@ describe('validateHost', () => {
       },
     ]);
   });
+
+  test('an optional secret that expands to "" is not set (the README\'s token = "${DANUBE_TOKEN:-}" on a broker without auth)', () => {
+    const toml = `[danube]\nservice_url = "\${DANUBE_SERVICE_URL:-http://127.0.0.1:6650}"\ntoken = "\${DANUBE_TOKEN:-}"\n${TOML}\n[connectors.danube]\ntoken = "\${CONNECTOR_TOKEN:-}"\n`;
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
+    expect(config.host.danube).toEqual({ serviceUrl: 'http://127.0.0.1:6650', requestTimeoutMs: 10000 });
+    expect(connectors.map((c) => c.danube.token)).toEqual([undefined, undefined]);
+  });
 });

@@ -61,7 +61,7 @@ const cases: BadInput[] = [
     name: 'unknown plugin',
     toml: GOOD.replace('@fixtures/mqtt-like-source', '@nope/source-x'),
     problems: [
-      `host.toml: connector "iot": plugin "@nope/source-x" was not found: not in NN node_modules folders searched from <dir> and from the host's installation <host> upwards; install it with npm i @nope/source-x`,
+      `host.toml: connector "iot": plugin "@nope/source-x" was not found: looked in <dir>/node_modules and NN more node_modules folders (up from <dir>, then up from the host's installation <host>), which hold 1 other plugin: @fixtures/mqtt-like-source@1.2.0; install it (npm i @nope/source-x, if your registry has it) or give its folder (plugin = "./path/to/plugin")`,
     ],
     built: true,
   },
@@ -380,7 +380,7 @@ function expected(input: BadInput, file = 'host.toml'): string {
 
 /** The not-found message names machine-specific folders and a count: pinned by a pattern. */
 function comparable(stderr: string): string {
-  return stderr.replace(/not in \d+ node_modules folders/, 'not in NN node_modules folders').replace(/host's installation \S+ upwards/, "host's installation <host> upwards");
+  return stderr.replace(/and \d+ more node_modules folders/, 'and NN more node_modules folders').replace(/up from the host's installation [^)]+\)/, "up from the host's installation <host>)");
 }
 
 describe('validate: every bad input exits 2 and names file, connector and key path', () => {
