@@ -4,7 +4,9 @@ import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
 import { deepFreeze } from './config/deep-freeze.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
-import { findPackageDir, isPathRequest, searchFolders } from './discovery/search-paths.js';
+import { join } from 'node:path';
+import { scanPlugins } from './discovery/scan-plugins.js';
+import { findPackageDir, isPathRequest, searchFolders, type SearchOptions } from './discovery/search-paths.js';
 import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
 import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
 import { HostConfigError } from './errors.js';
@@ -58,9 +60,7 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     }
     const report = reports.get(request);
     if (report === undefined) {
-      const where = isPathRequest(request)
-        ? `no package.json in ${request} (relative to ${check.dir})`
-        : `not in ${searchFolders(search).length} node_modules folders searched from ${check.dir} and from the host's installation ${search.hostDir} upwards; install it with npm i ${request}`;
+      const where = isPathRequest(request) ? `no package.json in ${request} (relative to ${check.dir})` : notFoundHint(request, search, sdk);
       problems.add('DC_ERR_PLUGIN_NOT_FOUND', [...base, 'plugin'], `"${request}" was not found: ${where}`);
       return;
     }
@@ -87,6 +87,23 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: valid, connectors: deepFreeze(specs) };
+}
+
+/**
+ * Where the host looked for a package name and what it found there instead: the name may be misspelt, or the
+ * package may not exist in the registry in use, so "npm i <name>" alone can mislead.
+ */
+function notFoundHint(request: string, search: SearchOptions, sdk: SdkInfo): string {
+  const folders = searchFolders(search);
+  const found = scanPlugins(search, sdk).filter((plugin) => !plugin.shadowed && plugin.name !== undefined);
+  const shown = found.slice(0, 10).map((plugin) => `${plugin.name}@${plugin.version ?? '?'}`);
+  const more = found.length > shown.length ? ` and ${found.length - shown.length} more` : '';
+  const others = found.length === 0 ? 'which hold no danube-connect plugin' : `which hold ${found.length} other plugin${found.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
+  return (
+    `looked in ${folders[0] ?? join(search.fromDir, 'node_modules')} and ${Math.max(folders.length - 1, 0)} more node_modules folders ` +
+    `(up from ${search.fromDir}, then up from the host's installation ${search.hostDir}), ${others}; ` +
+    `install it (npm i ${request}, if your registry has it) or give its folder (plugin = "./path/to/plugin")`
+  );
 }
 
 /** As validateHost, throwing a HostConfigError with every problem. */

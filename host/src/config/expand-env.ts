@@ -8,6 +8,9 @@ const FILE_BODY = /^file:(.+)$/s;
 /** A secret file is a password, a token or a PEM key: anything bigger is a mistake (and /dev/zero never ends). */
 const MAX_SECRET_FILE_BYTES = 1024 * 1024;
 
+/** What a secret key that expands to "" becomes: removed from its table (not set). */
+const NOT_SET = Symbol('not set');
+
 export interface ExpandEnvOptions {
   /** Folder a relative `${file:path}` is read from (host.toml's). Default: the current folder. */
   dir?: string;
@@ -42,7 +45,8 @@ function readSecretFile(file: string): { value: string } | { problem: string } {
  * literal `${`). `:-default` applies when NAME is unset or empty. `${file:path}` is the file's contents without
  * its trailing newline (Docker and Kubernetes mount secrets as files), a path relative to `options.dir`. An unset
  * NAME without default, an unusable file or a malformed reference is a problem naming the key path; the value
- * becomes "" and its path is returned so later checks skip it.
+ * becomes "" and its path is returned so later checks skip it. A secret key (`token`, `password` …) whose value
+ * expands to "" is removed: not set, so an optional secret stays optional.
  */
 export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: ProblemList, options: ExpandEnvOptions = {}): Set<string> {
   const failed = new Set<string>();
@@ -52,11 +56,15 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
       value.forEach((v, i) => (value[i] = visit(v, [...path, i])));
     } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
       const table = value as Record<string, unknown>;
-      for (const key of Object.keys(table)) table[key] = visit(table[key], [...path, key]);
+      for (const key of Object.keys(table)) {
+        const expanded = visit(table[key], [...path, key]);
+        if (expanded === NOT_SET) delete table[key];
+        else table[key] = expanded;
+      }
     }
     return value;
   };
-  const expandString = (text: string, path: KeyPath): string => {
+  const expandString = (text: string, path: KeyPath): string | typeof NOT_SET => {
     if (!text.includes('${')) return text;
     let ok = true;
     const secret = isSecretPath(path);
@@ -92,6 +100,8 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
       return value;
     });
     if (!ok) failed.add(joinPath(path));
+    // `token = "${DANUBE_TOKEN:-}"` on a broker without auth: an empty secret is an absent one, not an invalid "".
+    if (ok && out === '' && secret) return NOT_SET;
     return out;
   };
   visit(doc, []);

@@ -80,7 +80,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
     );
   };
   signals.on('SIGHUP', onHup);
-  const stopSignal = await Promise.race([once(signals, 'SIGTERM'), once(signals, 'SIGINT')]).then(() => 'stop');
+  const stopSignal = await Promise.race([once(signals, 'SIGTERM').then(() => 'SIGTERM'), once(signals, 'SIGINT').then(() => 'SIGINT')]);
   signals.off('SIGHUP', onHup);
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
