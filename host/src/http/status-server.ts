@@ -22,7 +22,6 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-
 /**
  * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
  * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
