@@ -45,7 +45,7 @@ describe('operating one connector', () => {
     expect(readyz.status).toBe(200);
     expect(await readyz.json()).toMatchObject({ ready: true, connectors: [{ name: 'a', state: 'paused', ready: false }, { name: 'b', ready: true }] });
 
-    const resumed = await fetch(`http://${http}/connectors/a/resume`, { method: 'POST' });
+    const resumed = await fetch(`http://${http}/connectors/a/resume`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(resumed.status).toBe(200);
     expect(await resumed.json()).toMatchObject({ connector: 'a', action: 'resume', state: 'starting' });
     await vi.waitFor(async () => expect((await connectors(http)).map((c) => c.state)).toEqual(['running', 'running']), WAIT);
@@ -58,7 +58,7 @@ describe('operating one connector', () => {
       expect(b?.pid).not.toBe(pids[1]);
     }, WAIT);
 
-    const unknown = await fetch(`http://${http}/connectors/nobody/restart`, { method: 'POST' });
+    const unknown = await fetch(`http://${http}/connectors/nobody/restart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: 'no connector "nobody"' });
     expect(cli('pause', 'nobody', '--http', http)).toMatchObject({ code: 1, err: `no connector "nobody" on the host at ${http}\n` });
@@ -66,7 +66,7 @@ describe('operating one connector', () => {
     // [host] log_level is applied to the host live; the connectors inheriting it and [host] http need a restart:
     // the answer says so.
     writeFileSync(toml, readFileSync(toml, 'utf8').replace('http = "127.0.0.1:0"', 'http = "127.0.0.1:0"\nlog_level = "warn"').replace('127.0.0.1:0', '127.0.0.2:0'));
-    const reload = await fetch(`http://${http}/-/reload`, { method: 'POST' });
+    const reload = await fetch(`http://${http}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(await reload.json()).toMatchObject({
       reloaded: true,
       updated: ['[host] log_level'],

@@ -59,8 +59,13 @@ describe('packed tarballs installed with npm i', () => {
       try {
         appendFileSync(join(app, 'in.txt'), 'one\ntwo\n');
         await vi.waitFor(() => expect(broker.storedMessages('/default/packed').map((m) => m.payload.toString()), out).toEqual(['one', 'two']), { timeout: 30_000, interval: 100 });
+        // What a service manager does: SIGTERM to the installed bin's process (node itself, unlike `npx`, which does
+        // not forward signals) stops the host and every child.
+        const http = (out.split('\n').find((l) => l.includes('"danube-connect running"')) ?? '').match(/"http":"([^"]+)"/)?.[1];
+        const { connectors } = (await (await fetch(`http://${http}/connectors`)).json()) as { connectors: { pid: number }[] };
         host.kill('SIGTERM');
         expect(await exit).toBe(0);
+        for (const { pid } of connectors) expect(() => process.kill(pid, 0), `child ${pid} outlived the host`).toThrow();
       } finally {
         if (host.exitCode === null) host.kill('SIGKILL');
       }

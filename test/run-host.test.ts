@@ -152,7 +152,7 @@ batch_lines = ${batchLinesOfB}
 
     // A broken host.toml is refused over HTTP and the running set is kept.
     writeFileSync(toml, hostToml(0));
-    const refused = await fetch(`${http}/-/reload`, { method: 'POST' });
+    const refused = await fetch(`${http}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: string }).error).toContain('connector "files-b": config/batch_lines must be >= 1');
     const cli = spawnSync(process.execPath, [CLI, 'reload', '--http', running.http], { encoding: 'utf8' });

@@ -27,6 +27,8 @@ export interface ResolvedPlugin {
   dir: string;
   /** The manifest's `sdk` semver range. */
   sdkRange: string;
+  /** The plugin's config JSON Schema, when it has one: its `writeOnly` / `x-secret` marks decide what is masked. */
+  configSchema?: unknown;
 }
 
 /**
@@ -51,6 +53,13 @@ export interface ConnectorSpec {
   /** How long a stop may drain before SIGKILL, ms. */
   shutdownTimeoutMs: number;
   logLevel: StartMessage['logLevel'];
-  /** A stable hash of plugin name + version + config + danube (+ the content of its TLS files) + runtime (+ memory cap), for reload. */
+  /** `[connectors.env]`: set in the child over the allowlisted part of the host's environment (see childEnv). */
+  env: Readonly<Record<string, string>>;
+  /**
+   * Every secret value of this connector (secret config fields, Danube token and TLS key, URL passwords, secret
+   * env values, `${file:…}` contents): scrubbed from its logs, crash reports and every HTTP answer.
+   */
+  secrets: readonly string[];
+  /** A stable hash of plugin name + version + config + danube (+ the content of its TLS files) + env + runtime (+ memory cap), for reload. */
   fingerprint: string;
 }

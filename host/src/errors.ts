@@ -10,6 +10,7 @@ export const CONFIG_PROBLEM_CODES = {
   DC_ERR_TOML_SYNTAX: 'host.toml is not valid TOML (file, line and column are named)',
   DC_ERR_ENV_UNSET: 'a ${NAME} reference names an unset environment variable and has no :-default',
   DC_ERR_ENV_REFERENCE: 'a malformed ${...} reference (use $${ for a literal ${)',
+  DC_ERR_ENV_FILE: 'a ${file:path} reference names a file that cannot be read, is not a regular file or is larger than 1 MiB',
   DC_ERR_CONFIG_SCHEMA: 'a key of host.toml does not match host.schema.json (unknown key, wrong type, out of range)',
   DC_ERR_DUPLICATE_CONNECTOR: 'two connectors have the same name',
   DC_ERR_INVALID_ADDRESS: '[host] http is not a host:port address',

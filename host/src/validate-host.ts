@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
+import { secretValues } from '@danube-connect/sdk/core';
 import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
 import { deepFreeze } from './config/deep-freeze.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
-import { findPackageDir, isPathRequest, searchFolders } from './discovery/search-paths.js';
+import { join } from 'node:path';
 import { packageNameProblem } from './discovery/package-name.js';
+import { scanPlugins } from './discovery/scan-plugins.js';
+import { findPackageDir, isPathRequest, searchFolders, type SearchOptions } from './discovery/search-paths.js';
 import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
 import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
 import { HostConfigError } from './errors.js';
@@ -65,9 +68,7 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     }
     const report = reports.get(request);
     if (report === undefined) {
-      const where = isPathRequest(request)
-        ? `no package.json in ${request} (relative to ${check.dir})`
-        : `not in ${searchFolders(search).length} node_modules folders searched from ${check.dir} and from the host's installation ${search.hostDir} upwards; install it with npm i ${request}`;
+      const where = isPathRequest(request) ? `no package.json in ${request} (relative to ${check.dir})` : notFoundHint(request, search, sdk);
       problems.add('DC_ERR_PLUGIN_NOT_FOUND', [...base, 'plugin'], `"${request}" was not found: ${where}`);
       return;
     }
@@ -80,16 +81,37 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     );
   });
 
-  if (!check.config || problems.size > 0) return { ok: false, problems: problems.problems };
-  const specs = check.config.connectors.map((settings, index): ConnectorSpec => {
+  const valid = check.config;
+  if (!valid || problems.size > 0) return { ok: false, problems: problems.problems };
+  const specs = valid.connectors.map((settings, index): ConnectorSpec => {
     const plugin = plugins[index]?.plugin;
     const config = configs[index];
     if (!plugin || !config) throw new Error(`connector ${settings.name} was validated without a plugin or config`);
     const { pluginRequest: _request, ...rest } = settings;
-    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null };
-    return { ...rest, plugin, config, fingerprint: fingerprint(identity) };
+    const configSchema = plugins[index]?.validateConfig?.schema;
+    const resolved = configSchema === undefined ? plugin : { ...plugin, configSchema: structuredClone(configSchema) };
+    const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube), ...secretValues(rest.env), ...valid.fileSecrets])];
+    const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null, env: rest.env };
+    return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
   });
-  return { ok: true, config: check.config, connectors: deepFreeze(specs) };
+  return { ok: true, config: valid, connectors: deepFreeze(specs) };
+}
+
+/**
+ * Where the host looked for a package name and what it found there instead: the name may be misspelt, or the
+ * package may not exist in the registry in use, so "npm i <name>" alone can mislead.
+ */
+function notFoundHint(request: string, search: SearchOptions, sdk: SdkInfo): string {
+  const folders = searchFolders(search);
+  const found = scanPlugins(search, sdk).filter((plugin) => !plugin.shadowed && plugin.name !== undefined);
+  const shown = found.slice(0, 10).map((plugin) => `${plugin.name}@${plugin.version ?? '?'}`);
+  const more = found.length > shown.length ? ` and ${found.length - shown.length} more` : '';
+  const others = found.length === 0 ? 'which hold no danube-connect plugin' : `which hold ${found.length} other plugin${found.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
+  return (
+    `looked in ${folders[0] ?? join(search.fromDir, 'node_modules')} and ${Math.max(folders.length - 1, 0)} more node_modules folders ` +
+    `(up from ${search.fromDir}, then up from the host's installation ${search.hostDir}), ${others}; ` +
+    `install it (npm i ${request}, if your registry has it) or give its folder (plugin = "./path/to/plugin")`
+  );
 }
 
 /**

@@ -28,12 +28,12 @@ function walk(schema: Schema, path: string, visit: (path: string, schema: Schema
 describe('host.schema.json', () => {
   const schema = read('host.schema.json');
 
-  test('every key has a description; every table but config is closed', () => {
+  test('every key has a description; every table but config and env (maps) is closed', () => {
     const undocumented: string[] = [];
     const open: string[] = [];
     walk(schema, '', (path, s) => {
       if (!s.description) undocumented.push(path);
-      if (s.type === 'object' && s.additionalProperties !== false && !path.endsWith('/config')) open.push(path);
+      if (s.type === 'object' && s.additionalProperties !== false && !path.endsWith('/config') && !path.endsWith('/env')) open.push(path);
     });
     expect(undocumented).toEqual([]);
     expect(open).toEqual([]);
@@ -42,7 +42,7 @@ describe('host.schema.json', () => {
   test('the documented defaults (DESIGN §4)', () => {
     const host = schema.properties?.['host']?.properties ?? {};
     const defaults = (s: Schema | undefined) => Object.fromEntries(Object.entries(s?.properties ?? {}).flatMap(([k, v]) => (v.default === undefined || v.type === 'object' ? [] : [[k, v.default]])));
-    expect(defaults(schema.properties?.['host'])).toEqual({ http: '127.0.0.1:9464', log_level: 'info', shutdown_timeout_ms: 10000, ready_timeout_ms: 30000, ping_interval_ms: 5000 });
+    expect(defaults(schema.properties?.['host'])).toEqual({ http: '127.0.0.1:9464', allowed_hosts: [], log_level: 'info', shutdown_timeout_ms: 10000, ready_timeout_ms: 30000, ping_interval_ms: 5000 });
     expect(defaults(host['restart'])).toEqual({ initial_delay_ms: 1000, max_delay_ms: 60000, stable_after_ms: 60000, max_crashes: 5, window_ms: 300000 });
     expect(defaults(schema.properties?.['danube'])).toEqual({ service_url: 'http://127.0.0.1:6650', request_timeout_ms: 10000, create_namespaces: false });
   });

@@ -51,6 +51,7 @@ describe('validateHost', () => {
     const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
     expect(config.host).toEqual({
       http: { host: '127.0.0.1', port: 9464 },
+      allowedHosts: [],
       logLevel: 'info',
       shutdownTimeoutMs: 10000,
       readyTimeoutMs: 30000,
@@ -70,6 +71,7 @@ describe('validateHost', () => {
         entry: `${FIXTURE_PLUGINS}/mqtt-like-source/index.js`,
         dir: `${FIXTURE_PLUGINS}/mqtt-like-source`,
         sdkRange: '^0.1.0',
+        configSchema: expect.objectContaining({ required: ['url', 'routes'] }),
       },
       config: {
         url: 'mqtt://127.0.0.1:1883',
@@ -97,6 +99,8 @@ describe('validateHost', () => {
       pingIntervalMs: 5000,
       shutdownTimeoutMs: 10000,
       logLevel: 'info',
+      secrets: [],
+      env: {},
       fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(out?.plugin.kind).toBe('sink');
@@ -139,8 +143,8 @@ describe('validateHost', () => {
 
   test('[danube] merges into each connector; a connector tls table replaces the whole [danube.tls]; paths become absolute', () => {
     const toml = `[danube]\nservice_url = "https://broker:6650"\nrequest_timeout_ms = 5000\n[danube.tls]\nca = "certs/ca.pem"\nserver_name = "danube"\n${TOML}\n[connectors.danube]\nrequest_timeout_ms = 2000\n[connectors.danube.tls]\ncert = "certs/client.pem"\nkey = "certs/client.key"\n`;
-    const pem = '-----BEGIN CERTIFICATE-----\n';
-    const p = tempProject({ 'host.toml': toml, 'certs/ca.pem': pem, 'certs/client.pem': pem, 'certs/client.key': pem }, ['mqtt-like-source', 'plain-sink']);
+    const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB\n-----END ${label}-----\n`;
+    const p = tempProject({ 'host.toml': toml, 'certs/ca.pem': pem('CERTIFICATE'), 'certs/client.pem': pem('CERTIFICATE'), 'certs/client.key': pem('PRIVATE KEY') }, ['mqtt-like-source', 'plain-sink']);
     const { connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
     expect(connectors[0]?.danube).toEqual({ serviceUrl: 'https://broker:6650', requestTimeoutMs: 5000, tls: { ca: p.path('certs/ca.pem'), serverName: 'danube' } });
     expect(connectors[1]?.danube).toEqual({
@@ -201,5 +205,13 @@ describe('validateHost', () => {
         message: 'uses ${MQTT_URL} but the environment variable MQTT_URL is not set (give a default with ${MQTT_URL:-default})',
       },
     ]);
+  });
+
+  test('an optional secret that expands to "" is not set (the README\'s token = "${DANUBE_TOKEN:-}" on a broker without auth)', () => {
+    const toml = `[danube]\nservice_url = "\${DANUBE_SERVICE_URL:-http://127.0.0.1:6650}"\ntoken = "\${DANUBE_TOKEN:-}"\n${TOML}\n[connectors.danube]\ntoken = "\${CONNECTOR_TOKEN:-}"\n`;
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
+    expect(config.host.danube).toEqual({ serviceUrl: 'http://127.0.0.1:6650', requestTimeoutMs: 10000 });
+    expect(connectors.map((c) => c.danube.token)).toEqual([undefined, undefined]);
   });
 });

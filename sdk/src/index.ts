@@ -61,8 +61,8 @@ export { SinkRecord, bytesRecord, jsonRecord, textRecord, type SourceRecord, typ
 export { CONNECTOR_ERROR_CODES, ConnectorError, classify, type ConnectorErrorCode, type ConnectorErrorKind, type ConnectorErrorOptions } from './errors.js';
 export { definePlugin, isPlugin, PLUGIN_API_VERSION, PLUGIN_BRAND } from './plugin/define-plugin.js';
 export type { DanubeConnectPlugin, PluginDefinition, SinkPluginDefinition, SourcePluginDefinition } from './plugin/define-plugin.js';
-export { createConnectorLogger, type LogLevel, type Logger } from './logging.js';
-export { MASK, SECRET_KEYS, isSecretKey, maskSecrets } from './secrets.js';
+export { createConnectorLogger, type ConnectorLoggerOptions, type LogLevel, type Logger } from './logging.js';
+export { MASK, SECRET_KEYS, isSecretKey, maskSecrets, maskUrlCredentials, scrubSecretValues, secretValues } from './secrets.js';
 export { ConnectorMetrics, type DropReason } from './runtime/connector-metrics.js';
 export { DEFAULT_RUNTIME_SETTINGS, resolveRuntimeSettings, type RuntimeSettings } from './runtime/runtime-settings.js';
 export type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './runtime/connector-runtime.js';

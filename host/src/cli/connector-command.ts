@@ -42,7 +42,7 @@ function connectorCommand(action: ConnectorAction, summary: string, what: string
       let response: Response;
       let text: string;
       try {
-        response = await fetch(`http://${address}/connectors/${encodeURIComponent(name)}/${action}`, { method: 'POST' });
+        response = await fetch(`http://${address}/connectors/${encodeURIComponent(name)}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
         text = await response.text();
       } catch (err) {
         io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);

@@ -22,16 +22,29 @@ export const reloadCommand: CliCommand = {
         return EXIT_CODES.invalid;
       }
       const { host, port } = loaded.config.host.http;
-      address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      // A wildcard bind is reached over loopback, which the control guard accepts.
+      const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+      address = `${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
     }
     let response: Response;
     try {
-      response = await fetch(`http://${address}/-/reload`, { method: 'POST' });
+      // application/json: the control guard refuses the content types a browser form could send.
+      response = await fetch(`http://${address}/-/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     } catch (err) {
       io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
       return EXIT_CODES.failure;
     }
-    const body = (await response.json()) as { reloaded: boolean; error?: string; restarted?: string[]; started?: string[]; stopped?: string[]; updated?: string[]; needsRestart?: string[] };
+    const type = response.headers.get('content-type') ?? 'no content type';
+    let body: { reloaded?: unknown; error?: string; restarted?: string[]; started?: string[]; stopped?: string[]; updated?: string[]; needsRestart?: string[] } | undefined;
+    try {
+      body = type.startsWith('application/json') ? ((await response.json()) as typeof body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body?.reloaded !== 'boolean') {
+      io.err(`http://${address}/-/reload answered HTTP ${response.status} (${type.split(';')[0]}), not a danube-connect host's JSON: is ${address} the host's [host] http?`);
+      return EXIT_CODES.failure;
+    }
     if (!body.reloaded) {
       io.err(body.error ?? `reload failed with HTTP ${response.status}`);
       io.err('the running connectors are kept');

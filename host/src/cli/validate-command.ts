@@ -1,18 +1,21 @@
-import { maskSecrets } from '@danube-connect/sdk/core';
+import { maskSecrets, scrubSecretValues } from '@danube-connect/sdk/core';
 import { formatProblem } from '../config/config-problem.js';
 import { validateHost, type ValidatedHost } from '../validate-host.js';
 import { type CliCommand, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
 
-/** The effective config (defaults applied, plugins resolved) with every secret masked. */
-function printableConfig(validated: ValidatedHost): Record<string, unknown> {
+/** The effective config (defaults applied, plugins resolved) as JSON with every secret masked: by name, by the plugin's schema, and by value. */
+function printableConfig(validated: ValidatedHost): string {
   const { toml } = validated.config;
-  return maskSecrets({
-    ...toml,
+  const printable = {
+    ...maskSecrets({ ...toml, connectors: undefined }),
     connectors: toml.connectors.map((connector, index) => {
       const spec = validated.connectors[index];
-      return { ...connector, plugin: spec ? `${spec.plugin.name}@${spec.plugin.version}` : connector.plugin, config: spec?.config ?? connector.config };
+      // The plugin's schema decides its config (x-secret: false keeps a field), the name rule the rest.
+      const config = maskSecrets(spec?.config ?? connector.config, spec?.plugin.configSchema);
+      return { ...maskSecrets({ ...connector, config: undefined }), plugin: spec ? `${spec.plugin.name}@${spec.plugin.version}` : connector.plugin, config };
     }),
-  });
+  };
+  return scrubSecretValues(JSON.stringify(printable, null, 2), validated.connectors.flatMap((spec) => spec.secrets));
 }
 
 export const validateCommand: CliCommand = {
@@ -35,7 +38,7 @@ export const validateCommand: CliCommand = {
       io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
       return EXIT_CODES.invalid;
     }
-    if (values.print) io.out(JSON.stringify(printableConfig(result), null, 2));
+    if (values.print) io.out(printableConfig(result));
     const count = result.connectors.length;
     io.out(`ok: ${count} connector${count === 1 ? '' : 's'}`);
     return EXIT_CODES.ok;

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { isSecretKey, maskUrlCredentials } from '@danube-connect/sdk/core';
 import type { ConfigProblemCode } from '../errors.js';
 
 /** A key path from the document root, e.g. `['connectors', 0, 'config', 'routes', 0, 'qos']`. */
@@ -34,11 +35,20 @@ export class ProblemList {
 
   constructor(
     readonly file: string,
-    private readonly doc: Record<string, unknown> = {},
+    private doc: Record<string, unknown> = {},
   ) {}
 
-  add(code: ConfigProblemCode, path: KeyPath, message: string): void {
-    const problem: ConfigProblem = { code, file: this.file, ...locate(this.doc, path), message };
+  /** Problems added from now on name connectors from `doc` (a document just parsed). */
+  useDocument(doc: Record<string, unknown>): this {
+    this.doc = doc;
+    return this;
+  }
+
+  /** `byIndex`: name a connector by its index (connectors/2/name), when its name does not tell it apart. */
+  add(code: ConfigProblemCode, path: KeyPath, message: string, options: { byIndex?: boolean } = {}): void {
+    const where = options.byIndex ? { path: path.join('/') } : locate(this.doc, path);
+    // Messages quote URLs and addresses: their userinfo is masked whatever the key.
+    const problem: ConfigProblem = { code, file: this.file, ...where, message: maskUrlCredentials(message) };
     const key = formatProblem(problem);
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -61,6 +71,13 @@ function locate(doc: Record<string, unknown>, path: KeyPath): { connector?: stri
     if (typeof name === 'string' && CONNECTOR_NAME.test(name)) return { connector: name, path: path.slice(2).join('/') };
   }
   return { path: path.join('/') };
+}
+
+/** Whether the value at `path` is a secret by its key name (the enclosing key decides a bare `key`, e.g. tls/key). */
+export function isSecretPath(path: KeyPath): boolean {
+  const keys = path.filter((part): part is string => typeof part === 'string');
+  const key = path.at(-1);
+  return typeof key === 'string' && isSecretKey(key, keys.at(-2));
 }
 
 export function joinPath(path: KeyPath): string {

@@ -9,6 +9,8 @@ import { parseHostPort } from './semantic-checks.js';
 export interface HostSettings {
   /** `[host] http`, parsed. */
   http: { host: string; port: number };
+  /** `[host] allowed_hosts`: Host names that may use the control endpoint besides loopback and the bound address. */
+  allowedHosts: readonly string[];
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   readyTimeoutMs: number;
@@ -22,7 +24,7 @@ export interface HostSettings {
 }
 
 /** One connector's settings from host.toml alone (before its plugin is resolved). */
-export type ConnectorSettings = Omit<ConnectorSpec, 'plugin' | 'fingerprint'> & {
+export type ConnectorSettings = Omit<ConnectorSpec, 'plugin' | 'fingerprint' | 'secrets'> & {
   /** The `plugin` value as written: a package name or a folder path. */
   pluginRequest: string;
 };
@@ -86,6 +88,7 @@ export function hostSettings(toml: HostToml, dir: string): HostSettings {
   if (!http) throw new Error(`host.http "${toml.host.http}" was not checked`); // checkSemantics ran before
   return {
     http,
+    allowedHosts: toml.host.allowed_hosts,
     logLevel: toml.host.log_level,
     shutdownTimeoutMs: toml.host.shutdown_timeout_ms,
     readyTimeoutMs: toml.host.ready_timeout_ms,
@@ -115,5 +118,6 @@ export function connectorSettings(toml: HostToml, dir: string): ConnectorSetting
     pingIntervalMs: toml.host.ping_interval_ms,
     shutdownTimeoutMs: toml.host.shutdown_timeout_ms,
     logLevel: connector.log_level ?? toml.host.log_level,
+    env: connector.env ?? {},
   }));
 }

@@ -1,15 +1,54 @@
-import { isSecretKey } from '@danube-connect/sdk/core';
-import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { isSecretPath, joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)(\})?/g;
 const BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+const FILE_BODY = /^file:(.+)$/s;
+/** A secret file is a password, a token or a PEM key: anything bigger is a mistake (and /dev/zero never ends). */
+const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/** What a secret key that expands to "" becomes: removed from its table (not set). */
+const NOT_SET = Symbol('not set');
+
+export interface ExpandEnvOptions {
+  /** Folder a relative `${file:path}` is read from (host.toml's). Default: the current folder. */
+  dir?: string;
+  /** Receives each value read from a `${file:…}`: it is a secret wherever it is used. */
+  fileSecrets?: string[];
+}
+
+/** The contents of a secret file with its trailing newline trimmed, or why it cannot be used. */
+function readSecretFile(file: string): { value: string } | { problem: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    return { problem: `the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})` };
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { problem: `${file} is not a regular file` };
+    if (stat.size > MAX_SECRET_FILE_BYTES) return { problem: `${file} is larger than 1 MiB` };
+    const buffer = Buffer.alloc(stat.size);
+    const read = readSync(fd, buffer, 0, stat.size, 0);
+    return { value: buffer.subarray(0, read).toString('utf8').replace(/\r?\n$/, '') };
+  } catch (err) {
+    return { problem: `the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})` };
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
- * Expands `${NAME}` and `${NAME:-default}` in every string value of `doc` in place (`$${` is a literal `${`).
- * `:-default` applies when NAME is unset or empty. An unset NAME without default, or a malformed reference, is a
- * problem naming the key path; the value becomes "" and its path is returned so later checks skip it.
+ * Expands `${NAME}`, `${NAME:-default}` and `${file:/path}` in every string value of `doc` in place (`$${` is a
+ * literal `${`). `:-default` applies when NAME is unset or empty. `${file:path}` is the file's contents without
+ * its trailing newline (Docker and Kubernetes mount secrets as files), a path relative to `options.dir`. An unset
+ * NAME without default, an unusable file or a malformed reference is a problem naming the key path; the value
+ * becomes "" and its path is returned so later checks skip it. A secret key (`token`, `password` …) whose value
+ * expands to "" is removed: not set, so an optional secret stays optional.
  */
-export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: ProblemList): Set<string> {
+export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: ProblemList, options: ExpandEnvOptions = {}): Set<string> {
   const failed = new Set<string>();
   const visit = (value: unknown, path: KeyPath): unknown => {
     if (typeof value === 'string') return expandString(value, path);
@@ -17,16 +56,32 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
       value.forEach((v, i) => (value[i] = visit(v, [...path, i])));
     } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
       const table = value as Record<string, unknown>;
-      for (const key of Object.keys(table)) table[key] = visit(table[key], [...path, key]);
+      for (const key of Object.keys(table)) {
+        const expanded = visit(table[key], [...path, key]);
+        if (expanded === NOT_SET) delete table[key];
+        else table[key] = expanded;
+      }
     }
     return value;
   };
-  const expandString = (text: string, path: KeyPath): string => {
+  const expandString = (text: string, path: KeyPath): string | typeof NOT_SET => {
     if (!text.includes('${')) return text;
     let ok = true;
-    const secret = typeof path.at(-1) === 'string' && isSecretKey(path.at(-1) as string);
+    const secret = isSecretPath(path);
     const out = text.replace(REFERENCE, (match, body: string | undefined, close: string | undefined) => {
       if (match === '$${') return '${';
+      const fileRef = close === undefined ? null : FILE_BODY.exec(body ?? '');
+      if (fileRef) {
+        const file = fileRef[1] as string;
+        const read = readSecretFile(isAbsolute(file) ? file : resolve(options.dir ?? '.', file));
+        if ('value' in read) {
+          options.fileSecrets?.push(read.value);
+          return read.value;
+        }
+        ok = false;
+        problems.add('DC_ERR_ENV_FILE', path, `uses \${file:${file}} but ${read.problem}`);
+        return '';
+      }
       const parsed = close === undefined ? null : BODY.exec(body ?? '');
       if (!parsed) {
         ok = false;
@@ -45,6 +100,8 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
       return value;
     });
     if (!ok) failed.add(joinPath(path));
+    // `token = "${DANUBE_TOKEN:-}"` on a broker without auth: an empty secret is an absent one, not an invalid "".
+    if (ok && out === '' && secret) return NOT_SET;
     return out;
   };
   visit(doc, []);

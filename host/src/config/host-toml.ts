@@ -50,6 +50,7 @@ export interface ConnectorToml {
   memory_mb?: number;
   log_level?: LogLevel;
   danube?: Partial<Omit<DanubeToml, 'admin_url' | 'create_namespaces'>>;
+  env?: Record<string, string>;
   restart?: Partial<RestartToml>;
   processing: ProcessingToml;
   config: Record<string, unknown>;
@@ -60,6 +61,7 @@ export interface HostToml {
   $schema?: string;
   host: {
     http: string;
+    allowed_hosts: string[];
     log_level: LogLevel;
     shutdown_timeout_ms: number;
     ready_timeout_ms: number;

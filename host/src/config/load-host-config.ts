@@ -6,7 +6,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { applyDanubeEnvOverrides, expandEnv } from './expand-env.js';
 import { validateHostToml, type HostToml } from './host-toml.js';
 import { readToml } from './read-toml.js';
-import { checkSemantics } from './semantic-checks.js';
+import { checkSemantics, reportNonFiniteNumbers } from './semantic-checks.js';
 
 export interface LoadHostConfigOptions {
   /** Environment for `${NAME}` expansion and the DANUBE_* overrides. Default: process.env. */
@@ -28,6 +28,8 @@ export interface HostConfig {
   host: HostSettings;
   /** Each connector's settings, in host.toml order, before plugin resolution. */
   connectors: readonly ConnectorSettings[];
+  /** Every value read from a `${file:…}`: secrets wherever they are used. */
+  fileSecrets: readonly string[];
 }
 
 export type HostConfigResult = { ok: true; config: HostConfig } | { ok: false; problems: ConfigProblem[] };
@@ -46,7 +48,7 @@ export interface HostConfigCheck {
 }
 
 /**
- * Reads host.toml and checks it alone: TOML syntax, `${NAME}` expansion, DANUBE_SERVICE_URL/DANUBE_TOKEN over
+ * Reads host.toml and checks it alone: TOML syntax, `${NAME}` and `${file:path}` expansion, DANUBE_SERVICE_URL/DANUBE_TOKEN over
  * `[danube]`, host.schema.json (all errors, defaults applied), then the semantic checks. The parsed document is
  * the clone that is expanded, validated and then frozen.
  */
@@ -58,13 +60,15 @@ export function checkHostConfig(file: string, options: LoadHostConfigOptions = {
   const doc = readToml(path, empty);
   if (!doc) return { problems: empty, path, dir, doc: undefined, config: undefined, skip: new Set() };
   const problems = new ProblemList(file, doc);
-  const skip = expandEnv(doc, env, problems);
+  const fileSecrets: string[] = [];
+  const skip = expandEnv(doc, env, problems, { dir, fileSecrets });
+  reportNonFiniteNumbers(doc, problems, skip);
   const fromEnv = applyDanubeEnvOverrides(doc, env);
   const valid = validateHostToml(doc, problems, skip);
   checkSemantics(doc, { problems, dir, skip, fromEnv });
   if (!valid || problems.size > 0) return { problems, path, dir, doc, config: undefined, skip };
   const toml = deepFreeze(doc as unknown as HostToml);
-  const config: HostConfig = deepFreeze({ file, path, dir, toml, host: hostSettings(toml, dir), connectors: connectorSettings(toml, dir) });
+  const config: HostConfig = deepFreeze({ file, path, dir, toml, host: hostSettings(toml, dir), connectors: connectorSettings(toml, dir), fileSecrets });
   return { problems, path, dir, doc, config, skip };
 }
 

@@ -1,7 +1,7 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { isSecretKey, parseBrokerUrl, validateTopicName } from '@danube-connect/sdk/core';
-import { joinPath, type KeyPath, type ProblemList } from './config-problem.js';
+import { parseBrokerUrl, validateTopicName } from '@danube-connect/sdk/core';
+import { isSecretPath, joinPath, type KeyPath, type ProblemList } from './config-problem.js';
 
 type Table = Record<string, unknown>;
 
@@ -27,6 +27,25 @@ export function parseHostPort(address: string): { host: string; port: number } |
   const port = Number(match[2]);
   if (port > 65535) return undefined;
   return { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * TOML's nan and ±inf fit no setting; each is one problem (not ajv's type, minimum and maximum at once), and its
+ * path joins `skip` so no later check reports it again.
+ */
+export function reportNonFiniteNumbers(doc: Table, problems: ProblemList, skip: Set<string>): void {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: doc, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: (string | number)[] };
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      problems.add('DC_ERR_CONFIG_SCHEMA', path, `must be a finite number, got ${Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf'}`);
+      skip.add(joinPath(path));
+    } else if (Array.isArray(value) || asTable(value)) {
+      // Pushed in reverse, so problems come out in document order.
+      const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value as Table);
+      for (const [key, child] of entries.reverse()) stack.push({ value: child, path: [...path, key] });
+    }
+  }
 }
 
 /**
@@ -60,7 +79,7 @@ export function checkSemantics(doc: Table, ctx: SemanticContext): void {
     if (typeof name === 'string') {
       const first = firstByName.get(name);
       if (first === undefined) firstByName.set(name, index);
-      else ctx.problems.add('DC_ERR_DUPLICATE_CONNECTOR', [...base, 'name'], `"${name}" is already used by connectors/${first}; connector names must be unique`);
+      else ctx.problems.add('DC_ERR_DUPLICATE_CONNECTOR', [...base, 'name'], `"${name}" is already used by connectors/${first}; connector names must be unique`, { byIndex: true });
     }
     const own = asTable(connector['danube']);
     checkDanube(own, [...base, 'danube'], ctx);
@@ -92,26 +111,59 @@ function checkDanube(danube: Table | undefined, base: KeyPath, ctx: SemanticCont
   for (const key of ['ca', 'cert', 'key']) {
     const value = tls[key];
     const path = [...base, 'tls', key];
-    if (typeof value !== 'string' || value.includes('-----BEGIN') || ctx.skip.has(joinPath(path))) continue;
+    if (typeof value !== 'string' || ctx.skip.has(joinPath(path))) continue;
+    const kind = key === 'key' ? 'private key' : 'certificate';
+    const expected = key === 'key' ? PRIVATE_KEY_BLOCK : CERTIFICATE_BLOCK;
+    if (value.includes('-----BEGIN')) {
+      if (!hasPemBlock(value, kind)) ctx.problems.add('DC_ERR_TLS_FILE', path, `is inline text without a complete PEM ${kind} (${expected})`);
+      continue;
+    }
     const file = isAbsolute(value) ? value : resolve(ctx.dir, value);
-    const problem = unreadable(file);
-    if (problem) {
-      // A secret key's value (tls.key) is never printed, not even as a path.
-      const shown = isSecretKey(key) ? 'the file' : `file "${file}"`;
-      ctx.problems.add('DC_ERR_TLS_FILE', path, `names ${shown}, which cannot be read (${problem})`);
+    // A secret key's value (tls.key) is never printed, not even as a path.
+    const secret = isSecretPath(path);
+    const read = readTlsFile(file);
+    if ('problem' in read) {
+      ctx.problems.add('DC_ERR_TLS_FILE', path, `names ${secret ? 'the file' : `file "${file}"`}, which cannot be read (${read.problem})`);
+    } else if (!hasPemBlock(read.text, kind)) {
+      ctx.problems.add('DC_ERR_TLS_FILE', path, secret ? `names a file that holds no PEM ${kind} (${expected})` : `file "${file}" holds no PEM ${kind} (${expected})`);
     }
   }
 }
 
-function unreadable(file: string): string | undefined {
+const CERTIFICATE_BLOCK = '-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----';
+const PRIVATE_KEY_BLOCK = '-----BEGIN … PRIVATE KEY----- … -----END … PRIVATE KEY-----';
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+/** A CA bundle is a few hundred KiB; more is not a PEM file. */
+const MAX_TLS_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether `text` holds a complete PEM block of that kind with a base64 body (RFC 7468; legacy `Proc-Type:`
+ * headers allowed). A DER file, a typo'd path written inline or a truncated paste fails here instead of leaving
+ * the connector "Danube unavailable" at the handshake.
+ */
+function hasPemBlock(text: string, kind: 'certificate' | 'private key'): boolean {
+  for (const [, label = '', body = ''] of text.matchAll(PEM_BLOCK)) {
+    const fits = kind === 'certificate' ? label === 'CERTIFICATE' || label === 'TRUSTED CERTIFICATE' : label.endsWith('PRIVATE KEY');
+    const base64 = body
+      .split(/\r?\n/)
+      .filter((line) => !line.includes(':'))
+      .join('');
+    if (fits && base64.length > 0 && /^[A-Za-z0-9+/=\s]+$/.test(base64)) return true;
+  }
+  return false;
+}
+
+function readTlsFile(file: string): { text: string } | { problem: string } {
   try {
-    if (!statSync(file).isFile()) return 'not a file';
-    accessSync(file, constants.R_OK);
-    return undefined;
+    const stat = statSync(file);
+    if (!stat.isFile()) return { problem: 'not a file' };
+    if (stat.size > MAX_TLS_FILE_BYTES) return { problem: 'larger than 4 MiB' };
+    return { text: readFileSync(file, 'utf8') };
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { problem: (err as NodeJS.ErrnoException).code ?? 'unreadable' };
   }
 }
+
 
 function checkTlsPair(tls: Table | undefined, base: KeyPath, ctx: SemanticContext): void {
   if (!tls) return;

@@ -140,7 +140,8 @@ export function readPlugin(dir: string, sdk: SdkInfo): PluginReport {
     report.issues.push({ code: 'DC_ERR_PLUGIN_ENTRY', message: `${label}: entry "${entry}" does not exist (${entryPath}); is the package built?` });
   }
 
-  if (semver.validRange(range) === null) {
+  // semver reads a blank range as "*" (any version): a blank is a mistake, not a choice.
+  if (range.trim() === '' || semver.validRange(range) === null) {
     report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label}: sdk "${range}" is not a semver range` });
   } else {
     report.sdkCompatible = semver.satisfies(sdk.version, range, { includePrerelease: true });

@@ -31,6 +31,8 @@ export interface StatusSource {
   childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }>;
   /** What the host's log output dropped and holds (a source without one reports nothing). */
   logOutput?(): { droppedLines: number; bufferedBytes: number };
+  /** Replaces secret values (and URL userinfo) in a response body before it is sent. */
+  scrub(text: string): string;
   /** Re-reads host.toml; resolves with what changed, rejects with the validation errors. */
   reload(): Promise<ReloadAnswer>;
   /** Restarts, pauses or resumes one connector; resolves with its view once done, undefined for an unknown name. */

@@ -1,4 +1,4 @@
-import { maskSecrets } from '@danube-connect/sdk/core';
+import { maskSecrets, scrubSecretValues } from '@danube-connect/sdk/core';
 import type { ChildMetrics, ConnectorView, StatusSource } from '../http/status-source.js';
 import type { ConnectorAction } from '../supervisor/connector-state.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -23,7 +23,7 @@ export class HostStatus implements StatusSource {
         state: snapshot.state,
         restarts: snapshot.restarts,
         truncatedLines: snapshot.truncatedLines,
-        config: maskSecrets(spec?.config ?? {}),
+        config: maskSecrets(spec?.config ?? {}, spec?.plugin.configSchema),
       };
       if (snapshot.detail !== undefined) view.detail = snapshot.detail;
       if (snapshot.pid !== undefined) view.pid = snapshot.pid;
@@ -41,6 +41,12 @@ export class HostStatus implements StatusSource {
   async control(name: string, action: ConnectorAction): Promise<ConnectorView | undefined> {
     const snapshot = await this.supervisor.control(name, action);
     return snapshot && this.connectors().find((view) => view.name === name);
+  }
+
+  /** Every answer leaves with the secret values of every connector replaced (a crash report may quote one). */
+  scrub(text: string): string {
+    const secrets = this.supervisor.connectors().flatMap((snapshot) => this.supervisor.spec(snapshot.name)?.secrets ?? []);
+    return scrubSecretValues(text, secrets);
   }
 
   async childMetrics(timeoutMs: number): Promise<{ metrics: ChildMetrics[]; missing: string[] }> {

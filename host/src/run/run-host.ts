@@ -6,6 +6,7 @@ import { StatusServer } from '../http/status-server.js';
 import { HostStatus } from './host-status.js';
 import { createLogOutput } from './log-output.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import type { ConnectorSpec } from '../connector-spec.js';
 import { validateHost, type ValidateHostOptions } from '../validate-host.js';
 
 export interface RunHostOptions extends ValidateHostOptions {
@@ -52,7 +53,11 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   }
   const settings = first.config.host;
   const output = await createLogOutput();
-  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination);
+  // Every connector's secret values, scrubbed from the host's own lines (a child's error it logs may quote one).
+  const secrets: string[] = [];
+  const learnSecrets = (specs: readonly ConnectorSpec[]) => secrets.push(...specs.flatMap((spec) => spec.secrets).filter((s) => !secrets.includes(s)));
+  learnSecrets(first.connectors);
+  const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination, { secrets });
   const supervisor = new Supervisor({ logger, relay: output.relay });
   const reload = async () => {
     const next = validateHost(file, options);
@@ -61,6 +66,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
       logger.error({ problems }, 'reload rejected: host.toml is invalid; the running connectors are kept');
       throw new Error(problems.join('\n'));
     }
+    learnSecrets(next.connectors);
     const { restarted, started, stopped, updated, needsRestart } = await supervisor.replace(next.connectors);
     const host = hostChanges(settings, next.config.host, logger);
     const answer = { restarted, started, stopped, updated: [...host.updated, ...updated], needsRestart: [...host.needsRestart, ...needsRestart] };
@@ -69,13 +75,22 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   };
   let server: StatusServer;
   try {
-    server = await StatusServer.start(new HostStatus(supervisor, reload, output.stats), { listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}` });
+    server = await StatusServer.start(new HostStatus(supervisor, reload, output.stats), {
+      listen: `${settings.http.host.includes(':') ? `[${settings.http.host}]` : settings.http.host}:${settings.http.port}`,
+      allowedHosts: settings.allowedHosts,
+    });
   } catch (err) {
     options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
     return RUN_EXIT_CODES.invalid;
   }
   supervisor.start(first.connectors);
   logger.info({ http: server.address, connectors: first.connectors.map((c) => c.name) }, 'danube-connect running');
+  if (settings.http.host === '0.0.0.0' || settings.http.host === '::') {
+    logger.warn(
+      { http: server.address, allowedHosts: settings.allowedHosts },
+      'the status endpoint listens on every interface: /metrics, /healthz and /readyz answer anyone who reaches it; /connectors and POST routes only a loopback Host or one of [host] allowed_hosts',
+    );
+  }
   options.onListening?.(server.address);
 
   const signals = options.signals ?? process;
@@ -86,7 +101,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
     );
   };
   signals.on('SIGHUP', onHup);
-  const stopSignal = await Promise.race([once(signals, 'SIGTERM'), once(signals, 'SIGINT')]).then(() => 'stop');
+  const stopSignal = await Promise.race([once(signals, 'SIGTERM').then(() => 'SIGTERM'), once(signals, 'SIGINT').then(() => 'SIGINT')]);
   signals.off('SIGHUP', onHup);
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);

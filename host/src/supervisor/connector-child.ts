@@ -17,6 +17,8 @@ export interface ConnectorChildOptions {
   childEntry?: string;
   /** Node flags, e.g. `--max-old-space-size=256`; the host's own flags are never inherited. */
   execArgv: string[];
+  /** The child's whole environment (childEnv); the host's own is never inherited. */
+  env: NodeJS.ProcessEnv;
   onMessage(message: ChildMessage): void;
   /** A line of the child's stdout or stderr, without its newline; `truncated` when cut at MAX_LINE_BYTES. */
   onLine(stream: 'stdout' | 'stderr', line: string, truncated: boolean): void;
@@ -63,6 +65,7 @@ export class ConnectorChild {
       serialization: 'json',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: options.execArgv,
+      env: options.env,
       detached: true,
     });
     this.pid = this.process.pid;

@@ -1,7 +1,9 @@
+import { scrubSecretValues } from '@danube-connect/sdk/core';
 import { drainTimeoutFor, type ChildMessage, type MetricsResponse, type StoppedMessage } from '@danube-connect/sdk/protocol';
 import type { Logger } from 'pino';
 import type { ConnectorSpec } from '../connector-spec.js';
 import { ConnectorAttempt } from './connector-attempt.js';
+import { childEnv } from './child-env.js';
 import { relayedLine, type ChildEnvelope } from './child-log-line.js';
 import { ConnectorChild, type ChildExit } from './connector-child.js';
 import type { ConnectorSnapshot, ConnectorState, ExitRecord, PongRecord } from './connector-state.js';
@@ -221,7 +223,10 @@ export class ConnectorSupervisor {
     const { spec } = this;
     const child = new ConnectorChild({
       ...(this.options.childEntry ? { childEntry: this.options.childEntry } : {}),
-      execArgv: spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [],
+      // DEP0123: grpc-js sets the TLS ServerName to the host of https://<IP> too; Node warns on every start, and the
+      // certificate is still checked against the IP. Nothing for an operator to do, so not printed.
+      execArgv: ['--disable-warning=DEP0123', ...(spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [])],
+      env: childEnv(spec.env),
       onMessage: (message) => this.onMessage(attempt, message),
       onLine: (stream, line, truncated) => this.onLine(attempt, stream, line, truncated),
     });
@@ -239,6 +244,7 @@ export class ConnectorSupervisor {
       danube: spec.danube,
       runtime: spec.runtime,
       logLevel: spec.logLevel,
+      secrets: [...spec.secrets],
     });
     attempt.readyTimer = setTimeout(() => this.kill(attempt, 'ready_timeout'), spec.readyTimeoutMs);
     attempt.pingTimer = setInterval(() => this.heartbeat(attempt), spec.pingIntervalMs);
@@ -307,8 +313,10 @@ export class ConnectorSupervisor {
     if (next !== this.current || (next === 'degraded' && detail !== this.detail)) this.setState(next, next === 'degraded' ? detail : undefined);
   }
 
-  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', line: string, truncated: boolean): void {
+  private onLine(attempt: ConnectorAttempt, stream: 'stdout' | 'stderr', raw: string, truncated: boolean): void {
     if (truncated) this.truncatedLines += 1;
+    // The child's logger scrubs its own lines; raw output (console, stderr, Node's reports) is scrubbed here.
+    const line = scrubSecretValues(raw, this.spec.secrets);
     // Raw text from the plugin or from Node itself (warnings, V8's out-of-memory report) is kept for the record.
     if (stream === 'stderr') attempt.addStderr(truncated ? line.slice(0, STDERR_RECORD_CHARS) : line);
     this.options.relay(relayedLine(this.envelope(attempt), stream, line, truncated));

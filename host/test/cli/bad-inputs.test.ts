@@ -15,9 +15,14 @@ url = "mqtt://127.0.0.1:1883"
 routes = [{ from = "sensors/#", to = "/default/sensors", qos = 1 }]
 `;
 
+// A well-formed PEM block (the host checks the PEM structure; the TLS handshake checks the rest).
+const CERT = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUYQ==\n-----END CERTIFICATE-----\n';
+
 interface BadInput {
   name: string;
   toml: string;
+  /** The file to validate, when not host.toml. */
+  file?: string;
   env?: Record<string, string>;
   fixtures?: string[];
   files?: Record<string, string>;
@@ -70,7 +75,7 @@ const cases: BadInput[] = [
     name: 'unknown plugin',
     toml: GOOD.replace('@fixtures/mqtt-like-source', '@nope/source-x'),
     problems: [
-      `host.toml: connector "iot": plugin "@nope/source-x" was not found: not in NN node_modules folders searched from <dir> and from the host's installation <host> upwards; install it with npm i @nope/source-x`,
+      `host.toml: connector "iot": plugin "@nope/source-x" was not found: looked in <dir>/node_modules and NN more node_modules folders (up from <dir>, then up from the host's installation <host>), which hold 1 other plugin: @fixtures/mqtt-like-source@1.2.0; install it (npm i @nope/source-x, if your registry has it) or give its folder (plugin = "./path/to/plugin")`,
     ],
     built: true,
   },
@@ -170,7 +175,7 @@ const cases: BadInput[] = [
   {
     name: 'duplicate connector names',
     toml: `${GOOD}\n${GOOD}`,
-    problems: ['host.toml: connector "iot": name "iot" is already used by connectors/0; connector names must be unique'],
+    problems: ['host.toml: connectors/1/name "iot" is already used by connectors/0; connector names must be unique'],
     built: true,
   },
   {
@@ -229,12 +234,12 @@ const cases: BadInput[] = [
   {
     name: 'TLS key file unreadable (its path is not printed: key is a secret key)',
     toml: `[danube.tls]\ncert = "client.pem"\nkey = "client-key.pem"\n${GOOD}`,
-    files: { 'client.pem': '-----BEGIN CERTIFICATE-----\n' },
+    files: { 'client.pem': CERT },
     problems: ['host.toml: danube/tls/key names the file, which cannot be read (ENOENT)'],
   },
   {
     name: 'TLS cert without key',
-    toml: `${GOOD}\n[connectors.danube.tls]\ncert = "-----BEGIN CERTIFICATE-----"\n`,
+    toml: `${GOOD}\n[connectors.danube.tls]\ncert = """${CERT}"""\n`,
     problems: ['host.toml: connector "iot": danube/tls sets cert without key; mutual TLS needs both'],
   },
   {
@@ -267,7 +272,7 @@ const cases: BadInput[] = [
     name: 'misspelt connector key',
     toml: GOOD.replace('plugin = "@fixtures/mqtt-like-source"', 'plugin = "@fixtures/mqtt-like-source"\nmemroy_mb = 256'),
     problems: [
-      'host.toml: connector "iot": memroy_mb is not a known key; expected one of: name, plugin, memory_mb, log_level, danube, restart, processing, config',
+      'host.toml: connector "iot": memroy_mb is not a known key; expected one of: name, plugin, memory_mb, log_level, danube, env, restart, processing, config',
     ],
   },
   {
@@ -339,6 +344,76 @@ const cases: BadInput[] = [
     ],
   },
   {
+    name: '${file:} that cannot be read',
+    toml: withConfig('url = "mqtt://h:1883"\npassword = "${file:secrets/mqtt}"\nroutes = [{ from = "a", to = "/default/a" }]'),
+    problems: ['host.toml: connector "iot": config/password uses ${file:secrets/mqtt} but the file cannot be read (ENOENT)'],
+    built: true,
+  },
+  {
+    name: '2,000 nested dotted keys',
+    toml: withConfig(`a${'.b'.repeat(2000)} = 1`),
+    problems: ['host.toml: connector "iot": config/a/b/b/b nests tables more than 64 levels deep (the most the host reads); flatten it'],
+    built: true,
+  },
+  {
+    name: 'validate /dev/urandom (not a regular file)',
+    toml: '',
+    file: '/dev/urandom',
+    problems: ['/dev/urandom: is not a regular file'],
+    built: true,
+  },
+  {
+    name: 'host.toml larger than 1 MiB',
+    toml: `${GOOD}\n#${'x'.repeat(1024 * 1024)}\n`,
+    problems: [`host.toml: is larger than 1 MiB (${GOOD.length + 1024 * 1024 + 3} bytes)`],
+  },
+  {
+    name: 'request_timeout_ms = 1e15',
+    toml: `[danube]\nrequest_timeout_ms = 1e15\n${GOOD}\n[connectors.danube]\nrequest_timeout_ms = 1e15\n`,
+    problems: ['host.toml: danube/request_timeout_ms must be <= 3600000', 'host.toml: connector "iot": danube/request_timeout_ms must be <= 3600000'],
+    built: true,
+  },
+  {
+    name: 'blank sdk range in a manifest',
+    toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/blank-sdk"\n',
+    files: {
+      'node_modules/@fixtures/blank-sdk/package.json': JSON.stringify({ name: '@fixtures/blank-sdk', version: '1.0.0', type: 'module', 'danube-connect': { kind: 'source', entry: './index.js', sdk: ' ' } }),
+      'node_modules/@fixtures/blank-sdk/index.js': 'export default {};\n',
+    },
+    problems: ['host.toml: connector "iot": plugin @fixtures/blank-sdk@1.0.0: sdk " " is not a semver range'],
+  },
+  {
+    name: 'three connectors with the same name',
+    toml: `${GOOD}\n${GOOD}\n${GOOD}`,
+    problems: [
+      'host.toml: connectors/1/name "iot" is already used by connectors/0; connector names must be unique',
+      'host.toml: connectors/2/name "iot" is already used by connectors/0; connector names must be unique',
+    ],
+  },
+  {
+    name: 'nan and inf as durations',
+    toml: `[host]\nshutdown_timeout_ms = nan\nready_timeout_ms = -inf\n${GOOD}`,
+    problems: ['host.toml: host/shutdown_timeout_ms must be a finite number, got nan', 'host.toml: host/ready_timeout_ms must be a finite number, got -inf'],
+    built: true,
+  },
+  {
+    name: 'TLS CA file that is not PEM',
+    toml: `[danube]\nservice_url = "https://broker:6650"\n[danube.tls]\nca = "ca.crt"\n${GOOD}`,
+    files: { 'ca.crt': 'this is a DER file or a typo, not PEM\n' },
+    problems: ['host.toml: danube/tls/ca file "<dir>/ca.crt" holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)'],
+    built: true,
+  },
+  {
+    name: 'inline TLS CA that is not PEM',
+    toml: `${GOOD}\n[connectors.danube.tls]\nca = "-----BEGIN CERTIFICATE-----\\nnot base64!\\n"\n`,
+    problems: ['host.toml: connector "iot": danube/tls/ca is inline text without a complete PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)'],
+  },
+  {
+    name: 'TLS key that is not a PEM private key (its value is not printed)',
+    toml: `[danube.tls]\ncert = """${CERT}"""\nkey = "-----BEGIN CERTIFICATE-----\\nS3CRET\\n-----END CERTIFICATE-----"\n${GOOD}`,
+    problems: ['host.toml: danube/tls/key is inline text without a complete PEM private key (-----BEGIN … PRIVATE KEY----- … -----END … PRIVATE KEY-----)'],
+  },
+  {
     name: 'host.toml missing',
     toml: '',
     problems: ['missing.toml: cannot be read (ENOENT)'],
@@ -361,7 +436,7 @@ function expected(input: BadInput, file = 'host.toml'): string {
 
 /** The not-found message names machine-specific folders and a count: pinned by a pattern. */
 function comparable(stderr: string): string {
-  return stderr.replace(/not in \d+ node_modules folders/, 'not in NN node_modules folders').replace(/host's installation \S+ upwards/, "host's installation <host> upwards");
+  return stderr.replace(/and \d+ more node_modules folders/, 'and NN more node_modules folders').replace(/up from the host's installation [^)]+\)/, "up from the host's installation <host>)");
 }
 
 describe('validate: every bad input exits 2 and names file, connector and key path', () => {
@@ -373,7 +448,7 @@ describe('validate: every bad input exits 2 and names file, connector and key pa
 
   test.each(cases)('$name', async (input) => {
     const p = await project(input);
-    const file = input.name === 'host.toml missing' ? 'missing.toml' : 'host.toml';
+    const file = input.file ?? (input.name === 'host.toml missing' ? 'missing.toml' : 'host.toml');
     const result = await runCli(['validate', file], p.dir, input.env ?? {});
     expect(comparable(result.stderr)).toBe(expected(input, file));
     expect(result.stdout).toBe('');
@@ -382,8 +457,9 @@ describe('validate: every bad input exits 2 and names file, connector and key pa
 
   test.each(cases.filter((c) => c.built))('built CLI: $name', async (input) => {
     const p = await project(input);
-    const result = runBuiltCli(['validate', 'host.toml'], p.dir, input.env ?? {});
-    expect(comparable(result.stderr)).toBe(expected(input));
+    const file = input.file ?? 'host.toml';
+    const result = runBuiltCli(['validate', file], p.dir, input.env ?? {});
+    expect(comparable(result.stderr)).toBe(expected(input, file));
     expect(result.code).toBe(2);
   });
 

@@ -49,6 +49,15 @@ describe('danube-connect plugins', () => {
     expect(result.stdout).toContain('@fixtures/mqtt-like-source  1.2.0    source  ^0.1.0  yes         <fixtures>/mqtt-like-source');
   });
 
+  test('plugins host.toml lists the plugins host.toml gives as folder paths too', async () => {
+    const p = tempProject({ 'host.toml': `[[connectors]]\nname = "local"\nplugin = "./plugins/local-source"\n` });
+    p.write('plugins/local-source/package.json', JSON.stringify({ name: 'local-source', version: '0.0.1', type: 'module', 'danube-connect': { kind: 'source', entry: './index.js', sdk: '*' } }));
+    p.write('plugins/local-source/index.js', 'export default {};\n');
+    const result = await runCli(['plugins', 'host.toml'], p.dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('NAME          VERSION  KIND    SDK  COMPATIBLE  PATH\nlocal-source  0.0.1    source  *    yes         <dir>/plugins/local-source\n');
+  });
+
   test('bad usage exits 64', async () => {
     const p = tempProject();
     expect((await runCli(['plugins', 'a.toml', '--dir', 'x'], p.dir)).code).toBe(64);

@@ -56,3 +56,38 @@ describe('applyDanubeEnvOverrides', () => {
     ]);
   });
 });
+
+describe('${file:/path} (Docker and Kubernetes secrets)', () => {
+  test('reads the file (relative to host.toml), trims the trailing newline, and reports the value as a secret', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'dc-file-'));
+    writeFileSync(join(dir, 'pw'), 'S3CRET-from-file\n');
+    writeFileSync(join(dir, 'crlf'), 'two\r\nlines\r\n');
+    const doc = { a: { password: '${file:pw}' }, b: `x-\${file:${join(dir, 'crlf')}}` };
+    const problems = new ProblemList('host.toml', doc);
+    const fileSecrets: string[] = [];
+    expandEnv(doc, {}, problems, { dir, fileSecrets });
+    expect(doc).toEqual({ a: { password: 'S3CRET-from-file' }, b: 'x-two\r\nlines' });
+    expect(fileSecrets.sort()).toEqual(['S3CRET-from-file', 'two\r\nlines']);
+    expect(problems.problems).toEqual([]);
+  });
+
+  test('an unreadable, non-regular or oversized file is a problem naming the key path and the file', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'dc-file-'));
+    writeFileSync(join(dir, 'big'), Buffer.alloc(1024 * 1024 + 1, 'a'));
+    const doc = { connectors: [{ name: 'iot', config: { password: '${file:/nonexistent/pw}', token: '${file:/dev/urandom}', key: '${file:big}' } }] };
+    const problems = new ProblemList('host.toml', doc);
+    const failed = expandEnv(doc, {}, problems, { dir, fileSecrets: [] });
+    expect(problems.problems.map(formatProblem)).toEqual([
+      'host.toml: connector "iot": config/password uses ${file:/nonexistent/pw} but the file cannot be read (ENOENT)',
+      'host.toml: connector "iot": config/token uses ${file:/dev/urandom} but /dev/urandom is not a regular file',
+      `host.toml: connector "iot": config/key uses \${file:big} but ${join(dir, 'big')} is larger than 1 MiB`,
+    ]);
+    expect([...failed]).toEqual(['connectors/0/config/password', 'connectors/0/config/token', 'connectors/0/config/key']);
+  });
+});

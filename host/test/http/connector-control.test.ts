@@ -11,6 +11,7 @@ function source(calls: [string, ConnectorAction][], views: Record<string, Connec
     connectors: () => Object.values(views),
     childMetrics: async () => ({ metrics: [], missing: [] }),
     reload: async () => ({ restarted: [], started: [], stopped: [] }),
+    scrub: (text) => text,
     async control(name, action) {
       calls.push([name, action]);
       if (name === 'closed') throw new Error('the supervisor was stopped');
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 async function post(path: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`http://${server?.address}${path}`, { method: 'POST' });
+  const res = await fetch(`http://${server?.address}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 

@@ -5,7 +5,7 @@ import type { ConnectorView, StatusSource } from '../../src/http/status-source.j
 const view = (name: string, truncatedLines: number): ConnectorView => ({ name, plugin: '@fixtures/p', version: '1.0.0', state: 'running', restarts: 0, truncatedLines, config: {} });
 
 function source(connectors: ConnectorView[]): StatusSource {
-  return { connectors: () => connectors, childMetrics: async () => ({ metrics: [], missing: [] }), reload: async () => ({ restarted: [], started: [], stopped: [] }), control: async () => undefined };
+  return { connectors: () => connectors, childMetrics: async () => ({ metrics: [], missing: [] }), reload: async () => ({ restarted: [], started: [], stopped: [] }), control: async () => undefined, scrub: (text) => text };
 }
 
 describe('HostMetrics', () => {

@@ -18,6 +18,7 @@ function source(connectors: ConnectorView[], children: Record<string, ConnectorM
     },
     reload: reload ?? (async () => ({ restarted: [], started: [], stopped: [] })),
     control: async () => undefined,
+    scrub: (text) => text,
   };
 }
 
@@ -103,9 +104,9 @@ describe('StatusServer', () => {
       }),
       { listen: '127.0.0.1:0' },
     );
-    expect(JSON.parse((await get('/-/reload', { method: 'POST' })).body)).toEqual({ reloaded: true, restarted: ['iot'], started: [], stopped: [] });
+    expect(JSON.parse((await get('/-/reload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).body)).toEqual({ reloaded: true, restarted: ['iot'], started: [], stopped: [] });
     fail = true;
-    const rejected = await get('/-/reload', { method: 'POST' });
+    const rejected = await get('/-/reload', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(rejected.status).toBe(400);
     expect(JSON.parse(rejected.body)).toEqual({ reloaded: false, error: 'host.toml: connector "iot": config/qos must be <= 2' });
     expect((await get('/-/reload')).status).toBe(404);

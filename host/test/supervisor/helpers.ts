@@ -64,6 +64,8 @@ export function fixtureSpec(plugin: string, options: FixtureSpecOptions): Connec
     pingIntervalMs: options.pingIntervalMs ?? 1_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
     logLevel: 'info',
+    secrets: [],
+    env: {},
     fingerprint: options.fingerprint ?? JSON.stringify({ plugin, config }),
   };
 }

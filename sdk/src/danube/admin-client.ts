@@ -2,6 +2,7 @@ import { parseBrokerUrl } from './broker-url.js';
 import { Connection, type TlsOptions, type TokenSource } from './connection.js';
 import { DanubeError, fromGrpcError } from './errors.js';
 import type { DispatchMode } from './producer.js';
+import { checkRequestTimeout } from './request-timeout.js';
 import { validateTopicName } from './topic-name.js';
 import type {
   DescribeTopicResponseWire,
@@ -51,6 +52,7 @@ export class DanubeAdminClient {
   constructor(options: DanubeAdminClientOptions) {
     this.connection = new Connection(parseBrokerUrl(options.adminUrl, 'Danube admin URL'), { tls: options.tls, token: options.token });
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    checkRequestTimeout(this.timeoutMs);
   }
 
   private async call<Res>(service: string, method: string, request: unknown, topic?: string): Promise<Res> {

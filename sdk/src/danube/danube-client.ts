@@ -6,6 +6,7 @@ import { Consumer, type ConsumerOptions } from './consumer.js';
 import { DanubeError } from './errors.js';
 import type { DanubeLogger } from './logger.js';
 import { Producer, type ProducerOptions } from './producer.js';
+import { checkRequestTimeout } from './request-timeout.js';
 import type { RetryOptions } from './retry.js';
 import { SchemaRegistryClient } from './schema-registry.js';
 import type * as grpc from '@grpc/grpc-js';
@@ -80,9 +81,7 @@ export class DanubeClient {
     // Read TLS files now so a bad path fails at construction, not at the first call.
     channelCredentials(address, options.tls);
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-    if (!(requestTimeoutMs > 0)) {
-      throw new DanubeError(`requestTimeoutMs must be > 0, got ${requestTimeoutMs}`, { code: 'DC_ERR_INVALID_OPTION', retryable: false });
-    }
+    checkRequestTimeout(requestTimeoutMs);
     this.serviceUrl = options.serviceUrl;
     this.ctx = new ClientContext(
       options.serviceUrl,

@@ -10,6 +10,9 @@ function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return `a function${value.name ? ` (${value.name})` : ''}; call definePlugin({ kind, create }) and export its result`;
   if (typeof value !== 'object') return `a ${typeof value}`;
+  if (typeof (value as { then?: unknown }).then === 'function') {
+    return 'a Promise; export the definePlugin({ kind, create }) value itself, not a Promise of it (await inside create instead)';
+  }
   const keys = Object.keys(value);
   return `an object without the definePlugin brand (keys: ${keys.length > 0 ? keys.join(', ') : 'none'})`;
 }

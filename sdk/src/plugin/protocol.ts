@@ -35,6 +35,8 @@ export interface StartMessage {
   danube: DanubeSettings;
   runtime: Partial<RuntimeSettings>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The secret values of this connector's config and Danube settings: the child's logger replaces them in every line. */
+  secrets?: string[];
 }
 
 export interface PingMessage {

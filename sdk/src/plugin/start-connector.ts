@@ -50,7 +50,7 @@ function isDanubeFailure(err: unknown): boolean {
  */
 export async function buildConnector(start: StartMessage): Promise<ConnectorParts> {
   const plugin = `${start.plugin.name}@${start.plugin.version}`;
-  const logger = createConnectorLogger({ connector: start.connector, plugin }, start.logLevel);
+  const logger = createConnectorLogger({ connector: start.connector, plugin }, start.logLevel, undefined, { secrets: start.secrets ?? [] });
   const metrics = new ConnectorMetrics(start.connector);
   let client: DanubeClient;
   try {

@@ -75,3 +75,11 @@ describe('DanubeClient construction', () => {
     }
   });
 });
+
+describe('request deadlines', () => {
+  it.each([1e15, 2 ** 31, Number.POSITIVE_INFINITY])('refuses requestTimeoutMs = %d with a DanubeError at construction (gRPC cannot set that deadline)', (requestTimeoutMs) => {
+    expect(() => new DanubeClient({ serviceUrl: 'http://127.0.0.1:6650', requestTimeoutMs })).toThrow(
+      expect.objectContaining({ name: 'DanubeError', code: 'DC_ERR_INVALID_OPTION', retryable: false, message: expect.stringContaining('requestTimeoutMs must be at most 2147483647') }),
+    );
+  });
+});

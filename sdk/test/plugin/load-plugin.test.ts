@@ -55,6 +55,13 @@ describe('loadPlugin', () => {
     expect(factory.message).toMatch(/got a function \(makePlugin\); call definePlugin\(\{ kind, create \}\) and export its result$/);
   });
 
+  it('says so when the default export is a Promise (an async factory or a top-level await result)', async () => {
+    const entry = writeEntry(`export default Promise.resolve({ kind: 'source', create: () => ({}), [${BRAND}]: 1 });`);
+    const promised = await failure(loadPlugin(entry));
+    expect(promised.code).toBe('wrong_default_export');
+    expect(promised.message).toBe(`the default export of ${entry} is not a definePlugin(...) value: got a Promise; export the definePlugin({ kind, create }) value itself, not a Promise of it (await inside create instead)`);
+  });
+
   it('tells an incompatible plugin API version from a missing brand', async () => {
     const err = await failure(loadPlugin(writeEntry(`export default { kind: 'source', create() {}, [${BRAND}]: 2 };`)));
     expect(err.code).toBe('incompatible_plugin');
