@@ -109,7 +109,7 @@ const cases: BadInput[] = [
     toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/incompatible-sdk"\n',
     fixtures: ['incompatible-sdk'],
     problems: [
-      `host.toml: connector "iot": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: 0.1.0); install a plugin version built for it`,
+      `host.toml: connector "iot": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: ^0.1.0); install a plugin version built for it`,
     ],
     built: true,
   },
@@ -440,10 +440,10 @@ function comparable(stderr: string): string {
 }
 
 describe('validate: every bad input exits 2 and names file, connector and key path', () => {
-  test('the table holds exactly 42 distinct bad inputs', () => {
+  test('the table holds exactly 58 distinct bad inputs', () => {
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
     // The table's size, exactly: a case lost in an edit fails here (adding one means raising the count).
-    expect(cases.length).toBe(42);
+    expect(cases.length).toBe(58);
   });
 
   test.each(cases)('$name', async (input) => {
@@ -488,7 +488,7 @@ max_in_flight = 0
     expect(result.stderr).toMatchInlineSnapshot(`
       "host.toml: host/http "nowhere" is not a host:port address (e.g. "127.0.0.1:9464", port 0 for any free port)
       host.toml: connector "a": memory_mb must be >= 64
-      host.toml: connector "a": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: 0.1.0); install a plugin version built for it
+      host.toml: connector "a": plugin @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: ^0.1.0); install a plugin version built for it
       host.toml: connector "b": processing/max_in_flight must be >= 1
       host.toml: connector "b": config/routes/0/qos must be <= 2
       host.toml: 5 problems
