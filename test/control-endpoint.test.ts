@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(CLI))('the control endpoint of a running host', () =
 
     const reload = spawnSync(process.execPath, [CLI, 'reload', '--http', `127.0.0.1:${port}`], { encoding: 'utf8' });
     expect(reload.stderr).toBe('');
-    expect(reload.stdout).toBe('reloaded: restarted none; started none; stopped none\n');
+    expect(reload.stdout).toBe('reloaded: restarted none; started none; stopped none; updated live none\n');
     expect(reload.status).toBe(0);
     const rebinding = await fetch(`http://127.0.0.1:${port}/connectors`, { headers: { origin: 'http://evil.example' } });
     expect(rebinding.status).toBe(403);
