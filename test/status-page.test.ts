@@ -80,13 +80,14 @@ crash = true
     await page.waitForSelector('tr[data-connector="readings"][data-state="running"]', { timeout: WAIT_MS });
     await page.waitForSelector('tr[data-connector="crashy"][data-state="failed"]', { timeout: WAIT_MS });
     // Records flowed: the sparkline holds several points and the latest rate of both directions is above zero.
+    // (A string: this test is compiled without the DOM library.)
     await page.waitForFunction(
-      () => {
+      `(() => {
         const row = document.querySelector('tr[data-connector="readings"]');
         const points = row?.querySelector('[data-field="out-rate"] polyline')?.getAttribute('points')?.split(' ').length ?? 0;
-        const rate = (field: string) => parseFloat(row?.querySelector(`[data-field="${field}"] span`)?.textContent ?? '0');
+        const rate = (field) => parseFloat(row?.querySelector('[data-field="' + field + '"] span')?.textContent ?? '0');
         return points >= 6 && rate('in-rate') > 0 && rate('out-rate') > 0;
-      },
+      })()`,
       undefined,
       { timeout: WAIT_MS },
     );
