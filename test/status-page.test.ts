@@ -15,6 +15,16 @@ const LEAKY = fileURLToPath(new URL('../host/test/fixtures/plugins/leaks-secrets
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const WAIT_MS = 30_000;
 
+// The page's DOM as far as the checks run in it need (this test is compiled without the DOM library).
+interface PageElement {
+  textContent: string | null;
+  scrollWidth: number;
+  clientWidth: number;
+  querySelector(selector: string): PageElement | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null };
+
 describe('the status page', () => {
   it('shows a running and a failed connector, their counts and rates, refreshed from /connectors, and no secret', async () => {
     const broker = await TestBroker.start();
@@ -80,14 +90,13 @@ crash = true
     await page.waitForSelector('tr[data-connector="readings"][data-state="running"]', { timeout: WAIT_MS });
     await page.waitForSelector('tr[data-connector="crashy"][data-state="failed"]', { timeout: WAIT_MS });
     // Records flowed: the sparkline holds several points and the latest rate of both directions is above zero.
-    // (A string: this test is compiled without the DOM library.)
     await page.waitForFunction(
-      `(() => {
+      () => {
         const row = document.querySelector('tr[data-connector="readings"]');
         const points = row?.querySelector('[data-field="out-rate"] polyline')?.getAttribute('points')?.split(' ').length ?? 0;
-        const rate = (field) => parseFloat(row?.querySelector('[data-field="' + field + '"] span')?.textContent ?? '0');
+        const rate = (field: string) => parseFloat(row?.querySelector(`[data-field="${field}"] span`)?.textContent ?? '0');
         return points >= 6 && rate('in-rate') > 0 && rate('out-rate') > 0;
-      })()`,
+      },
       undefined,
       { timeout: WAIT_MS },
     );
@@ -112,6 +121,8 @@ crash = true
     expect(new Set(requests.map((url) => new URL(url).host))).toEqual(new Set([http]));
     expect(problems).toEqual([]);
 
+    // Readable at a laptop's width: the table fits without a horizontal scrollbar.
+    expect(await page.evaluate(() => { const table = document.querySelector('.table'); return table ? table.scrollWidth - table.clientWidth : -1; })).toBe(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
     clearInterval(feeder);

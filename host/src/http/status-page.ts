@@ -19,7 +19,7 @@ h1 { font-size: 20px; margin: 0; font-weight: 600; }
 #updated.stale { color: var(--bad); font-weight: 600; }
 .table { background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }
-th, td { padding: 10px 10px; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th, td { padding: 10px 9px; text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { white-space: normal; }
 tbody tr:last-child > td { border-bottom: 0; }
 th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
@@ -33,8 +33,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .state-failed { color: var(--bad); }
 .state-paused, .state-stopped { color: var(--idle); }
 .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 3; overflow: hidden; }
-.detail { color: var(--muted); font-size: 12px; margin-top: 4px; white-space: normal; width: 13em; }
-td.error { white-space: normal; min-width: 18em; overflow-wrap: anywhere; }
+.detail { color: var(--muted); font-size: 12px; margin-top: 4px; white-space: normal; width: 12em; }
+td.error { white-space: normal; min-width: 15em; overflow-wrap: anywhere; }
 .error .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; color: var(--bad); }
 .error .at { color: var(--muted); font-size: 12px; }
 .none { color: var(--muted); }
@@ -46,7 +46,7 @@ svg.spark.in polyline { stroke: var(--spark-in); }
 svg.spark.out polyline { stroke: var(--spark-out); }
 details { margin-top: 6px; }
 summary { cursor: pointer; color: var(--muted); font-size: 12px; }
-pre { margin: 6px 0 0; font-size: 12px; max-width: 24em; white-space: pre-wrap; overflow-wrap: anywhere; }
+pre { margin: 6px 0 0; font-size: 12px; max-width: 22em; white-space: pre-wrap; overflow-wrap: anywhere; }
 footer { margin-top: 12px; color: var(--muted); font-size: 12px; }
 `;
 
