@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DanubeClient } from '@danube-connect/sdk';
 import { mintJwt, TestBroker } from '@danube-connect/sdk/testing';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
@@ -108,6 +110,26 @@ describe('danube-connect tail and publish', () => {
     tail.signal('SIGINT');
     expect(await tail.exit).toBe(0);
     expect(tail.stdout()).toBe('');
+  });
+
+  test('the built CLI imports the SDK client only when tail or publish runs (the host itself loads @danube-connect/sdk/core)', () => {
+    const seen = new Set<string>();
+    const staticImports = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = readFileSync(file, 'utf8');
+      for (const [, specifier] of code.matchAll(/^(?:import|export)\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)) {
+        if (specifier === undefined) continue;
+        if (specifier.startsWith('./')) visit(join(dirname(file), specifier));
+        else staticImports.add(specifier);
+      }
+    };
+    visit(BUILT_CLI);
+    expect(seen.size).toBeGreaterThan(1);
+    expect(staticImports).toContain('@danube-connect/sdk/core');
+    expect(staticImports).not.toContain('@danube-connect/sdk');
+    expect([...seen].some((file) => readFileSync(file, 'utf8').includes('import("@danube-connect/sdk")'))).toBe(true);
   });
 
   test('bad command lines are refused with the reason and exit 64, an invalid host.toml with exit 2', async () => {
