@@ -126,6 +126,11 @@ crash = true
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page.png'), fullPage: true });
     clearInterval(feeder);
+
+    // The page says when it cannot refresh (the host stopped), instead of showing old figures as current.
+    host.process.kill('SIGTERM');
+    await page.waitForSelector('#updated.stale', { timeout: WAIT_MS });
+    expect(await page.textContent('#updated')).toMatch(/^cannot refresh: /);
   });
 
 });

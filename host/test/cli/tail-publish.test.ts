@@ -102,7 +102,7 @@ describe('danube-connect tail and publish', () => {
     expect(tail.stdout()).toBe('/default/bin offset=1 attributes={"kind":"raw"} base64:/wAB/g==\n/default/bin offset=2 "ok"\n');
   });
 
-  test('Ctrl-C ends a tail with exit 0', async () => {
+  test('Ctrl-C ends a tail with exit 0; a topic that does not exist yet is an error, exit 1', async () => {
     const broker = await TestBroker.start();
     onTestFinished(() => broker.stop());
     expect(await cli(['publish', '/default/stop', 'created', '--service-url', broker.serviceUrl], {}).exit).toBe(0);
@@ -110,6 +110,10 @@ describe('danube-connect tail and publish', () => {
     tail.signal('SIGINT');
     expect(await tail.exit).toBe(0);
     expect(tail.stdout()).toBe('');
+    // A topic nothing was published to cannot be subscribed to: said so, exit 1.
+    const missing = cli(['tail', '/default/nothing-yet', '--service-url', broker.serviceUrl], {});
+    expect(await missing.exit).toBe(1);
+    expect(missing.stderr()).toMatch(/^tail: cannot subscribe to \/default\/nothing-yet on http:\/\/127\.0\.0\.1:\d+: .*the topic does not exist/);
   });
 
   test('the built CLI imports the SDK client only when tail or publish runs (the host itself loads @danube-connect/sdk/core)', () => {
