@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Makes sure the system tools the tests use are present: openssl (throwaway TLS certificates) and
-# mosquitto (the real MQTT broker of the plugin tests). As root it installs what is missing with apt-get;
+# Makes sure the system tools the tests use are present: openssl (throwaway TLS certificates),
+# mosquitto (the real MQTT broker of the plugin tests) and chromium (the headless browser of the status page test). As root it installs what is missing with apt-get;
 # otherwise it stops and prints the exact command to run.
 set -euo pipefail
 
-declare -A package_of=([openssl]=openssl [mosquitto]=mosquitto)
+declare -A package_of=([openssl]=openssl [mosquitto]=mosquitto [chromium]=chromium)
 missing=()
 for cmd in "${!package_of[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then

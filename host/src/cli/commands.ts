@@ -1,8 +1,10 @@
 import type { CliCommand } from './cli-command.js';
 import { pauseCommand, restartCommand, resumeCommand } from './connector-command.js';
 import { pluginsCommand } from './plugins-command.js';
+import { publishCommand } from './publish-command.js';
 import { reloadCommand } from './reload-command.js';
 import { runCommand } from './run-command.js';
+import { tailCommand } from './tail-command.js';
 import { validateCommand } from './validate-command.js';
 
 /**
@@ -16,4 +18,6 @@ export const commands: Readonly<Record<string, CliCommand>> = {
   restart: restartCommand,
   pause: pauseCommand,
   resume: resumeCommand,
+  tail: tailCommand,
+  publish: publishCommand,
 };

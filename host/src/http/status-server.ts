@@ -5,6 +5,7 @@ import { isControlRequest, refuseControlRequest } from './control-guard.js';
 import { HostMetrics } from './host-metrics.js';
 import type { ConnectorAction } from '../supervisor/connector-state.js';
 import { READY_STATES, type StatusSource } from './status-source.js';
+import { STATUS_PAGE } from './status-page.js';
 
 export interface StatusServerOptions {
   /** `host:port`; default `127.0.0.1:9464`. Port 0 picks a free one. */
@@ -30,7 +31,7 @@ const CONTROL_ROUTE = /^\/connectors\/([A-Za-z0-9_-]+)\/(restart|pause|resume)$/
  * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
  * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
  * concatenated), `/healthz` (the host is alive), `/readyz` (every connector ready, with per-connector detail),
- * `/connectors` (JSON, secrets masked by the source), `POST /-/reload` and `POST /connectors/<name>/restart|pause|resume`.
+ * `/connectors` (JSON, secrets masked by the source), `/` (the live status page, which reads /connectors), `POST /-/reload` and `POST /connectors/<name>/restart|pause|resume`.
  * Loopback by default; mutations and /connectors* pass the control guard (refuseControlRequest) whatever the route.
  */
 export class StatusServer {
@@ -91,6 +92,9 @@ export class StatusServer {
     const control = req.method === 'POST' ? CONTROL_ROUTE.exec(path) : null;
     if (control) return this.control(res, control[1] as string, control[2] as ConnectorAction);
     switch (route) {
+      case 'GET /':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': STATUS_PAGE.contentSecurityPolicy, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+        return void res.end(STATUS_PAGE.html);
       case 'GET /metrics':
         return this.metrics(res);
       case 'GET /healthz':

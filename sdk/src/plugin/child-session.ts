@@ -169,7 +169,7 @@ export class ChildSession {
   private async pong(id: number): Promise<void> {
     const runtimeStatus = this.currentStatus();
     const { state, detail } = this.phase === 'running' && this.parts ? mergeHealth(runtimeStatus, await this.parts.health()) : runtimeStatus;
-    const stats = this.parts ? sumStats(await this.parts.metrics.snapshot()) : { ...ZERO_STATS };
+    const stats = this.parts ? { ...sumStats(await this.parts.metrics.snapshot()), offsetGaps: this.parts.metrics.offsetGapTotal } : { ...ZERO_STATS, offsetGaps: 0 };
     const { rss, heapUsed } = process.memoryUsage();
     await this.send({
       type: 'pong',

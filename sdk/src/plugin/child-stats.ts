@@ -1,13 +1,16 @@
 import type { ConnectorMetrics } from '../runtime/connector-metrics.js';
 import type { ChildStats } from './protocol.js';
 
-export const ZERO_STATS: Readonly<ChildStats> = Object.freeze({ received: 0, processed: 0, deadLettered: 0, dropped: 0, inFlight: 0, failed: 0, retried: 0 });
+/** The counts summed per topic (offset gaps are counted apart, over every topic). */
+type TopicCounts = Required<Omit<ChildStats, 'offsetGaps'>>;
+
+export const ZERO_STATS: Readonly<TopicCounts> = Object.freeze({ received: 0, processed: 0, deadLettered: 0, dropped: 0, inFlight: 0, failed: 0, retried: 0 });
 
 /** The per-topic counts of a metrics snapshot summed into the totals a pong carries. */
-export function sumStats(snapshot: Awaited<ReturnType<ConnectorMetrics['snapshot']>>): ChildStats {
-  const total: ChildStats = { ...ZERO_STATS };
+export function sumStats(snapshot: Awaited<ReturnType<ConnectorMetrics['snapshot']>>): TopicCounts {
+  const total: TopicCounts = { ...ZERO_STATS };
   for (const counts of Object.values(snapshot)) {
-    for (const key of Object.keys(total) as (keyof ChildStats)[]) total[key] += counts[key];
+    for (const key of Object.keys(total) as (keyof TopicCounts)[]) total[key] += counts[key];
   }
   return total;
 }

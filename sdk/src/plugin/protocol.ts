@@ -109,6 +109,8 @@ export interface ChildStats {
   inFlight: number;
   failed: number;
   retried: number;
+  /** Forward jumps in a subscription's offsets (danube_connector_offset_gaps_total); absent from older children. */
+  offsetGaps?: number;
 }
 
 export interface PongMessage {

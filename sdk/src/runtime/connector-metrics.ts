@@ -43,6 +43,7 @@ export class ConnectorMetrics {
   private readonly oldestAge: Gauge<'connector'>;
   private readonly duration: Histogram<'connector' | 'topic'>;
   private readonly offsetGaps: Counter<'connector' | 'topic' | 'subscription'>;
+  private offsetGapCount = 0;
   private readonly skipped: Counter<'connector' | 'topic' | 'subscription'>;
   private inFlightView: InFlightView | undefined;
   /** Topics with a label of their own: configured ones, then the first MAX_TOPIC_LABELS others met. */
@@ -91,8 +92,14 @@ export class ConnectorMetrics {
 
   /** The broker skipped `count` messages of `topic` (the configured one) for `subscription`. */
   recordOffsetGap(topic: string, subscription: string, count: number): void {
+    this.offsetGapCount += 1;
     this.offsetGaps.inc({ connector: this.connector, topic, subscription });
     this.skipped.inc({ connector: this.connector, topic, subscription }, count);
+  }
+
+  /** Offset gaps recorded so far, over every topic (what a pong reports). */
+  get offsetGapTotal(): number {
+    return this.offsetGapCount;
   }
 
   /** The runtime reports what it holds through `view` (one runtime per registry). */

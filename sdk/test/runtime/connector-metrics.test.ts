@@ -28,6 +28,14 @@ describe('ConnectorMetrics', () => {
     expect(after.received).not.toBe(after.processed + after.deadLettered + after.dropped + after.inFlight);
   });
 
+  it('counts offset gaps over every topic for the pong, one per gap whatever its size', () => {
+    const metrics = new ConnectorMetrics('iot');
+    expect(metrics.offsetGapTotal).toBe(0);
+    metrics.recordOffsetGap('/default/a', 'sub', 5);
+    metrics.recordOffsetGap('/default/b', 'sub', 1);
+    expect(metrics.offsetGapTotal).toBe(2);
+  });
+
   it('exports the reference names with connector and real topic labels, mergeable by the host', async () => {
     const a = new ConnectorMetrics('a');
     const b = new ConnectorMetrics('b');
