@@ -79,7 +79,8 @@ describe('Supervisor.stop', () => {
   it('a connector in backoff is just cancelled; a failed one stays failed; both count as clean', async () => {
     const t = new SupervisorUnderTest();
     t.supervisor.start([
-      fixtureSpec('crash-on-start', { serviceUrl: broker.serviceUrl, restart: { initialDelayMs: 60_000 } }),
+      // maxDelayMs too: the fixtures' fast restarts cap delays at 400 ms, which a loaded machine outlasts before stop().
+      fixtureSpec('crash-on-start', { serviceUrl: broker.serviceUrl, restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 } }),
       fixtureSpec('wrong-default-export', { serviceUrl: broker.serviceUrl }),
     ]);
     const backoff = await t.state('crash-on-start', 'backoff');
