@@ -43,7 +43,7 @@ export class MqttSource implements SourceConnector {
     this.routes = new RouteTable(config.routes);
     this.window = new PubackWindow(config.receive_maximum, {
       send: (messageId, epoch) => this.connection.sendPuback(messageId, epoch),
-      room: () => this.resumeLoop(),
+      flushed: () => this.resumeLoop(),
     });
     this.unmatchedLog = new RateLimitedLog(ctx.logger, 'MQTT message matches no route: acknowledged and not published');
     this.connection = new MqttConnection({
@@ -160,13 +160,14 @@ export class MqttSource implements SourceConnector {
   /** Lets MQTT.js read the next packet now, or once the PUBACK window has room. */
   private continueLoop(release: () => void): void {
     if (this.stopping) return;
-    if (this.window.overfull) this.stalled = release;
+    if (this.window.mustStopReading(this.connection.version === 5)) this.stalled = release;
     else release();
   }
 
   private resumeLoop(): void {
     const release = this.stalled;
+    if (!release || this.stopping || this.window.mustStopReading(this.connection.version === 5)) return;
     this.stalled = undefined;
-    if (release && !this.stopping) release();
+    release();
   }
 }

@@ -8,15 +8,15 @@ export interface PubackEntry {
 export interface PubackWindowEvents {
   /** Sends the PUBACK; false when the connection that received it is gone (then it is dropped, not retried). */
   send(messageId: number, epoch: number): boolean;
-  /** The window went from overfull back to at most `capacity`. */
-  room(): void;
+  /** PUBACKs went out: entries left the window. */
+  flushed(): void;
 }
 
 /**
  * The in-order deferred PUBACK window (perf-notes §2): QoS 1 messages join a FIFO on receipt; each is marked done
  * when Danube has it (or it needs no publish: unmatched, an extra copy), and PUBACKs leave from the head while
  * the head is done, so they go out in receipt order (MQTT 5 §4.6) and never before Danube has the message and
- * every message before it. The caller stops reading while more than `capacity` entries are outstanding.
+ * every message before it. The caller stops reading while `mustStopReading`.
  */
 export class PubackWindow {
   private readonly fifo: PubackEntry[] = [];
@@ -35,13 +35,12 @@ export class PubackWindow {
   }
 
   /**
-   * More entries outstanding than the window allows: the broker ignored our Receive Maximum (or, with 3.1.1,
-   * its max_inflight_messages is larger), so the caller must stop reading until `room`. At exactly `capacity`
-   * the reader goes on: a broker that keeps to Receive Maximum sends no more QoS 1 then, and PINGRESP must still
-   * be read.
+   * Whether the reader must stop reading. With MQTT 5 the broker keeps to the Receive Maximum we sent, so the
+   * reader goes on at exactly `capacity` (it gets no more QoS 1 then, and PINGRESP must still be read) and stops
+   * only if the broker sends more. MQTT 3.1.1 has no Receive Maximum: the reader stops at `capacity`.
    */
-  get overfull(): boolean {
-    return this.size > this.capacity;
+  mustStopReading(brokerKeepsReceiveMaximum: boolean): boolean {
+    return brokerKeepsReceiveMaximum ? this.size > this.capacity : this.size >= this.capacity;
   }
 
   /** The most entries ever outstanding at once. */
@@ -63,13 +62,13 @@ export class PubackWindow {
   /** Marks `entry` done and sends every PUBACK now due. Entries of a dropped connection are ignored. */
   complete(entry: PubackEntry): void {
     entry.done = true;
-    const wasOverfull = this.overfull;
+    const before = this.size;
     while (this.head < this.fifo.length && (this.fifo[this.head] as PubackEntry).done) {
       const next = this.fifo[this.head++] as PubackEntry;
       if (this.events.send(next.messageId, next.epoch)) this.sentCount++;
     }
     this.compact();
-    if (wasOverfull && !this.overfull) this.events.room();
+    if (this.size < before) this.events.flushed();
   }
 
   /**

@@ -4,13 +4,15 @@ import { DanubeClient, type DanubeMessage } from '@danube-connect/sdk';
 import { ConnectorProcess, TestBroker } from '@danube-connect/sdk/testing';
 import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { onTestFinished } from 'vitest';
+import { it, onTestFinished } from 'vitest';
 
 /**
  * Where Danube runs: the in-process TestBroker by default, or the broker at DANUBE_SERVICE_URL (as the SDK's
  * contract suite does, sdk/test/contract/target.ts).
  */
 const EXTERNAL_URL = process.env.DANUBE_SERVICE_URL || undefined;
+/** For cases that need TestBroker fault injection (held or failing acknowledgements): skipped against a real broker. */
+export const itWithTestBroker = it.skipIf(EXTERNAL_URL !== undefined);
 
 export interface Danube {
   serviceUrl: string;
