@@ -78,6 +78,8 @@ export class Mosquitto {
       'log_type information',
       'connection_messages true',
     ];
+    // As root mosquitto drops to the "mosquitto" user, which cannot read the test's private temporary folders.
+    if (process.getuid?.() === 0) lines.push('user root');
     if (options.persistence ?? true) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
     if (options.users) {
       const passwords = join(dir, 'passwords');

@@ -135,7 +135,11 @@ export async function publishSequence(client: MqttClient, topic: string | ((i: n
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 /** Forks the built plugin in a real connector child, as the host does, and waits for `ready`. */
-export async function startSource(danube: Danube, config: Record<string, unknown>, options: { connector?: string; runtime?: Record<string, unknown>; logLevel?: 'info' | 'warn' | 'debug' } = {}): Promise<ConnectorProcess> {
+export async function startSource(
+  danube: Danube,
+  config: Record<string, unknown>,
+  options: { connector?: string; runtime?: Record<string, unknown>; logLevel?: 'info' | 'warn' | 'debug'; waitReady?: boolean } = {},
+): Promise<ConnectorProcess> {
   const child = new ConnectorProcess();
   onTestFinished(async () => {
     await child.kill();
@@ -151,6 +155,6 @@ export async function startSource(danube: Danube, config: Record<string, unknown
     runtime: options.runtime ?? {},
     logLevel: options.logLevel ?? 'info',
   });
-  await child.next('ready', 20_000);
+  if (options.waitReady !== false) await child.next('ready', 20_000);
   return child;
 }
