@@ -93,6 +93,12 @@ export class ScriptedBroker {
     this.write({ cmd: 'publish', topic, payload, qos, messageId, retain: false, dup: false });
   }
 
+  /** Sends a DISCONNECT (MQTT 5) with `reasonCode` and closes the connection, as a broker does. */
+  disconnect(reasonCode: number): void {
+    this.write({ cmd: 'disconnect', reasonCode });
+    this.socket?.end();
+  }
+
   /** PUBACK message ids received, in order (on any connection). */
   pubacks(): number[] {
     return this.seen.filter((s) => s.cmd === 'puback').map((s) => s.messageId as number);
