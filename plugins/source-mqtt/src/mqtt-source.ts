@@ -23,7 +23,8 @@ export interface MqttSourceCounts {
  * MQTT → Danube (../shared/DESIGN.md §6, push style). Each PUBLISH is routed (first matching route), handed to
  * the runtime with an ack handle, and — for QoS 1 — PUBACKed through the in-order window only once Danube has it
  * and everything received before it. MQTT.js's packet loop goes on at once, so keep-alive keeps working while
- * PUBACKs are held; it is held only when the window (≤ Receive Maximum) or the runtime's window is full.
+ * PUBACKs are held; it waits only while the runtime's window is full (its `output.send` is pending) or for a
+ * PUBLISH beyond our Receive Maximum, so at most `receive_maximum` messages ever await their PUBACK.
  */
 export class MqttSource implements SourceConnector {
   private readonly routes: RouteTable;
@@ -31,8 +32,8 @@ export class MqttSource implements SourceConnector {
   private readonly window: PubackWindow;
   private readonly unmatchedLog: RateLimitedLog;
   private output: SourceOutput | undefined;
-  /** MQTT.js's packet loop, held while a window is full. */
-  private stalled: (() => void) | undefined;
+  /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
+  private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
   private stopping = false;
   readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
 
@@ -56,7 +57,7 @@ export class MqttSource implements SourceConnector {
         onDisconnect: (epoch) => {
           this.window.dropEpoch(epoch);
           // The loop of a closed connection never reads again; a new connection has its own.
-          this.stalled = undefined;
+          this.parked = undefined;
         },
       },
     });
@@ -94,6 +95,10 @@ export class MqttSource implements SourceConnector {
   async close(): Promise<void> {
     this.stopping = true;
     await this.connection.end();
+    this.ctx.logger.info(
+      { awaitingPuback: this.window.size, maxAwaitingPuback: this.window.maxSize, receiveMaximum: this.config.receive_maximum, pubacksSent: this.window.pubacksSent },
+      'MQTT disconnected',
+    );
   }
 
   health(): ConnectorHealth {
@@ -129,6 +134,12 @@ export class MqttSource implements SourceConnector {
     // Stopping: hold the loop and acknowledge nothing more; the broker redelivers it to the next run.
     if (this.stopping || !this.output) return;
     const needsAck = packet.qos > 0;
+    if (needsAck && this.window.full) {
+      // Only a broker that ignores our Receive Maximum gets here (mosquitto 2.0.11 does under load): the window
+      // stays bounded, and the loop reads on once a PUBACK made room. A compliant broker never stalls the loop.
+      this.parked = { packet, done, epoch };
+      return;
+    }
     const entry = needsAck ? this.window.add(packet.messageId as number, epoch) : undefined;
     const next = () => this.continueLoop(needsAck ? () => done(DEFERRED) : () => done());
     const topic = packet.topic.toString();
@@ -157,17 +168,16 @@ export class MqttSource implements SourceConnector {
     );
   }
 
-  /** Lets MQTT.js read the next packet now, or once the PUBACK window has room. */
+  /** Lets MQTT.js read the next packet. */
   private continueLoop(release: () => void): void {
-    if (this.stopping) return;
-    if (this.window.mustStopReading(this.connection.version === 5)) this.stalled = release;
-    else release();
+    if (!this.stopping) release();
   }
 
+  /** PUBACKs went out: a parked PUBLISH now fits. */
   private resumeLoop(): void {
-    const release = this.stalled;
-    if (!release || this.stopping || this.window.mustStopReading(this.connection.version === 5)) return;
-    this.stalled = undefined;
-    release();
+    const parked = this.parked;
+    if (!parked || this.stopping || this.window.full) return;
+    this.parked = undefined;
+    this.onPublish(parked.packet, parked.done, parked.epoch);
   }
 }

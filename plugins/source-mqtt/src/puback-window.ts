@@ -16,7 +16,7 @@ export interface PubackWindowEvents {
  * The in-order deferred PUBACK window (perf-notes §2): QoS 1 messages join a FIFO on receipt; each is marked done
  * when Danube has it (or it needs no publish: unmatched, an extra copy), and PUBACKs leave from the head while
  * the head is done, so they go out in receipt order (MQTT 5 §4.6) and never before Danube has the message and
- * every message before it. The caller stops reading while `mustStopReading`.
+ * every message before it. At most `capacity` entries are outstanding: the caller parks a PUBLISH that finds it full.
  */
 export class PubackWindow {
   private readonly fifo: PubackEntry[] = [];
@@ -34,13 +34,9 @@ export class PubackWindow {
     return this.fifo.length - this.head;
   }
 
-  /**
-   * Whether the reader must stop reading. With MQTT 5 the broker keeps to the Receive Maximum we sent, so the
-   * reader goes on at exactly `capacity` (it gets no more QoS 1 then, and PINGRESP must still be read) and stops
-   * only if the broker sends more. MQTT 3.1.1 has no Receive Maximum: the reader stops at `capacity`.
-   */
-  mustStopReading(brokerKeepsReceiveMaximum: boolean): boolean {
-    return brokerKeepsReceiveMaximum ? this.size > this.capacity : this.size >= this.capacity;
+  /** No room for another entry: a QoS 1 PUBLISH arriving now must wait (the broker exceeded our Receive Maximum). */
+  get full(): boolean {
+    return this.size >= this.capacity;
   }
 
   /** The most entries ever outstanding at once. */

@@ -47,6 +47,23 @@ describe('the in-order deferred PUBACK window', () => {
     expect(broker.closed).toBe(0);
   });
 
+  itWithTestBroker('never holds more than receive_maximum unacknowledged, even from a broker that sends more (mosquitto 2.0.11 does under load)', async () => {
+    const danube = await startDanube();
+    const topic = uniqueTopic('bounded');
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    const child = await startSource(danube, { url: broker.url, receive_maximum: 4, routes: [{ from: 'w/#', to: topic, ordering: 'none' }] });
+    await broker.until(() => broker.count('subscribe') >= 1);
+    danube.broker?.delayAcks(500);
+    for (let id = 1; id <= 10; id++) broker.publish(`w/${id}`, String(id), 1, id); // 10 > our Receive Maximum of 4
+    await broker.until(() => broker.pubacks().length === 10);
+    expect(broker.pubacks()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await tap.until(() => tap.messages.length >= 10);
+    await child.stop(10_000);
+    // The broker pushed 10 at once, so a window that did not park the fifth would have reached 10.
+    expect(await child.log((l) => l.msg === 'MQTT disconnected')).toMatchObject({ maxAwaitingPuback: 4, pubacksSent: 10 });
+  });
+
   it('the checks fail for clients that get it wrong (the deliberately wrong cases)', async () => {
     // 1. MQTT.js as it comes: PUBACK on receipt.
     const auto = await ScriptedBroker.start();

@@ -37,18 +37,15 @@ describe('PubackWindow', () => {
     expect(() => expectReceiptOrder(naive, [1, 2, 3])).toThrow();
   });
 
-  it('says when to stop reading: at capacity for 3.1.1, above it for MQTT 5 (the broker keeps to Receive Maximum)', () => {
+  it('is full at capacity, and stays full until the head is acknowledged', () => {
     const { window } = windowSending(2);
     window.add(1, 1);
-    expect(window.mustStopReading(false)).toBe(false);
+    expect(window.full).toBe(false);
     const second = window.add(2, 1);
-    expect(window.mustStopReading(false)).toBe(true);
-    expect(window.mustStopReading(true)).toBe(false);
-    window.add(3, 1);
-    expect(window.mustStopReading(true)).toBe(true);
-    expect(window.maxSize).toBe(3);
+    expect(window.full).toBe(true);
     window.complete(second);
-    expect(window.size).toBe(3); // the head (1) is not done: nothing leaves
+    expect(window.full).toBe(true); // the head (1) is not done: nothing leaves
+    expect(window.maxSize).toBe(2);
   });
 
   it('drops the entries of a closed connection and never sends their PUBACKs on a later one', () => {
