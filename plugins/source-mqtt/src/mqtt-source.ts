@@ -6,6 +6,7 @@ import { mqttRecord } from './mqtt-record.js';
 import { PubackWindow, type PubackEntry } from './puback-window.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { RouteTable } from './route-table.js';
+import { SourceMetrics } from './source-metrics.js';
 
 /** Passed to MQTT.js's handleMessage callback for QoS 1: it then sends no PUBACK itself and reads on. */
 const DEFERRED = new Error('PUBACK deferred until Danube has the message');
@@ -13,8 +14,8 @@ const DEFERRED = new Error('PUBACK deferred until Danube has the message');
 /** SUBACK codes at or above this are failures (0x80 in 3.1.1; 0x80–0xA2 in MQTT 5). */
 const SUBACK_FAILURE = 0x80;
 
-/** Counts the source keeps besides the runtime's (exported as metrics). */
-export interface MqttSourceCounts {
+/** Counts the source keeps for its log lines. */
+interface MqttSourceCounts {
   unmatched: number;
   duplicatesIgnored: number;
 }
@@ -35,11 +36,12 @@ export class MqttSource implements SourceConnector {
   /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
   private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
   private stopping = false;
-  readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
+  private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
+  private readonly metrics: SourceMetrics;
 
   constructor(
     private readonly config: SourceMqttConfig,
-    private readonly ctx: Pick<ConnectorContext, 'name' | 'logger'>,
+    private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry'>,
   ) {
     this.routes = new RouteTable(config.routes);
     this.window = new PubackWindow(config.receive_maximum, {
@@ -47,6 +49,7 @@ export class MqttSource implements SourceConnector {
       flushed: () => this.resumeLoop(),
     });
     this.unmatchedLog = new RateLimitedLog(ctx.logger, 'MQTT message matches no route: acknowledged and not published');
+    this.metrics = new SourceMetrics(ctx.name, ctx.metricsRegistry, { connected: () => this.connection.connected, awaitingPuback: () => this.window.size });
     this.connection = new MqttConnection({
       config,
       clientId: config.client_id ?? `danube-${ctx.name}`,
@@ -55,21 +58,13 @@ export class MqttSource implements SourceConnector {
         onPublish: (packet, done, epoch) => this.onPublish(packet, done, epoch),
         onConnect: (info) => this.onConnect(info),
         onDisconnect: (epoch) => {
+          this.ctx.logger.debug({ epoch, dropped: this.window.size }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
           this.window.dropEpoch(epoch);
           // The loop of a closed connection never reads again; a new connection has its own.
           this.parked = undefined;
         },
       },
     });
-  }
-
-  /** The PUBACK window, for metrics. */
-  get pubacks(): PubackWindow {
-    return this.window;
-  }
-
-  get mqtt(): MqttConnection {
-    return this.connection;
   }
 
   producerConfigs(): ProducerConfig[] {
@@ -106,6 +101,7 @@ export class MqttSource implements SourceConnector {
   }
 
   private async onConnect(info: ConnectInfo): Promise<void> {
+    if (!info.first) this.metrics.recordReconnect();
     // Resubscribing into a kept session would make the broker re-send retained messages (reference-gaps B27).
     if (info.sessionPresent && !info.first) {
       this.ctx.logger.info({ epoch: info.epoch }, 'MQTT session resumed: subscriptions kept, not resubscribing');
@@ -147,9 +143,11 @@ export class MqttSource implements SourceConnector {
     if (decision.kind !== 'route') {
       if (decision.kind === 'unmatched') {
         this.counts.unmatched++;
+        this.metrics.recordUnmatched();
         this.unmatchedLog.event({ topic, qos: packet.qos, unmatched_total: this.counts.unmatched });
       } else {
         this.counts.duplicatesIgnored++;
+        this.metrics.recordDuplicate(decision.route.to);
       }
       if (entry) this.window.complete(entry);
       next();

@@ -51,6 +51,8 @@ describe('source-mqtt pipeline', () => {
     await tap.until(() => tap.messages.length >= 1);
     const unmatched = await second.log((l) => l.msg === 'MQTT message matches no route: acknowledged and not published');
     expect(unmatched).toMatchObject({ topic: 'old/k3', unmatched_total: 1 });
+    const counted = (await second.metrics()).find((m) => m.name === 'danube_connector_mqtt_unmatched_total');
+    expect(counted?.values).toEqual([expect.objectContaining({ labels: { connector }, value: 1 })]);
     await second.stop(10_000);
     expect(tap.texts()).toEqual(['after']);
     // PUBACKed: the broker holds nothing more for this client id.
