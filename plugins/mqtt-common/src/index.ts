@@ -1,4 +1,5 @@
 // @danube-connect/mqtt: the MQTT connection shared by the Danube Connect MQTT plugins (source-mqtt, sink-mqtt).
+export { renderConfigTable } from './config-table.js';
 export { configValidator, type ConfigValidator } from './config-validator.js';
 export { CONNECTION_MESSAGES, connectionProblems, serverUrls, type MqttConnectionConfig } from './connection-config.js';
 export { MQTT_ERROR_CODES, configError, type MqttErrorCode } from './errors.js';

@@ -31,6 +31,11 @@ export interface MosquittoOptions {
   tls?: MosquittoTlsListener;
   /** More mosquitto.conf lines. */
   config?: string[];
+  /**
+   * Leave out this helper's queue, in-flight and persistence settings, so `config` alone decides them (for
+   * testing a documented example config, or mosquitto's defaults). `persistence_location` is still set.
+   */
+  bare?: boolean;
 }
 
 /** A loopback port nobody listens on right now (the OS picks it). */
@@ -66,21 +71,22 @@ export class Mosquitto {
     const dir = mkdtempSync(join(tmpdir(), 'dc-mosquitto-'));
     const port = await freePort();
     const tlsPort = options.tls ? await freePort() : undefined;
-    const lines = [
-      `listener ${port} 127.0.0.1`,
-      `max_queued_messages ${options.maxQueuedMessages ?? 1_000_000}`,
-      `max_inflight_messages ${options.maxInflightMessages ?? 100}`,
-      'set_tcp_nodelay true',
+    const lines = [`listener ${port} 127.0.0.1`];
+    if (!options.bare) {
+      lines.push(`max_queued_messages ${options.maxQueuedMessages ?? 1_000_000}`, `max_inflight_messages ${options.maxInflightMessages ?? 100}`, 'set_tcp_nodelay true');
+    }
+    lines.push(
       'log_dest stderr', // unbuffered: stdout to a pipe is flushed only when its buffer is full
       'log_type error',
       'log_type warning',
       'log_type notice',
       'log_type information',
       'connection_messages true',
-    ];
+    );
     // As root mosquitto drops to the "mosquitto" user, which cannot read the test's private temporary folders.
     if (process.getuid?.() === 0) lines.push('user root');
-    if (options.persistence ?? true) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
+    if (options.bare) lines.push(`persistence_location ${dir}/`);
+    else if (options.persistence ?? true) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
     if (options.users) {
       const passwords = join(dir, 'passwords');
       writeFileSync(passwords, '');
