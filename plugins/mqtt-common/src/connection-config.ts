@@ -36,6 +36,10 @@ export function connectionProblems(config: MqttConnectionConfig): string[] {
     problems.push(`reconnect_max_period_ms: must be >= reconnect_period_ms (${config.reconnect_period_ms})`);
   }
   const urls = config.servers ?? (config.url ? [config.url] : []);
+  urls.forEach((url, i) => {
+    // Never quote the URL: its user-info part would be a password.
+    if (/^[a-z]+:\/\/[^/]*@/.test(url)) problems.push(`${config.servers ? `servers/${i}` : 'url'}: credentials in the URL are not supported; use username and password (masked as secrets)`);
+  });
   if (config.tls && !urls.some((u) => /^(mqtts|wss):/.test(u))) {
     problems.push('tls: is set but no server uses mqtts:// or wss://, so it would never apply');
   }

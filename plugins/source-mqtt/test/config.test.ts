@@ -66,6 +66,8 @@ describe('parseConfig', () => {
     ['password without username', { ...base, password: 'p' }, 'username: is required when password is set'],
     ['tls.cert without tls.key', { ...base, url: 'mqtts://h:8883', tls: { cert: '/c.pem' } }, 'tls/key: is required when tls.cert is set'],
     ['tls without a TLS server', { ...base, tls: { ca: '/ca.pem' } }, 'tls: is set but no server uses mqtts:// or wss://'],
+    ['credentials in the URL', { ...base, url: 'mqtt://bob:hunter2@h:1883' }, 'url: credentials in the URL are not supported; use username and password'],
+    ['credentials in a server URL', { routes: base.routes, servers: ['mqtt://a:1', 'mqtts://bob:hunter2@b:8883'] }, 'servers/1: credentials in the URL are not supported'],
     ['protocol version 3', { ...base, protocol_version: 3 }, 'protocol_version: must be one of 5, 4'],
     ['receive_maximum 0', { ...base, receive_maximum: 0 }, 'receive_maximum: must be >= 1'],
     ['receive_maximum above MQTT limit', { ...base, receive_maximum: 70000 }, 'receive_maximum: must be <= 65535'],
@@ -80,9 +82,10 @@ describe('parseConfig', () => {
   });
 
   it('never quotes a secret value in an error', () => {
-    const message = problemsOf({ ...base, username: 'u', password: 12345678, tls: { key: 'SECRET-KEY' } });
+    const message = problemsOf({ ...base, url: 'mqtt://bob:hunter2@h:1883', username: 'u', password: 12345678, tls: { key: 'SECRET-KEY' } });
     expect(message).not.toContain('12345678');
     expect(message).not.toContain('SECRET-KEY');
+    expect(message).not.toContain('hunter2');
   });
 
   it('accepts overlapping but not shadowed routes, and routes agreeing on a shared topic', () => {
