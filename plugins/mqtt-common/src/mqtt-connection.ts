@@ -80,6 +80,9 @@ export class MqttConnection {
   private refusal: ConnectorError | undefined;
   private reconnectCount = 0;
   private firstOutcome: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** When the current connection attempt began, and whether it already logged an error. */
+  private attemptStartedAt = 0;
+  private attemptErrored = false;
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.protocolVersion = options.config.protocol_version;
@@ -171,6 +174,8 @@ export class MqttConnection {
       this.refuse(err instanceof ConnectorError ? err : ConnectorError.fatal(String(err), { code: 'DC_ERR_MQTT_CONFIG', cause: err }));
       return;
     }
+    this.attemptStartedAt = Date.now();
+    this.attemptErrored = false;
     const client = mqtt.connect(options);
     this.client = client;
     client.handleMessage = (packet, callback) => this.options.hooks.onPublish(packet, callback, this.currentEpoch);
@@ -235,7 +240,8 @@ export class MqttConnection {
       return;
     }
     this.lastProblem = `${this.endpoint(client)}: ${err.message}`;
-    this.options.logger.warn({ server: this.endpoint(client), code, message: err.message }, 'MQTT connection error');
+    this.attemptErrored = true;
+    this.options.logger.warn({ server: this.endpoint(client), code, message: err.message, attemptMs: Date.now() - this.attemptStartedAt }, 'MQTT connection error');
   }
 
   /**
@@ -289,12 +295,21 @@ export class MqttConnection {
         this.takeover();
       }
     }
+    if (!wasUp && !this.attemptErrored) {
+      // No error event: the broker closed the connection, or sent no CONNACK within connect_timeout_ms.
+      const waitedMs = Date.now() - this.attemptStartedAt;
+      this.lastProblem = `${this.endpoint(client)}: no CONNACK (closed after ${waitedMs} ms; connect_timeout_ms ${this.options.config.connect_timeout_ms})`;
+      this.options.logger.warn({ server: this.endpoint(client), waitedMs, connectTimeoutMs: this.options.config.connect_timeout_ms }, 'MQTT broker sent no CONNACK');
+    }
     const outcome = this.firstOutcome;
     this.firstOutcome = undefined;
     outcome?.resolve(); // unreachable at start: keep trying in the background, degraded
     const delayMs = this.backoff.delayMs(this.attempt++);
     this.reconnectTimer = setTimeout(() => {
-      if (!this.ending && this.client === client) client.reconnect();
+      if (this.ending || this.client !== client) return;
+      this.attemptStartedAt = Date.now();
+      this.attemptErrored = false;
+      client.reconnect();
     }, delayMs);
   }
 }

@@ -106,6 +106,24 @@ describe('source-mqtt connection', () => {
     await child.stop(10_000);
   });
 
+  it('applies connect_timeout_ms: a broker that accepts TCP but never answers CONNECT is given up on after it', async () => {
+    const danube = await startDanube();
+    const silent = createServer(() => {}); // accepts and says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      silent.close();
+    });
+    const url = `mqtt://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const child = await startSource(danube, { url, connect_timeout_ms: 300, reconnect_period_ms: 5_000, routes: [{ from: 'a/#', to: uniqueTopic('silent') }] });
+    const line = await child.log((l) => l.msg === 'MQTT connection error');
+    expect(line.message).toBe('connack timeout');
+    // The default (30 s) would not have given up within this case's wait at all.
+    expect(line.attemptMs as number).toBeGreaterThanOrEqual(290);
+    expect(line.attemptMs as number).toBeLessThan(5_000);
+    expect((await child.ping()).state).toBe('degraded');
+    await child.kill();
+  });
+
   it('falls back from MQTT 5 to 3.1.1 when the broker refuses 5 (aedes answers CONNACK return code 1)', async () => {
     const danube = await startDanube();
     const aedes = await Aedes.createBroker();
