@@ -35,6 +35,11 @@ export class MqttSource implements SourceConnector {
   private output: SourceOutput | undefined;
   /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
   private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
+  /**
+   * QoS 1 messages of closed connections, not PUBACKed, by packet id: a kept session redelivers them with the same
+   * id and DUP set, and then the copy is PUBACKed once the original is in Danube instead of being published twice.
+   */
+  private readonly unacknowledged = new Map<number, PubackEntry>();
   private stopping = false;
   private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
   private readonly metrics: SourceMetrics;
@@ -58,8 +63,14 @@ export class MqttSource implements SourceConnector {
         onPublish: (packet, done, epoch) => this.onPublish(packet, done, epoch),
         onConnect: (info) => this.onConnect(info),
         onDisconnect: (epoch) => {
-          this.ctx.logger.debug({ epoch, dropped: this.window.size }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
-          this.window.dropEpoch(epoch);
+          const dropped = this.window.dropEpoch(epoch);
+          this.ctx.logger.debug({ epoch, dropped: dropped.length }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
+          for (const entry of dropped) this.unacknowledged.set(entry.messageId, entry);
+          // Bounded: ids the broker never redelivered (the session expired meanwhile) must not pile up.
+          for (const id of this.unacknowledged.keys()) {
+            if (this.unacknowledged.size <= 4 * config.receive_maximum) break;
+            this.unacknowledged.delete(id);
+          }
           // The loop of a closed connection never reads again; a new connection has its own.
           this.parked = undefined;
         },
@@ -102,6 +113,8 @@ export class MqttSource implements SourceConnector {
 
   private async onConnect(info: ConnectInfo): Promise<void> {
     if (!info.first) this.metrics.recordReconnect();
+    // Without a kept session nothing is redelivered, and packet ids start afresh.
+    if (!info.sessionPresent) this.unacknowledged.clear();
     // Resubscribing into a kept session would make the broker re-send retained messages (reference-gaps B27).
     if (info.sessionPresent && !info.first) {
       this.ctx.logger.info({ epoch: info.epoch }, 'MQTT session resumed: subscriptions kept, not resubscribing');
@@ -140,6 +153,18 @@ export class MqttSource implements SourceConnector {
     const next = () => this.continueLoop(needsAck ? () => done(DEFERRED) : () => done());
     const topic = packet.topic.toString();
     const decision = this.routes.decide(topic, packet.properties?.subscriptionIdentifier);
+    const original = needsAck ? this.unacknowledged.get(packet.messageId as number) : undefined;
+    if (original) this.unacknowledged.delete(packet.messageId as number);
+    if (entry && original && packet.dup) {
+      // The redelivery of a message an earlier connection handed to the runtime: PUBACK it once Danube has that.
+      this.counts.duplicatesIgnored++;
+      if (decision.kind !== 'unmatched') this.metrics.recordDuplicate(decision.route.to);
+      const redelivered = entry;
+      if (original.done) this.window.complete(redelivered);
+      else original.onDone = () => this.window.complete(redelivered);
+      next();
+      return;
+    }
     if (decision.kind !== 'route') {
       if (decision.kind === 'unmatched') {
         this.counts.unmatched++;

@@ -2,7 +2,10 @@
 export interface PubackEntry {
   readonly messageId: number;
   readonly epoch: number;
+  /** Danube has the message (or it needs no publish). */
   done: boolean;
+  /** Called once when it becomes done (for a redelivered copy waiting on it). */
+  onDone?: () => void;
 }
 
 export interface PubackWindowEvents {
@@ -57,7 +60,10 @@ export class PubackWindow {
 
   /** Marks `entry` done and sends every PUBACK now due. Entries of a dropped connection are ignored. */
   complete(entry: PubackEntry): void {
-    entry.done = true;
+    if (!entry.done) {
+      entry.done = true;
+      entry.onDone?.();
+    }
     const before = this.size;
     while (this.head < this.fifo.length && (this.fifo[this.head] as PubackEntry).done) {
       const next = this.fifo[this.head++] as PubackEntry;
@@ -68,15 +74,15 @@ export class PubackWindow {
   }
 
   /**
-   * The connection of `epoch` went down: its packet ids mean nothing on the next one, so its entries are dropped
-   * (the broker redelivers those messages; Danube may get them twice, never lose them).
+   * The connection of `epoch` went down: no PUBACK may go out for its entries on a later connection, so they
+   * leave the window; they are returned (a kept session redelivers them with the same packet ids).
    */
-  dropEpoch(epoch: number): void {
-    const keep = this.fifo.slice(this.head).filter((e) => e.epoch !== epoch);
-    for (const entry of this.fifo.slice(this.head)) if (entry.epoch === epoch) entry.done = true;
+  dropEpoch(epoch: number): PubackEntry[] {
+    const live = this.fifo.slice(this.head);
     this.fifo.length = 0;
-    this.fifo.push(...keep);
+    this.fifo.push(...live.filter((e) => e.epoch !== epoch));
     this.head = 0;
+    return live.filter((e) => e.epoch === epoch);
   }
 
   private compact(): void {

@@ -109,3 +109,31 @@ describe('the in-order deferred PUBACK window', () => {
     expect(await drainMs(1, 400)).toBeGreaterThanOrEqual(400 * DELAY_MS * 0.9);
   });
 });
+
+describe('redeliveries after a reconnect', () => {
+  itWithTestBroker.each([
+    [true, 5],
+    [false, 10], // the deliberately wrong case: without a kept session the copies are new messages and are published
+  ])('session kept %s: messages redelivered while their originals are still on the way reach Danube %i times in all', async (sessionPresent, expected) => {
+    const danube = await startDanube();
+    const topic = uniqueTopic('redeliver');
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    const child = await startSource(danube, { url: broker.url, reconnect_period_ms: 20, routes: [{ from: 'w/#', to: topic, ordering: 'none' }] });
+    await broker.until(() => broker.count('subscribe') >= 1);
+    danube.broker?.delayAcks(1_500);
+    for (let id = 1; id <= 5; id++) broker.publish(`w/${id}`, String(id), 1, id);
+    await tap.until(() => tap.messages.length >= 5);
+    broker.sessionPresent = sessionPresent;
+    broker.drop();
+    await broker.until(() => broker.count('connect') >= 2);
+    for (let id = 1; id <= 5; id++) broker.publish(`w/${id}`, String(id), 1, id, sessionPresent);
+    danube.broker?.delayAcks(0);
+    await broker.until(() => broker.seen.filter((s) => s.cmd === 'puback' && s.connection === 2).length === 5);
+    expect(broker.seen.filter((s) => s.cmd === 'puback' && s.connection === 1)).toEqual([]);
+    expect(broker.seen.filter((s) => s.cmd === 'puback' && s.connection === 2).map((s) => s.messageId)).toEqual([1, 2, 3, 4, 5]);
+    await tap.until(() => tap.messages.length >= expected);
+    await child.stop(10_000);
+    expect(tap.messages).toHaveLength(expected);
+  });
+});

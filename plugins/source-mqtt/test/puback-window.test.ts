@@ -52,9 +52,14 @@ describe('PubackWindow', () => {
     const { window, sent } = windowSending();
     const old = window.add(7, 1);
     const current = window.add(7, 2); // the same packet id, redelivered on connection 2
-    window.dropEpoch(1);
+    expect(window.dropEpoch(1)).toEqual([old]);
+    let waited = 0;
+    old.onDone = () => waited++;
     window.complete(old);
     expect(sent).toEqual([]);
+    expect(waited).toBe(1);
+    window.complete(old);
+    expect(waited, 'onDone once').toBe(1);
     window.complete(current);
     expect(sent).toEqual([7]);
   });

@@ -22,6 +22,8 @@ export class ScriptedBroker {
   private connections = 0;
   private closedCount = 0;
   private protocolVersion: 4 | 5 = 5;
+  /** What CONNACK says about the session. */
+  sessionPresent = false;
   private readonly waiters = new Set<() => void>();
 
   private constructor(
@@ -62,7 +64,7 @@ export class ScriptedBroker {
       switch (packet.cmd) {
         case 'connect':
           this.protocolVersion = packet.protocolVersion === 5 ? 5 : 4;
-          this.write({ cmd: 'connack', sessionPresent: false, ...(this.protocolVersion === 5 ? { reasonCode: 0 } : { returnCode: 0 }) });
+          this.write({ cmd: 'connack', sessionPresent: this.sessionPresent, ...(this.protocolVersion === 5 ? { reasonCode: 0 } : { returnCode: 0 }) });
           break;
         case 'subscribe':
           this.write({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) });
@@ -89,8 +91,13 @@ export class ScriptedBroker {
   }
 
   /** Sends a PUBLISH to the connected client. */
-  publish(topic: string, payload: string | Buffer, qos: 0 | 1, messageId: number): void {
-    this.write({ cmd: 'publish', topic, payload, qos, messageId, retain: false, dup: false });
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1, messageId: number, dup = false): void {
+    this.write({ cmd: 'publish', topic, payload, qos, messageId, retain: false, dup });
+  }
+
+  /** Closes the client's connection without DISCONNECT, as a network failure does. */
+  drop(): void {
+    this.socket?.destroy();
   }
 
   /** Sends a DISCONNECT (MQTT 5) with `reasonCode` and closes the connection, as a broker does. */
