@@ -101,8 +101,10 @@ describe('the in-order deferred PUBACK window', () => {
     return performance.now() - started;
   };
 
-  itWithTestBroker(`is not throttled to 1 / Danube delay: 2000 messages with a ${DELAY_MS} ms delay take under half of 2000 × ${DELAY_MS} ms`, async () => {
-    expect(await drainMs(64, 2_000)).toBeLessThan((2_000 * DELAY_MS) / 2);
+  // Serial PUBACKs cannot beat count × delay whatever the load; the window's cost is CPU, which a loaded 2-core
+  // machine stretches, so the bound leaves room: clearly under the serial floor (typically a third of it).
+  itWithTestBroker(`is not throttled to 1 / Danube delay: 2000 messages with a ${DELAY_MS} ms delay take well under 2000 × ${DELAY_MS} ms`, async () => {
+    expect(await drainMs(64, 2_000)).toBeLessThan(2_000 * DELAY_MS * 0.75);
   });
 
   itWithTestBroker('the throughput check fails for a window of one (the deliberately wrong case)', async () => {
