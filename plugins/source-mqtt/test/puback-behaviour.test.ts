@@ -28,7 +28,7 @@ describe('the in-order deferred PUBACK window', () => {
     const broker = await ScriptedBroker.start();
     await startSource(danube, { url: broker.url, keepalive_s: 1, routes: [{ from: 'w/#', to: topic, ordering: 'none' }] });
     await broker.until(() => broker.count('subscribe') >= 1);
-    const holdMs = 3_000;
+    const holdMs = 4_000;
     danube.broker?.delayAcks(holdMs);
     const sentAt = performance.now();
     for (const [t, id] of SCRIPT) broker.publish(t, t, 1, id);
