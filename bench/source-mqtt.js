@@ -1,0 +1,283 @@
+// source-mqtt benchmark (issue 12, "Benchmark"): an mqtt.js publisher → mosquitto → @danube-plugin/source-mqtt run
+// by the host (`danube-connect run`) → Danube (the TestBroker in its own process, or DANUBE_SERVICE_URL), counted
+// by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1). Baselines in the same
+// run: mosquitto → a plain mqtt.js subscriber (the MQTT limit) and the SDK producer alone into the same Danube
+// with the case's partitions and ordering (the Danube limit); baseline_msg_per_s = the smaller. 1 KiB payloads;
+// medians of interleaved runs. Then publish-to-Danube latency at a fixed 1,000 msg/s and the connector child's
+// RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
+// 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. Reports only; asserts nothing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Mosquitto } from '@danube-connect/mqtt/testing';
+import { DanubeClient } from '@danube-connect/sdk';
+import mqtt from 'mqtt';
+import { ROOT, closedLoop, median, percentile, report, round, startBrokerProcess } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const LATENCY_RATE = 1_000;
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 10);
+const PAYLOAD_BYTES = 1024;
+const CLI = join(ROOT, 'host/dist/cli.js');
+const PLUGIN = join(ROOT, 'plugins/source-mqtt');
+const RUN_ID = Date.now().toString(36);
+
+// [case, qos, partitions, ordering, MQTT topics the publisher spreads over]
+const CASES = [
+  ['qos0-p1-strict', 0, 0, 'partition', 1],
+  ['qos0-p8-strict', 0, 8, 'partition', 64],
+  ['qos0-none', 0, 0, 'none', 1],
+  ['qos1-p1-strict', 1, 0, 'partition', 1],
+  ['qos1-p8-strict', 1, 8, 'partition', 64],
+  ['qos1-none', 1, 0, 'none', 1],
+];
+const LATENCY_CASE = 'latency';
+const danubeTopic = (name) => `/default/bench-mqtt-${name}-${RUN_ID}`;
+
+/** A 1 KiB payload starting with the send time (ms since the epoch, float64) for latency. */
+function payload() {
+  const buffer = Buffer.alloc(PAYLOAD_BYTES, 0x61);
+  buffer.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
+  return buffer;
+}
+
+function vmRssMb(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return kb ? Number(kb[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hostToml(serviceUrl, mqttUrl) {
+  let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
+  const connector = (name, route) =>
+    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
+  for (const [name, qos, partitions, ordering] of CASES) {
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}" }`);
+  }
+  // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
+  // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
+  toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
+  return toml;
+}
+
+async function startHost(dir, serviceUrl, mqttUrl) {
+  const file = join(dir, 'host.toml');
+  writeFileSync(file, hostToml(serviceUrl, mqttUrl));
+  const child = spawn(process.execPath, [CLI, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
+  const http = await new Promise((resolve, reject) => {
+    let buffered = '';
+    child.once('exit', (code) => reject(new Error(`host exited with ${code}:\n${tail}`)));
+    child.stdout.on('data', (chunk) => {
+      tail = (tail + chunk).slice(-4000);
+      buffered += chunk;
+      for (let nl; (nl = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(nl + 1)) {
+        const line = buffered.slice(0, nl);
+        if (line.includes('"danube-connect running"')) resolve(JSON.parse(line).http);
+      }
+      buffered = buffered.slice(-8000);
+    });
+  });
+  const url = `http://${http}`;
+  for (let i = 0; ; i++) {
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (res?.status === 200) {
+      const body = await res.json();
+      if (body.connectors.every((c) => c.ready)) break;
+    } else await res?.body?.cancel();
+    if (i > 1500) throw new Error(`host not ready:\n${tail}`);
+    await sleep(20);
+  }
+  const { connectors } = await (await fetch(`${url}/connectors`)).json();
+  const pids = Object.fromEntries(connectors.map((c) => [c.name, c.pid]));
+  return { url, pids, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+/** processed_total of one Danube topic, from the host's merged /metrics. */
+async function processed(hostUrl, topic) {
+  const text = await (await fetch(`${hostUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('danube_connector_messages_processed_total{') && line.includes(`topic="${topic}"`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Publishes `count` payloads over `topics` MQTT topics with up to `window` QoS 1 PUBACKs outstanding (QoS 0: flushed in chunks). */
+async function publishAll(client, prefix, topics, count, qos) {
+  if (qos === 1) {
+    await closedLoop(count, 500, (i) => client.publishAsync(`${prefix}/${i % topics}`, payload(), { qos: 1 }));
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const written = new Promise((resolve) => client.publish(`${prefix}/${i % topics}`, payload(), { qos: 0 }, resolve));
+    if (i % 200 === 199) await written; // let the socket drain now and then
+  }
+}
+
+/** One connector case: N messages as fast as the publisher goes, until processed_total grew by N (or stalled 5 s). */
+async function connectorRun(host, publisher, [name, qos, , , topics]) {
+  const topic = danubeTopic(name);
+  const before = await processed(host.url, topic);
+  const t0 = performance.now();
+  const publishing = publishAll(publisher, `b/${name}`, topics, MESSAGES, qos);
+  let done = before;
+  let lastProgress = performance.now();
+  let tLast = t0;
+  while (done - before < MESSAGES && performance.now() - lastProgress < 5_000) {
+    await sleep(100); // each scrape asks every connector child over IPC: poll gently
+    const now = await processed(host.url, topic);
+    if (now > done) {
+      done = now;
+      lastProgress = tLast = performance.now();
+    }
+  }
+  await publishing;
+  const count = done - before;
+  return { msgPerS: count / ((tLast - t0) / 1000), lost: MESSAGES - count };
+}
+
+/** The MQTT limit: mosquitto → a plain mqtt.js subscriber, same QoS, same publisher. */
+async function mqttBaseline(mqttUrl, publisher, qos, run) {
+  const subscriber = await mqtt.connectAsync(mqttUrl, { clientId: `bench-sub-${run}-${qos}`, protocolVersion: 5 });
+  const prefix = `base/${run}/${qos}`;
+  await subscriber.subscribeAsync(`${prefix}/#`, { qos });
+  let received = 0;
+  let tLast = 0;
+  const all = new Promise((resolve) =>
+    subscriber.on('message', () => {
+      tLast = performance.now();
+      if (++received === MESSAGES) resolve();
+    }),
+  );
+  const t0 = performance.now();
+  await publishAll(publisher, prefix, 1, MESSAGES, qos);
+  await Promise.race([all, sleep(60_000)]);
+  await subscriber.endAsync(true);
+  return received / ((tLast - t0) / 1000);
+}
+
+/** The Danube limit: the SDK producer alone with the case's partitions and ordering, 64 in flight. */
+async function danubeBaseline(serviceUrl, [name, , partitions, ordering, topics], run) {
+  const client = new DanubeClient({ serviceUrl });
+  const producer = await client.createProducer({ topic: `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
+  const result = await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` }));
+  await client.close();
+  return result.msgPerS;
+}
+
+/** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
+async function latencyRun(host, publisher, serviceUrl) {
+  const client = new DanubeClient({ serviceUrl });
+  const consumer = await client.subscribe({ topic: danubeTopic(LATENCY_CASE), name: `bench-lat-${RUN_ID}`, subscription: `bench-lat-${RUN_ID}`, type: 'exclusive', bufferSize: 1024 });
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const latencies = [];
+  const receiving = (async () => {
+    while (latencies.length < total) {
+      const message = await consumer.receive(AbortSignal.timeout(30_000)).catch(() => undefined);
+      if (!message) break;
+      latencies.push(performance.timeOrigin + performance.now() - message.payload.readDoubleLE(0));
+      void consumer.ack(message).catch(() => {});
+    }
+  })();
+  const pid = host.pids[`bench-${LATENCY_CASE}`];
+  const rss = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i += 10) {
+    for (let j = 0; j < 10; j++) publisher.publish(`b/${LATENCY_CASE}/x`, payload(), { qos: 1 });
+    if (i % 1000 === 0) rss.push(vmRssMb(pid));
+    const due = t0 + ((i + 10) / LATENCY_RATE) * 1000;
+    await sleep(Math.max(0, due - performance.now()));
+  }
+  rss.push(vmRssMb(pid));
+  await receiving;
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, total, rssMax: Math.max(...rss.filter(Boolean)) };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
+const external = process.env.DANUBE_SERVICE_URL || undefined;
+const broker = external ? undefined : await startBrokerProcess();
+const serviceUrl = external ?? broker.serviceUrl;
+const mosquitto = await Mosquitto.start({ persistence: false });
+let host;
+const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [] }]));
+const mqttLimit = { 0: [], 1: [] };
+let latency;
+let idleRss;
+try {
+  host = await startHost(tmp, serviceUrl, mosquitto.url);
+  await sleep(3_000);
+  idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
+  const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bench-pub-${RUN_ID}`, protocolVersion: 5 });
+  publisher.stream.setNoDelay?.(true);
+  for (let run = 0; run < RUNS; run++) {
+    for (const qos of [0, 1]) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
+    for (const spec of CASES) {
+      const result = await connectorRun(host, publisher, spec);
+      samples[spec[0]].msgPerS.push(result.msgPerS);
+      samples[spec[0]].lost.push(result.lost);
+      samples[spec[0]].danube.push(await danubeBaseline(serviceUrl, spec, run));
+    }
+    process.stderr.write('.');
+  }
+  latency = await latencyRun(host, publisher, serviceUrl);
+  await publisher.endAsync();
+} finally {
+  process.stderr.write('\n');
+  await host?.stop();
+  await mosquitto.dispose();
+  await broker?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const row = (fields) => ({
+  case: undefined, msg_per_s: undefined, baseline_msg_per_s: undefined, mqtt_limit_msg_per_s: undefined, danube_limit_msg_per_s: undefined,
+  of_baseline_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
+});
+const rows = CASES.map(([name, qos]) => {
+  const s = samples[name];
+  const msgPerS = median(s.msgPerS);
+  const mqttMsgPerS = median(mqttLimit[qos]);
+  const danubeMsgPerS = median(s.danube);
+  const baseline = Math.min(mqttMsgPerS, danubeMsgPerS);
+  const ratio = msgPerS / baseline;
+  return row({
+    case: name,
+    msg_per_s: round(msgPerS, 0),
+    baseline_msg_per_s: round(baseline, 0),
+    mqtt_limit_msg_per_s: round(mqttMsgPerS, 0),
+    danube_limit_msg_per_s: round(danubeMsgPerS, 0),
+    of_baseline_pct: round(ratio * 100, 0),
+    lost_max: Math.max(...s.lost),
+    target: name === 'qos1-none' ? `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}` : undefined,
+  });
+});
+rows.push(row({
+  case: `latency qos1 @ ${LATENCY_RATE}/s`,
+  msg_per_s: LATENCY_RATE,
+  lost_max: latency.total - latency.received,
+  p50_ms: round(latency.p50, 2),
+  p99_ms: round(latency.p99, 2),
+  target: `p99 <= 25 ms: ${latency.p99 <= 25 ? 'met' : 'MISSED'}`,
+}));
+rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
+rows.push(row({
+  case: `child RSS @ ${LATENCY_RATE}/s`,
+  rss_mb: round(latency.rssMax),
+  target: `<= idle + 32 MB: ${latency.rssMax <= idleRss + 32 ? 'met' : 'MISSED'}`,
+}));
+report('source-mqtt', rows, [
+  `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
+  'msg_per_s: first publish to the last processed_total increase of the case\'s topic (host /metrics, polled every 100 ms); lost_max: messages not counted within 5 s of the last progress (QoS 0 may drop).',
+  'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
+  `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran.`,
+]);
