@@ -32,9 +32,9 @@ export interface UnaryMethodCodec {
   deserialize(bytes: Buffer): unknown;
 }
 
-// Windows: a stream may receive a whole 16 MiB message without a round trip, and the connection 64 MiB, so
-// 256 concurrent 1 MiB calls never wait on WINDOW_UPDATEs from us. Session memory is unbounded as in grpc-js
-// (the callers' in-flight windows bound it); Node's default of 10 MB refuses new streams under load.
+// Windows: what we may receive without a round trip: a whole 16 MiB message per stream, 64 MiB per connection,
+// so concurrent calls never wait on our WINDOW_UPDATEs. (What we send is paced by the broker's windows, which
+// it reopens as it reads.) Session memory is unbounded as in grpc-js: the callers' in-flight windows bound it.
 const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 const GRPC_FRAME_HEADER_BYTES = 5;
@@ -96,7 +96,11 @@ export class Http2UnaryTransport {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(url.port);
     const material = this.options.tls;
-    if (!material) return net.connect({ host, port, noDelay: true });
+    // The socket's error (refused, reset, TLS handshake) comes before the session's: keep it for the calls' details.
+    const remember = (err: Error) => {
+      this.lastSessionError = err.message;
+    };
+    if (!material) return net.connect({ host, port, noDelay: true }).once('error', remember);
     const options: tls.ConnectionOptions = { host, port, ALPNProtocols: ['h2'] };
     if (material.ca) options.ca = material.ca;
     if (material.cert) options.cert = material.cert;
@@ -104,25 +108,25 @@ export class Http2UnaryTransport {
     // SNI and the certificate check use the configured name, else the host unless it is an IP (as grpc-js).
     const serverName = material.serverName ?? (net.isIP(host) ? undefined : host);
     if (serverName !== undefined) options.servername = serverName;
-    return tls.connect(options).setNoDelay(true);
+    return tls.connect(options).setNoDelay(true).once('error', remember);
   }
 
   private connect(): http2.ClientHttp2Session {
     const authority = `${this.options.tls ? 'https' : 'http'}://${this.address.target}`;
+    this.lastSessionError = undefined;
     const session = http2.connect(authority, {
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       createConnection: (url: URL) => this.dial(url),
     });
     this.sessionsOpened++;
-    this.lastSessionError = undefined;
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };
     let keepalive: NodeJS.Timeout | undefined;
     // Errors surface on the streams; without a listener a session error would be thrown.
     session.on('error', (err: Error) => {
-      this.lastSessionError = err.message;
+      this.lastSessionError ??= err.message;
       forget();
     });
     // After GOAWAY the session finishes its open streams and takes no new ones: the next call dials again.
