@@ -189,29 +189,14 @@ export class Connection {
     });
   }
 
-  /** The same two headers as plain HTTP/2 headers, for the http2 transport. */
-  private headers(options: CallOptions): Record<string, string> | Promise<Record<string, string>> {
-    const headers: Record<string, string> = {};
-    if (options.proxyBrokerUrl) headers['x-danube-broker-url'] = options.proxyBrokerUrl;
-    const authorization = this.authorization();
-    if (authorization === undefined) return headers;
-    if (typeof authorization === 'string') {
-      headers.authorization = authorization;
-      return headers;
-    }
-    return authorization.then((value) => {
-      headers.authorization = value;
-      return headers;
-    });
-  }
-
   unary<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
     const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`) : undefined;
     if (codec && this.http2) {
       const transport = this.http2;
-      const headers = this.headers(options);
-      if (headers instanceof Promise) return headers.then((h) => transport.unary(codec, request, h, options.timeoutMs) as Promise<Res>);
-      return transport.unary(codec, request, headers, options.timeoutMs) as Promise<Res>;
+      const authorization = this.authorization();
+      const proxy = options.proxyBrokerUrl || undefined;
+      if (authorization instanceof Promise) return authorization.then((value) => transport.unary(codec, request, value, proxy, options.timeoutMs) as Promise<Res>);
+      return transport.unary(codec, request, authorization, proxy, options.timeoutMs) as Promise<Res>;
     }
     const client = this.client(pkg, service) as unknown as Record<string, UnaryMethod>;
     const fn = client[method];

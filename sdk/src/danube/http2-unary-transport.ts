@@ -39,7 +39,6 @@ const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 const GRPC_FRAME_HEADER_BYTES = 5;
 const MAX_TIMEOUT_DIGITS = 99_999_999; // grpc-timeout allows at most 8 digits (gRPC over HTTP/2 spec)
-const USER_AGENT = 'danube-connect-http2/1';
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 function grpcTimeout(ms: number): string {
@@ -50,6 +49,7 @@ function grpcTimeout(ms: number): string {
 /** grpc-message is percent-encoded (gRPC over HTTP/2 spec); a malformed escape leaves the text as sent. */
 function decodeGrpcMessage(value: unknown): string {
   if (typeof value !== 'string') return '';
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {
@@ -160,10 +160,17 @@ export class Http2UnaryTransport {
   }
 
   /**
-   * One unary call. `headers` are extra request headers (authorization, x-danube-broker-url); `timeoutMs`
-   * is the deadline, sent as grpc-timeout and enforced locally. Rejects with UnaryCallError.
+   * One unary call. `authorization` and `proxyBrokerUrl` become the `authorization` and `x-danube-broker-url`
+   * headers when set (protocol §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
+   * Rejects with UnaryCallError.
    */
-  unary(method: UnaryMethodCodec, request: unknown, headers: Record<string, string>, timeoutMs: number | undefined): Promise<unknown> {
+  unary(
+    method: UnaryMethodCodec,
+    request: unknown,
+    authorization: string | undefined,
+    proxyBrokerUrl: string | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<unknown> {
     let body: Buffer;
     try {
       body = method.serialize(request);
@@ -180,15 +187,11 @@ export class Http2UnaryTransport {
     frame.writeUInt32BE(body.length, 1);
     body.copy(frame, GRPC_FRAME_HEADER_BYTES);
 
-    const requestHeaders: http2.OutgoingHttpHeaders = {
-      ':method': 'POST',
-      ':path': method.path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'user-agent': USER_AGENT,
-      ...headers,
-    };
+    // Only what gRPC requires plus our two headers: every header costs on both ends of every call.
+    const requestHeaders: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' };
     if (timeoutMs !== undefined) requestHeaders['grpc-timeout'] = grpcTimeout(timeoutMs);
+    if (authorization !== undefined) requestHeaders.authorization = authorization;
+    if (proxyBrokerUrl !== undefined) requestHeaders['x-danube-broker-url'] = proxyBrokerUrl;
 
     return new Promise<unknown>((resolve, reject) => {
       let session: http2.ClientHttp2Session;
@@ -246,7 +249,7 @@ export class Http2UnaryTransport {
       });
       // Stream errors (RST_STREAM, connection loss) are read from rstCode and the session on 'close'.
       stream.on('error', () => {});
-      stream.once('close', () => {
+      stream.on('close', () => {
         clearTimeout(timer);
         if (--this.calls === 0) this.session?.unref();
         if (settled) return;
