@@ -126,6 +126,8 @@ export interface CallOptions {
   timeoutMs?: number | undefined;
   /** `x-danube-broker-url` value when the route says proxy (protocol §2.4). */
   proxyBrokerUrl?: string | undefined;
+  /** The caller ignores the response (SendMessage's and Ack's are echoes): the http2 transport skips decoding it. */
+  responseUnused?: boolean | undefined;
 }
 
 /** One HTTP/2 channel to one broker address, shared by every service client that talks to it. */
@@ -195,8 +197,9 @@ export class Connection {
       const transport = this.http2;
       const authorization = this.authorization();
       const proxy = options.proxyBrokerUrl || undefined;
-      if (authorization instanceof Promise) return authorization.then((value) => transport.unary(codec, request, value, proxy, options.timeoutMs) as Promise<Res>);
-      return transport.unary(codec, request, authorization, proxy, options.timeoutMs) as Promise<Res>;
+      const decode = options.responseUnused !== true;
+      if (authorization instanceof Promise) return authorization.then((value) => transport.unary(codec, request, value, proxy, options.timeoutMs, decode) as Promise<Res>);
+      return transport.unary(codec, request, authorization, proxy, options.timeoutMs, decode) as Promise<Res>;
     }
     const client = this.client(pkg, service) as unknown as Record<string, UnaryMethod>;
     const fn = client[method];

@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { BrokerAddress } from './broker-url.js';
+import { DeadlineQueue, type DeadlineEntry, type Expiring } from './deadline-queue.js';
 import { GrpcStatus } from './grpc-status.js';
 import { UnaryCallError, statusFromHttp } from './unary-call-error.js';
 
@@ -57,6 +58,89 @@ function decodeGrpcMessage(value: unknown): string {
   }
 }
 
+const CALL = Symbol('danube.unaryCall');
+type CallStream = http2.ClientHttp2Stream & { [CALL]: UnaryCall };
+
+/**
+ * The state of one call, hung on its stream. The stream's listeners are shared module functions that find it
+ * there (`this` is the stream), so a call allocates no closures beyond its promise's.
+ */
+class UnaryCall implements Expiring {
+  status: number | undefined;
+  details = '';
+  chunks: Buffer[] = [];
+  received = 0;
+  settled = false;
+  deadline: DeadlineEntry | undefined;
+
+  constructor(
+    readonly transport: Http2UnaryTransport,
+    readonly session: http2.ClientHttp2Session,
+    readonly stream: http2.ClientHttp2Stream,
+    readonly method: UnaryMethodCodec,
+    readonly decode: boolean,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
+
+  fail(error: UnaryCallError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+    if (!this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+  }
+
+  expired(): void {
+    this.deadline = undefined;
+    this.fail(new UnaryCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+  }
+}
+
+function onResponse(this: CallStream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  const call = this[CALL];
+  if (headers['grpc-status'] !== undefined) {
+    // Trailers-only: the status comes in the response headers and no DATA follows.
+    call.status = Number(headers['grpc-status']);
+    call.details = decodeGrpcMessage(headers['grpc-message']);
+    return;
+  }
+  const httpStatus = Number(headers[':status']);
+  if (httpStatus !== 200) {
+    call.status = statusFromHttp(httpStatus);
+    call.details = `Received HTTP status code ${httpStatus}`;
+  }
+}
+
+function onData(this: CallStream, chunk: Buffer): void {
+  const call = this[CALL];
+  call.received += chunk.length;
+  const max = call.transport.maxReceiveMessageBytes;
+  if (call.received > max + GRPC_FRAME_HEADER_BYTES) {
+    call.chunks = [];
+    call.fail(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${call.received - GRPC_FRAME_HEADER_BYTES} vs. ${max})`));
+    return;
+  }
+  call.chunks.push(chunk);
+}
+
+function onTrailers(this: CallStream, trailers: http2.IncomingHttpHeaders): void {
+  const call = this[CALL];
+  if (trailers['grpc-status'] === undefined) {
+    call.status = GrpcStatus.UNKNOWN;
+    call.details = 'Response trailers carry no grpc-status';
+    return;
+  }
+  call.status = Number(trailers['grpc-status']);
+  call.details = decodeGrpcMessage(trailers['grpc-message']);
+}
+
+function onClose(this: CallStream): void {
+  const call = this[CALL];
+  call.transport.finish(call);
+}
+
+function ignore(): void {}
+
 /**
  * A lean gRPC unary client on node:http2 for the two hot calls, SendMessage and Ack (issue 16): one HTTP/2
  * session to one broker address, re-established on the next call after GOAWAY or connection loss. Each call is
@@ -70,15 +154,25 @@ export class Http2UnaryTransport {
   private lastSessionError: string | undefined;
   private calls = 0;
   private sessionsOpened = 0;
+  private readonly deadlines = new DeadlineQueue();
 
   constructor(
     private readonly address: BrokerAddress,
     private readonly options: Http2UnaryTransportOptions,
   ) {}
 
+  /** Calls whose deadline is pending (for tests). */
+  get pendingDeadlines(): number {
+    return this.deadlines.size;
+  }
+
   /** Calls on the wire now (for tests that count what a call leaves behind). */
   get inFlight(): number {
     return this.calls;
+  }
+
+  get maxReceiveMessageBytes(): number {
+    return this.options.maxReceiveMessageBytes;
   }
 
   /** Sessions opened so far: one, plus one per GOAWAY or connection loss followed by a call. */
@@ -162,6 +256,7 @@ export class Http2UnaryTransport {
   /**
    * One unary call. `authorization` and `proxyBrokerUrl` become the `authorization` and `x-danube-broker-url`
    * headers when set (protocol §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
+   * `decode` false: the caller ignores the response, which is then checked for framing but not decoded.
    * Rejects with UnaryCallError.
    */
   unary(
@@ -170,6 +265,7 @@ export class Http2UnaryTransport {
     authorization: string | undefined,
     proxyBrokerUrl: string | undefined,
     timeoutMs: number | undefined,
+    decode = true,
   ): Promise<unknown> {
     let body: Buffer;
     try {
@@ -206,70 +302,38 @@ export class Http2UnaryTransport {
         return;
       }
       if (this.calls++ === 0) session.ref();
-      let status: number | undefined;
-      let details = '';
-      let chunks: Buffer[] = [];
-      let received = 0;
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (error: UnaryCallError) => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-        if (!stream.closed) stream.close(NGHTTP2_CANCEL);
-      };
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => fail(new UnaryCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded')), timeoutMs);
-      }
-      stream.on('response', (h) => {
-        if (h['grpc-status'] !== undefined) {
-          // Trailers-only: the status comes in the response headers and no DATA follows.
-          status = Number(h['grpc-status']);
-          details = decodeGrpcMessage(h['grpc-message']);
-          return;
-        }
-        const httpStatus = Number(h[':status']);
-        if (httpStatus !== 200) {
-          status = statusFromHttp(httpStatus);
-          details = `Received HTTP status code ${httpStatus}`;
-        }
-      });
-      stream.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > this.options.maxReceiveMessageBytes + GRPC_FRAME_HEADER_BYTES) {
-          fail(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${received - GRPC_FRAME_HEADER_BYTES} vs. ${this.options.maxReceiveMessageBytes})`));
-          chunks = [];
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.on('trailers', (t) => {
-        status = t['grpc-status'] === undefined ? GrpcStatus.UNKNOWN : Number(t['grpc-status']);
-        details = t['grpc-status'] === undefined ? 'Response trailers carry no grpc-status' : decodeGrpcMessage(t['grpc-message']);
-      });
+      const call = new UnaryCall(this, session, stream, method, decode, resolve, reject);
+      if (timeoutMs !== undefined) call.deadline = this.deadlines.add(timeoutMs, call);
+      (stream as CallStream)[CALL] = call;
+      stream.on('response', onResponse);
+      stream.on('data', onData);
+      stream.on('trailers', onTrailers);
       // Stream errors (RST_STREAM, connection loss) are read from rstCode and the session on 'close'.
-      stream.on('error', () => {});
-      stream.on('close', () => {
-        clearTimeout(timer);
-        if (--this.calls === 0) this.session?.unref();
-        if (settled) return;
-        if (status === undefined) {
-          fail(this.noStatusError(session, stream.rstCode));
-          return;
-        }
-        if (status !== GrpcStatus.OK) {
-          fail(new UnaryCallError(status, details));
-          return;
-        }
-        try {
-          settled = true;
-          resolve(this.decode(method, chunks));
-        } catch (err) {
-          reject(err);
-        }
-      });
+      stream.on('error', ignore);
+      stream.on('close', onClose);
       stream.end(frame);
     });
+  }
+
+  /** A stream closed: settles its call from the status seen (or why there was none). */
+  finish(call: UnaryCall): void {
+    if (call.deadline) this.deadlines.cancel(call.deadline);
+    if (--this.calls === 0) this.session?.unref();
+    if (call.settled) return;
+    if (call.status === undefined) {
+      call.fail(this.noStatusError(call.session, call.stream.rstCode));
+      return;
+    }
+    if (call.status !== GrpcStatus.OK) {
+      call.fail(new UnaryCallError(call.status, call.details));
+      return;
+    }
+    call.settled = true;
+    try {
+      call.resolve(this.decode(call.method, call.chunks, call.decode));
+    } catch (err) {
+      call.reject(err);
+    }
   }
 
   /** Why a stream closed without a gRPC status: the connection went away, the peer reset it, or it just ended. */
@@ -285,13 +349,14 @@ export class Http2UnaryTransport {
     return new UnaryCallError(GrpcStatus.UNKNOWN, 'Response ended without a gRPC status');
   }
 
-  /** The single length-prefixed message of a unary response. */
-  private decode(method: UnaryMethodCodec, chunks: Buffer[]): unknown {
+  /** The single length-prefixed message of a unary response; decoded only when the caller reads it. */
+  private decode(method: UnaryMethodCodec, chunks: Buffer[], decode: boolean): unknown {
     const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     if (data.length < GRPC_FRAME_HEADER_BYTES) throw new UnaryCallError(GrpcStatus.INTERNAL, 'No message received');
     if (data[0] !== 0) throw new UnaryCallError(GrpcStatus.INTERNAL, 'Received a compressed message without asking for compression');
     const length = data.readUInt32BE(1);
     if (data.length !== GRPC_FRAME_HEADER_BYTES + length) throw new UnaryCallError(GrpcStatus.INTERNAL, 'Unary response does not hold exactly one message');
+    if (!decode) return undefined;
     try {
       return method.deserialize(data.subarray(GRPC_FRAME_HEADER_BYTES));
     } catch (err) {

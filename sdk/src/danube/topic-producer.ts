@@ -178,6 +178,7 @@ export class TopicProducer {
       await session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, {
         timeoutMs: this.settings.sendTimeoutMs,
         proxyBrokerUrl: session.proxyBrokerUrl,
+        responseUnused: true,
       });
     } catch (err) {
       const mapped = fromGrpcError(err, this.sendContext);

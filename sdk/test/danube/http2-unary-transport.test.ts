@@ -151,6 +151,7 @@ describe('http2 transport: calls, statuses and deadlines', () => {
     // grpc-js and the broker run a timer of their own now and then; one left per call would be 1,380 more.
     expect(timers()).toBeLessThanOrEqual(before.timers + 1);
     expect(transport.inFlight).toBe(0);
+    expect(transport.pendingDeadlines).toBe(0);
     expect(transport.sessionCount).toBe(1);
   });
 
