@@ -82,6 +82,9 @@ describe('http2 transport: calls, statuses and deadlines', () => {
     const stored = broker.storedMessages(topic);
     expect(stored.map((m) => m.payload.toString()).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
     expect(stored[0]).toMatchObject({ producerId, attributes: { k: 'v' }, publishTime: '1' });
+    // Proxy mode: the header rides on the http2 call (this value is sent by nothing else).
+    await send('proxied', 10_000, 'http://owner.example:6650');
+    expect(broker.proxyHeaders.has('http://owner.example:6650')).toBe(true);
   });
 
   it('a trailers-only refusal arrives with its status and percent-decoded text, mapped through the same table', async () => {
