@@ -117,7 +117,7 @@ function onData(this: CallStream, chunk: Buffer): void {
   const max = call.transport.maxReceiveMessageBytes;
   if (call.received > max + GRPC_FRAME_HEADER_BYTES) {
     call.chunks = [];
-    call.fail(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${call.received - GRPC_FRAME_HEADER_BYTES} vs. ${max})`));
+    call.fail(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${call.received - GRPC_FRAME_HEADER_BYTES} vs ${max})`));
     return;
   }
   call.chunks.push(chunk);
@@ -275,7 +275,8 @@ export class Http2UnaryTransport {
     }
     if (body.length > this.options.maxSendMessageBytes) {
       return Promise.reject(
-        new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Sent message larger than max (${body.length} vs. ${this.options.maxSendMessageBytes})`),
+        // grpc-js's wording, so that fromGrpcError sees the same text from either transport.
+        new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.options.maxSendMessageBytes}`),
       );
     }
     const frame = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + body.length);
