@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// One project per package plus the cross-package end-to-end suite in test/.
+// One project per package, the Danube contract suite once more on the http2 transport, and the cross-package
+// end-to-end suite in test/.
 export default defineConfig({
   test: {
-    projects: ['sdk', 'host', 'plugins/*', 'test'],
+    projects: ['sdk', 'sdk/vitest.contract-http2.config.ts', 'host', 'plugins/*', 'test'],
   },
 });

@@ -1,11 +1,13 @@
-// Client benchmark (issue: foundation §5): 1 KiB messages produced into a TestBroker in a separate process
-// (and DANUBE_SERVICE_URL when set), our Producer against raw @grpc/grpc-js unary SendMessage calls to the
-// same server at the same concurrency, every figure the median of interleaved runs.
+// Client benchmark (issue: foundation §5, issue 16): 1 KiB messages produced into a TestBroker in a separate process
+// (and DANUBE_SERVICE_URL when set): our Producer on each transport (grpc-js, http2) beside two baselines at the
+// same concurrency, raw @grpc/grpc-js unary SendMessage calls and a bare node:http2 unary loop; every figure the
+// median of interleaved runs. The figure that matters is client CPU per message (the broker shares the cores).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
+import { bareHttp2Unary } from './bare-http2.js';
 import { closedLoop, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -14,7 +16,7 @@ const PAYLOAD = randomBytes(1024);
 const ATTRIBUTES = { 'mqtt.topic': 'sensors/site-01/dev-0042/telemetry', 'mqtt.qos': '1' };
 
 // [case name, our producer options, driver concurrency, raw baseline concurrency]
-const CASES = [
+const ALL_CASES = [
   ['none, in-flight 1', { ordering: 'none', maxInFlight: 1 }, 1, 1],
   ['none, in-flight 64', { ordering: 'none', maxInFlight: 64 }, 64, 64],
   ['none, in-flight 256', { ordering: 'none', maxInFlight: 256 }, 256, 256],
@@ -22,6 +24,9 @@ const CASES = [
   ['partition, 4 partitions', { ordering: 'partition', maxInFlight: 64, partitions: 4 }, 64, 4],
   ['partition, 8 partitions', { ordering: 'partition', maxInFlight: 64, partitions: 8 }, 64, 8],
 ];
+// BENCH_CASES="none, in-flight 64;partition, 4 partitions" runs a subset.
+const CASES = process.env.BENCH_CASES ? ALL_CASES.filter(([name]) => process.env.BENCH_CASES.split(';').includes(name)) : ALL_CASES;
+const VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
 
 function rawClient(serviceUrl) {
   const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
@@ -46,28 +51,31 @@ async function measured(brokerPid, loop) {
   };
 }
 
-/** Raw baseline: one CreateProducer, then bare SendMessage calls with no window, retry or routing logic. */
-async function rawRun(serviceUrl, topic, concurrency, brokerPid) {
+/** One CreateProducer (raw grpc-js), then `send(i)` as the baseline issues SendMessage with no window, retry or routing. */
+async function baselineRun(serviceUrl, topic, concurrency, brokerPid, bare) {
   const raw = rawClient(serviceUrl);
-  const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: `raw-${concurrency}`, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
-  const send = (i) =>
-    raw.call('SendMessage', {
-      request_id: String(i),
-      msg_id: { producer_id, topic_name: topic, broker_addr: serviceUrl, topic_offset: '0' },
-      payload: PAYLOAD,
-      publish_time: String(Date.now()),
-      producer_name: `raw-${concurrency}`,
-      subscription_name: '',
-      attributes: ATTRIBUTES,
-    });
+  const name = `${bare ? 'bare' : 'raw'}-${concurrency}`;
+  const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: name, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
+  const h2 = bare ? bareHttp2Unary(serviceUrl, 'ProducerService', 'SendMessage') : undefined;
+  const request = (i) => ({
+    request_id: String(i),
+    msg_id: { producer_id, topic_name: topic, broker_addr: serviceUrl, topic_offset: '0' },
+    payload: PAYLOAD,
+    publish_time: String(Date.now()),
+    producer_name: name,
+    subscription_name: '',
+    attributes: ATTRIBUTES,
+  });
+  const send = h2 ? (i) => h2.call(request(i)) : (i) => raw.call('SendMessage', request(i));
   await closedLoop(300, concurrency, send); // warm-up
   const result = await measured(brokerPid, () => closedLoop(MESSAGES, concurrency, send));
+  h2?.close();
   raw.close();
   return result;
 }
 
-async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid) {
-  const client = new DanubeClient({ serviceUrl });
+async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid, transport) {
+  const client = new DanubeClient({ serviceUrl, transport });
   const producer = await client.createProducer({ topic, name: `bench-${run}`, dispatch: 'reliable', ...options });
   const send = (i) => producer.send(PAYLOAD, { attributes: ATTRIBUTES, key: options.partitions ? `device-${i % 64}` : undefined });
   await closedLoop(300, concurrency, send);
@@ -78,41 +86,45 @@ async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid) 
 }
 
 async function benchTarget(label, serviceUrl, brokerPid) {
-  const samples = new Map(CASES.map(([name]) => [name, { ours: [], raw: [] }]));
+  const samples = new Map(CASES.map(([name]) => [name, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
   for (let run = 0; run < RUNS; run++) {
     for (const [name, options, concurrency, rawConcurrency] of CASES) {
       const slug = name.replace(/[^a-z0-9]+/g, '-');
       const id = `${Date.now().toString(36)}-${run}`;
-      // Interleave: ours then raw for every case in every run, so drift hits both alike.
-      samples.get(name).ours.push(await oursRun(serviceUrl, `/default/bench-${slug}-${id}`, options, concurrency, run, brokerPid));
-      samples.get(name).raw.push(await rawRun(serviceUrl, `/default/raw-${slug}-${id}`, rawConcurrency, brokerPid));
+      // Interleave: every variant of every case in every run, so drift hits all alike.
+      const of = samples.get(name);
+      of['grpc-js'].push(await oursRun(serviceUrl, `/default/bench-g-${slug}-${id}`, options, concurrency, run, brokerPid, 'grpc-js'));
+      of.http2.push(await oursRun(serviceUrl, `/default/bench-h-${slug}-${id}`, options, concurrency, run, brokerPid, 'http2'));
+      of.raw.push(await baselineRun(serviceUrl, `/default/raw-${slug}-${id}`, rawConcurrency, brokerPid, false));
+      of.bare.push(await baselineRun(serviceUrl, `/default/bare-${slug}-${id}`, rawConcurrency, brokerPid, true));
       process.stderr.write('.');
     }
   }
   process.stderr.write('\n');
-  const unordered64 = median(samples.get('none, in-flight 64').ours.map((s) => s.msgPerS));
+  const med = (list, key) => median(list.map((s) => s[key]));
   return CASES.map(([name, , concurrency, rawConcurrency]) => {
-    const { ours, raw } = samples.get(name);
-    const msgPerS = median(ours.map((s) => s.msgPerS));
-    const baseline = median(raw.map((s) => s.msgPerS));
+    const of = samples.get(name);
+    const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
     return {
       target: label,
       case: name,
       concurrency,
-      msg_per_s: Math.round(msgPerS),
       baseline_concurrency: rawConcurrency,
-      baseline_msg_per_s: Math.round(baseline),
-      vs_baseline: round(msgPerS / baseline, 2),
-      vs_unordered_64: round(msgPerS / unordered64, 2),
-      p50_ms: round(median(ours.map((s) => s.p50)), 2),
-      p99_ms: round(median(ours.map((s) => s.p99)), 2),
-      baseline_p50_ms: round(median(raw.map((s) => s.p50)), 2),
-      baseline_p99_ms: round(median(raw.map((s) => s.p99)), 2),
-      rss_mb: median(ours.map((s) => s.rss)),
-      client_cpu_us_per_msg: Math.round(median(ours.map((s) => s.clientUs))),
-      baseline_client_cpu_us_per_msg: Math.round(median(raw.map((s) => s.clientUs))),
-      broker_cpu_us_per_msg: brokerPid ? Math.round(median(ours.map((s) => s.brokerUs))) : null,
-      failed: ours.reduce((n, s) => n + s.failed, 0) + raw.reduce((n, s) => n + s.failed, 0),
+      grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
+      http2_msg_per_s: Math.round(med(of.http2, 'msgPerS')),
+      raw_grpcjs_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
+      bare_http2_msg_per_s: Math.round(med(of.bare, 'msgPerS')),
+      grpcjs_cpu_us: Math.round(cpu['grpc-js']),
+      http2_cpu_us: Math.round(cpu.http2),
+      raw_grpcjs_cpu_us: Math.round(cpu.raw),
+      bare_http2_cpu_us: Math.round(cpu.bare),
+      http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
+      http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
+      grpcjs_p99_ms: round(med(of['grpc-js'], 'p99'), 2),
+      http2_p99_ms: round(med(of.http2, 'p99'), 2),
+      http2_rss_mb: med(of.http2, 'rss'),
+      broker_cpu_us: brokerPid ? Math.round(med(of.http2, 'brokerUs')) : null,
+      failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
     };
   });
 }
@@ -126,7 +138,8 @@ try {
 }
 if (process.env.DANUBE_SERVICE_URL) rows.push(...(await benchTarget('external', process.env.DANUBE_SERVICE_URL)));
 report('client-producer', rows, [
-  `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs; baseline = raw grpc-js unary SendMessage at baseline_concurrency.`,
-  'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the raw baseline runs at the partition count.',
-  'CPU columns: µs of CPU per message in the benchmark process (client) and in the TestBroker process (broker); the two share the 2 cores.',
+  `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs. grpcjs_/http2_: our Producer on that transport;`,
+  'raw_grpcjs_: bare grpc-js unary SendMessage calls; bare_http2_: a bare node:http2 unary loop (bench/bare-http2.js), both at baseline_concurrency.',
+  'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the baselines run at the partition count.',
+  '*_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
 ]);

@@ -1,11 +1,14 @@
-// Consumer benchmark (issue 8, protocol §9.4): how fast a subscription is drained by receive + ack. Our Consumer
-// (a receive loop that acks each message without waiting for the round trip; the consumer keeps up to 10 acks on
-// the wire per partition) against raw @grpc/grpc-js: a ReceiveMessages stream per partition with unary Acks at
-// 10 in flight per partition, for 1 and 4 partitions. Every figure is the median of interleaved runs.
+// Consumer benchmark (issue 8, protocol §9.4, issue 16): how fast a subscription is drained by receive + ack, and
+// the client CPU per message. Our Consumer (a receive loop that acks each message without waiting for the round
+// trip; the consumer keeps up to 10 acks on the wire per partition) on each transport (grpc-js, http2) against two
+// baselines: a raw @grpc/grpc-js ReceiveMessages stream per partition with unary Acks at 10 in flight per partition,
+// and the same stream with the Acks on a bare node:http2 unary loop; for 1 and 4 partitions. Every figure is the
+// median of interleaved runs.
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
+import { bareHttp2Unary } from './bare-http2.js';
 import { median, report, ROOT, round, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -13,6 +16,13 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const ACKS_IN_FLIGHT = 10;
 const PAYLOAD = Buffer.alloc(256, 'x');
 const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
+const VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
+
+/** Client CPU (user + system) in µs per message since `since` (a process.cpuUsage() value). */
+function cpuPerMessage(since) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / MESSAGES;
+}
 
 function rawConsumerService(serviceUrl) {
   const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
@@ -42,13 +52,14 @@ function topicsOf(topic, partitions) {
   return partitions > 1 ? Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`) : [topic];
 }
 
-async function oursRun(serviceUrl, topic, partitions, run) {
-  const client = new DanubeClient({ serviceUrl });
+async function oursRun(serviceUrl, topic, partitions, run, transport) {
+  const client = new DanubeClient({ serviceUrl, transport });
   const parts = partitions > 1 ? partitions : 0;
   const producer = await producerFor(client, topic, parts, `p-${run}`);
   const consumer = await client.subscribe({ topic, name: `c-${run}`, subscription: `s-${run}`, type: 'exclusive' });
   await produce(producer, parts);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const acks = [];
   let failed = 0;
   for (let i = 0; i < MESSAGES; i++) {
@@ -57,14 +68,18 @@ async function oursRun(serviceUrl, topic, partitions, run) {
   }
   await Promise.all(acks);
   const seconds = (performance.now() - t0) / 1000;
+  const clientUs = cpuPerMessage(cpu0);
   consumer.close();
   await client.close();
-  return { msgPerS: MESSAGES / seconds, failed };
+  return { msgPerS: MESSAGES / seconds, clientUs, failed };
 }
 
-async function rawRun(serviceUrl, topic, partitions, run) {
+/** The baselines: raw grpc-js streams, Acks on grpc-js unary (`bare` false) or on the bare node:http2 loop. */
+async function rawRun(serviceUrl, topic, partitions, run, bare) {
   const client = new DanubeClient({ serviceUrl });
   const raw = rawConsumerService(serviceUrl);
+  const h2 = bare ? bareHttp2Unary(serviceUrl, 'ConsumerService', 'Ack') : undefined;
+  const ack = h2 ? (request) => h2.call(request) : (request) => raw.call('Ack', request);
   const subscription = `raw-s-${run}`;
   const parts = partitions > 1 ? partitions : 0;
   const producer = await producerFor(client, topic, parts, `raw-p-${run}`);
@@ -91,7 +106,7 @@ async function rawRun(serviceUrl, topic, partitions, run) {
       while (t0 > 0 && inFlight < ACKS_IN_FLIGHT && queue.length > 0) {
         const m = queue.shift();
         inFlight++;
-        raw.call('Ack', { request_id: m.request_id, msg_id: m.msg_id, subscription_name: subscription }).then(
+        ack({ request_id: m.request_id, msg_id: m.msg_id, subscription_name: subscription }).then(
           () => settle(),
           () => settle(true),
         );
@@ -116,23 +131,30 @@ async function rawRun(serviceUrl, topic, partitions, run) {
   await firstTen;
   // As for ours: the clock starts once the topic is full and the first window has arrived.
   t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const { pump } of opened) pump();
   await finished;
   const seconds = (performance.now() - t0) / 1000;
+  const clientUs = cpuPerMessage(cpu0);
   for (const { stream } of opened) stream.cancel();
+  h2?.close();
   raw.close();
   await client.close();
-  return { msgPerS: MESSAGES / seconds, failed };
+  return { msgPerS: MESSAGES / seconds, clientUs, failed };
 }
 
 const broker = await startBrokerProcess();
-const samples = new Map(CASES.map((p) => [p, { ours: [], raw: [] }]));
+const samples = new Map(CASES.map((p) => [p, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
 try {
   for (let run = 0; run < RUNS; run++) {
     for (const partitions of CASES) {
       const id = `${Date.now().toString(36)}-${run}`;
-      samples.get(partitions).ours.push(await oursRun(broker.serviceUrl, `/default/ack-ours-${partitions}-${id}`, partitions, `${partitions}-${run}`));
-      samples.get(partitions).raw.push(await rawRun(broker.serviceUrl, `/default/ack-raw-${partitions}-${id}`, partitions, `${partitions}-${run}`));
+      const of = samples.get(partitions);
+      const name = `${partitions}-${run}`;
+      of['grpc-js'].push(await oursRun(broker.serviceUrl, `/default/ack-g-${partitions}-${id}`, partitions, name, 'grpc-js'));
+      of.http2.push(await oursRun(broker.serviceUrl, `/default/ack-h-${partitions}-${id}`, partitions, `h${name}`, 'http2'));
+      of.raw.push(await rawRun(broker.serviceUrl, `/default/ack-raw-${partitions}-${id}`, partitions, name, false));
+      of.bare.push(await rawRun(broker.serviceUrl, `/default/ack-bare-${partitions}-${id}`, partitions, `b${name}`, true));
       process.stderr.write('.');
     }
   }
@@ -140,20 +162,29 @@ try {
 } finally {
   await broker.stop();
 }
+const med = (list, key) => median(list.map((s) => s[key]));
 const rows = CASES.map((partitions) => {
-  const { ours, raw } = samples.get(partitions);
-  const msgPerS = median(ours.map((s) => s.msgPerS));
-  const baseline = median(raw.map((s) => s.msgPerS));
+  const of = samples.get(partitions);
+  const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
   return {
     partitions,
-    msg_per_s: Math.round(msgPerS),
-    baseline_msg_per_s: Math.round(baseline),
-    vs_baseline: round(msgPerS / baseline, 2),
-    failed: ours.reduce((n, s) => n + s.failed, 0) + raw.reduce((n, s) => n + s.failed, 0),
+    grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
+    http2_msg_per_s: Math.round(med(of.http2, 'msgPerS')),
+    raw_grpcjs_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
+    bare_http2_msg_per_s: Math.round(med(of.bare, 'msgPerS')),
+    grpcjs_cpu_us: Math.round(cpu['grpc-js']),
+    http2_cpu_us: Math.round(cpu.http2),
+    raw_grpcjs_cpu_us: Math.round(cpu.raw),
+    bare_http2_cpu_us: Math.round(cpu.bare),
+    http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
+    http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
+    failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
   };
 });
 report('consumer-ack', rows, [
   `${MESSAGES} reliable messages of ${PAYLOAD.length} B per sample, drained by an Exclusive subscription; median of ${RUNS} interleaved runs.`,
-  `ours: Consumer.receive() + ack() without awaiting each ack; baseline: raw grpc-js ReceiveMessages + unary Ack, ${ACKS_IN_FLIGHT} acks in flight per partition.`,
-  "The broker's window (10 unacked per subscription, protocol §9.4) bounds both; the clock starts once the topic is full.",
+  `grpcjs_/http2_: Consumer.receive() + ack() without awaiting each ack, acks on that transport; raw_grpcjs_: raw grpc-js ReceiveMessages + unary Ack;`,
+  `bare_http2_: the same stream with Acks on a bare node:http2 unary loop; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
+  "The broker's window (10 unacked per subscription, protocol §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
+  'client process) start once the topic is full. The ReceiveMessages stream is grpc-js in every variant.',
 ]);

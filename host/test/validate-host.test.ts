@@ -154,6 +154,15 @@ describe('validateHost', () => {
     });
   });
 
+  test('[danube] transport reaches every connector and a connector may override it; other values are refused', () => {
+    const toml = `[danube]\ntransport = "http2"\n${TOML}\n[connectors.danube]\ntransport = "grpc-js"\n`;
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const { connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
+    expect(connectors.map((c) => c.danube.transport)).toEqual(['http2', 'grpc-js']);
+    const bad = validateHost(p.write('host.toml', `[danube]\ntransport = "h3"\n${TOML}`), { env: {} });
+    expect(bad.ok ? [] : bad.problems.map((x) => x.message)).toEqual([`must be one of "grpc-js", "http2"`]);
+  });
+
   test('the fingerprint changes with config, danube, runtime and memory, not with key order or restart settings', () => {
     const p = tempProject({}, ['mqtt-like-source', 'plain-sink']);
     const print = (toml: string) => validOrThrow(validateHost(p.write('host.toml', toml), { env: {} })).connectors.map((c) => c.fingerprint);

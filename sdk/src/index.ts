@@ -46,6 +46,7 @@ export type {
   TokenSource,
   TopicInfo,
   TopicSchemaConfig,
+  Transport,
   ValidationPolicy,
 } from './danube/index.js';
 export type {

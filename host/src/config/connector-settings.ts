@@ -43,6 +43,7 @@ function danubeSettings(toml: Partial<DanubeToml>, dir: string): DanubeSettings 
   const settings: DanubeSettings = { serviceUrl: toml.service_url ?? '' };
   if (toml.token !== undefined) settings.token = toml.token;
   if (toml.request_timeout_ms !== undefined) settings.requestTimeoutMs = toml.request_timeout_ms;
+  if (toml.transport !== undefined) settings.transport = toml.transport;
   if (toml.tls !== undefined) {
     // File paths are made absolute (relative to host.toml's folder) because the child's cwd is not guaranteed.
     const file = (value: string | undefined) =>

@@ -25,6 +25,7 @@ export interface DanubeToml {
   token?: string;
   tls?: TlsToml;
   request_timeout_ms: number;
+  transport?: 'grpc-js' | 'http2';
   admin_url?: string;
   create_namespaces: boolean;
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { parseBrokerUrl, type BrokerAddress } from './broker-url.js';
 import { DanubeError } from './errors.js';
-import { serviceClient, type DanubeGrpcPackages } from './proto.js';
+import { Http2UnaryTransport, type Http2TlsMaterial, type UnaryMethodCodec } from './http2-unary-transport.js';
+import { serviceClient, unaryCodec, type DanubeGrpcPackages } from './proto.js';
 
 /** A PEM value given inline, or a path to a PEM file. */
 type PemSource = string | Buffer;
@@ -21,11 +22,16 @@ export interface TlsOptions {
 /** A static JWT, or a supplier called before every RPC (for rotation). */
 export type TokenSource = string | (() => string | Promise<string>);
 
+/** What carries SendMessage, Ack and Nack: grpc-js, or the lean node:http2 transport (issue 16). */
+export type Transport = 'grpc-js' | 'http2';
+
 export interface ConnectionOptions {
   tls?: TlsOptions | undefined;
   token?: TokenSource | undefined;
   /** Extra grpc-js channel options, merged over ours. */
   channelOptions?: grpc.ChannelOptions | undefined;
+  /** Default 'grpc-js'. */
+  transport?: Transport | undefined;
 }
 
 /** The routing facts of one topic, from lookup (protocol §7.1). */
@@ -52,9 +58,9 @@ function readPem(source: PemSource | undefined, what: string): Buffer | null {
   }
 }
 
-/** Channel credentials for an address: TLS when the URL is https:// or TLS options are configured. */
-export function channelCredentials(address: BrokerAddress, tls: TlsOptions | undefined): grpc.ChannelCredentials {
-  if (!address.secure && !tls) return grpc.credentials.createInsecure();
+/** The PEM material for an address, read once; undefined = plain text (http:// and no TLS options). */
+function tlsMaterial(address: BrokerAddress, tls: TlsOptions | undefined): Http2TlsMaterial | undefined {
+  if (!address.secure && !tls) return undefined;
   const ca = readPem(tls?.ca, 'CA');
   const cert = readPem(tls?.cert, 'certificate');
   const key = readPem(tls?.key, 'key');
@@ -64,24 +70,53 @@ export function channelCredentials(address: BrokerAddress, tls: TlsOptions | und
       retryable: false,
     });
   }
-  return grpc.credentials.createSsl(ca, key, cert);
+  return { ca, cert, key, serverName: tls?.serverName };
 }
+
+/** Channel credentials for an address: TLS when the URL is https:// or TLS options are configured. */
+export function channelCredentials(address: BrokerAddress, tls: TlsOptions | undefined): grpc.ChannelCredentials {
+  const material = tlsMaterial(address, tls);
+  if (!material) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(material.ca, material.key, material.cert);
+}
+
+const KEEPALIVE_MS = 30_000;
+const KEEPALIVE_TIMEOUT_MS = 10_000;
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 // Keep-alive so a dead broker is noticed within ~40 s even when no call is running. Channelz and grpc-js's
 // transparent retries are off: we retry ourselves (after a lookup), and both add per-call bookkeeping on the
 // unary hot path (measured within noise here, bench/client-producer). grpc-js already sets TCP_NODELAY.
 const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_time_ms': KEEPALIVE_MS,
+  'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.enable_channelz': 0,
   'grpc.enable_retries': 0,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 5_000,
   // Producers may send up to the broker's 4 MiB decode limit plus framing (protocol §2.6).
-  'grpc.max_receive_message_length': 16 * 1024 * 1024,
-  'grpc.max_send_message_length': 16 * 1024 * 1024,
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
 };
+
+/** The hot unary calls the http2 transport carries (issue 16); everything else stays on grpc-js. */
+const HTTP2_METHODS: ReadonlyMap<string, readonly [service: string, method: string]> = new Map([
+  ['ProducerService/SendMessage', ['ProducerService', 'SendMessage']],
+  ['ConsumerService/Ack', ['ConsumerService', 'Ack']],
+  ['ConsumerService/Nack', ['ConsumerService', 'Nack']],
+]);
+const http2Codecs = new Map<string, UnaryMethodCodec>();
+
+function http2Codec(key: string): UnaryMethodCodec | undefined {
+  let codec = http2Codecs.get(key);
+  const names = HTTP2_METHODS.get(key);
+  if (!codec && names) {
+    codec = unaryCodec('danube', names[0], names[1]);
+    http2Codecs.set(key, codec);
+  }
+  return codec;
+}
 
 type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<unknown>) => grpc.ClientUnaryCall;
 type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
@@ -91,6 +126,8 @@ export interface CallOptions {
   timeoutMs?: number | undefined;
   /** `x-danube-broker-url` value when the route says proxy (protocol §2.4). */
   proxyBrokerUrl?: string | undefined;
+  /** The caller ignores the response (SendMessage's and Ack's are echoes): the http2 transport skips decoding it. */
+  responseUnused?: boolean | undefined;
 }
 
 /** One HTTP/2 channel to one broker address, shared by every service client that talks to it. */
@@ -99,6 +136,8 @@ export class Connection {
   private readonly channel: grpc.Channel;
   private readonly clients = new Map<string, grpc.Client>();
   private readonly token: TokenSource | undefined;
+  /** The lean transport of SendMessage/Ack/Nack when `transport: 'http2'`: one session per broker address. */
+  readonly http2: Http2UnaryTransport | undefined;
 
   constructor(address: BrokerAddress, options: ConnectionOptions) {
     this.address = address;
@@ -106,6 +145,16 @@ export class Connection {
     const channelOptions: grpc.ChannelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
     if (options.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
     this.channel = new grpc.Channel(address.target, channelCredentials(address, options.tls), channelOptions);
+    if (options.transport === 'http2') {
+      // The same TLS material, limits and keep-alive as the grpc-js channel, so the two behave alike.
+      this.http2 = new Http2UnaryTransport(address, {
+        tls: tlsMaterial(address, options.tls),
+        maxSendMessageBytes: Number(channelOptions['grpc.max_send_message_length']),
+        maxReceiveMessageBytes: Number(channelOptions['grpc.max_receive_message_length']),
+        keepaliveMs: Number(channelOptions['grpc.keepalive_time_ms']),
+        keepaliveTimeoutMs: Number(channelOptions['grpc.keepalive_timeout_ms']),
+      });
+    }
   }
 
   private client(pkg: keyof DanubeGrpcPackages, service: string): grpc.Client {
@@ -119,23 +168,39 @@ export class Connection {
     return client;
   }
 
+  /** `Bearer <token>` for this call, undefined without a token; a supplier is asked on every call (rotation). */
+  private authorization(): string | undefined | Promise<string> {
+    if (this.token === undefined) return undefined;
+    const token = typeof this.token === 'string' ? this.token : this.token();
+    return typeof token === 'string' ? `Bearer ${token}` : token.then((value) => `Bearer ${value}`);
+  }
+
   /** Metadata of one call: the bearer token on every RPC, the proxy header on topic RPCs (protocol §2.4). */
   private metadata(options: CallOptions): grpc.Metadata | Promise<grpc.Metadata> {
     const metadata = new grpc.Metadata();
     if (options.proxyBrokerUrl) metadata.set('x-danube-broker-url', options.proxyBrokerUrl);
-    if (this.token === undefined) return metadata;
-    const token = typeof this.token === 'string' ? this.token : this.token();
-    if (typeof token === 'string') {
-      metadata.set('authorization', `Bearer ${token}`);
+    const authorization = this.authorization();
+    if (authorization === undefined) return metadata;
+    if (typeof authorization === 'string') {
+      metadata.set('authorization', authorization);
       return metadata;
     }
-    return token.then((value) => {
-      metadata.set('authorization', `Bearer ${value}`);
+    return authorization.then((value) => {
+      metadata.set('authorization', value);
       return metadata;
     });
   }
 
   unary<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
+    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`) : undefined;
+    if (codec && this.http2) {
+      const transport = this.http2;
+      const authorization = this.authorization();
+      const proxy = options.proxyBrokerUrl || undefined;
+      const decode = options.responseUnused !== true;
+      if (authorization instanceof Promise) return authorization.then((value) => transport.unary(codec, request, value, proxy, options.timeoutMs, decode) as Promise<Res>);
+      return transport.unary(codec, request, authorization, proxy, options.timeoutMs, decode) as Promise<Res>;
+    }
     const client = this.client(pkg, service) as unknown as Record<string, UnaryMethod>;
     const fn = client[method];
     if (!fn) return Promise.reject(new Error(`unknown RPC ${pkg}.${service}/${method}`));
@@ -160,6 +225,7 @@ export class Connection {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
     this.channel.close();
+    this.http2?.close();
   }
 }
 

@@ -103,6 +103,7 @@ function namespaceOf(topic: string | undefined): string | undefined {
 
 const NAMESPACE_MISSING = /namespace/i;
 const SIZE_HINT = /size|large|exceed/i;
+const CLIENT_SIZE_LIMIT = /^(Attempted to send message with a size larger than|Received message larger than max) /;
 // Every publish failure starts so (protocol §8.2); a PERMISSION_DENIED without it is the RBAC check.
 const PUBLISH_PREFIX = /^\s*Unable to publish the message:?\s*/i;
 
@@ -181,6 +182,10 @@ export function fromGrpcError(err: unknown, ctx: CallContext): DanubeError {
     case GrpcStatus.DEADLINE_EXCEEDED:
       return make('DC_ERR_TIMEOUT', true);
     case GrpcStatus.RESOURCE_EXHAUSTED:
+      // The client's own message limit (grpc-js and the http2 transport word it alike): retrying cannot help.
+      if (CLIENT_SIZE_LIMIT.test(detail)) {
+        return make('DC_ERR_MESSAGE_TOO_LARGE', false, `${where} failed: message exceeds the client's gRPC message size limit (protocol §2.6): ${detail}`);
+      }
       return make('DC_ERR_RESOURCE_EXHAUSTED', true);
     case GrpcStatus.UNAUTHENTICATED:
       return make('DC_ERR_UNAUTHENTICATED', false, `${where} failed: not authenticated (token missing, invalid or expired): ${detail}`);

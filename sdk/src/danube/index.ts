@@ -27,7 +27,7 @@ export {
 export { DanubeError, DANUBE_ERROR_CODES, isDanubeError, type DanubeErrorCode } from './errors.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export type { RetryOptions } from './retry.js';
-export type { TlsOptions, TokenSource } from './connection.js';
+export type { TlsOptions, TokenSource, Transport } from './connection.js';
 export type { DanubeLogger } from './logger.js';
 export { fnv1a64, PartitionRouter } from './partition-router.js';
 export { partitionTopic, validateTopicName } from './topic-name.js';

@@ -64,3 +64,14 @@ export function serviceClient(pkg: keyof DanubeGrpcPackages, service: string): g
 export function serviceDefinition(pkg: keyof DanubeGrpcPackages, service: string): grpc.ServiceDefinition {
   return serviceClient(pkg, service).service;
 }
+
+/**
+ * The path and proto-loader codec of one unary method, for the http2 transport (issue 16). The same
+ * serializers grpc-js uses, so both transports put identical bytes on the wire; the hand-written `wire.ts`
+ * types stay the shapes callers see (package boundaries: no generated code, one encoder).
+ */
+export function unaryCodec(pkg: keyof DanubeGrpcPackages, service: string, method: string): { path: string; serialize(request: unknown): Buffer; deserialize(bytes: Buffer): unknown } {
+  const definition = serviceDefinition(pkg, service)[method];
+  if (!definition || definition.requestStream || definition.responseStream) throw new Error(`unary RPC ${pkg}.${service}/${method} missing from the Danube protos`);
+  return { path: definition.path, serialize: definition.requestSerialize, deserialize: definition.responseDeserialize };
+}

@@ -209,6 +209,7 @@ export class TopicConsumer {
           await this.ctx.pool.get(route.connectUrl).unary('danube', 'ConsumerService', method, request, {
             timeoutMs: this.ctx.requestTimeoutMs,
             proxyBrokerUrl: route.proxy ? route.brokerUrl : undefined,
+            responseUnused: true,
           });
         } catch (err) {
           throw fromGrpcError(err, { rpc: method, topic: this.topic, consumer: this.settings.name, subscription: this.settings.subscription });

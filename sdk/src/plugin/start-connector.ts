@@ -59,6 +59,7 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
       ...(start.danube.token !== undefined ? { token: start.danube.token } : {}),
       ...(start.danube.tls !== undefined ? { tls: start.danube.tls } : {}),
       ...(start.danube.requestTimeoutMs !== undefined ? { requestTimeoutMs: start.danube.requestTimeoutMs } : {}),
+      ...(start.danube.transport !== undefined ? { transport: start.danube.transport } : {}),
       ...(start.danube.namespaceAdminUrl !== undefined ? { createNamespacesVia: start.danube.namespaceAdminUrl } : {}),
       logger: logger.child({ component: 'danube' }),
     });

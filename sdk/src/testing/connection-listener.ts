@@ -60,6 +60,14 @@ export class ConnectionListener {
     await this.bind(this.boundPort);
   }
 
+  /**
+   * Sends GOAWAY on every open HTTP/2 session: calls in progress finish, new calls need a new connection;
+   * sessions still open after `graceMs` are destroyed. The port keeps listening.
+   */
+  goAway(graceMs: number): void {
+    this.injector.drain(graceMs);
+  }
+
   /** Destroys every open connection; resolves once they are all closed. */
   async dropConnections(): Promise<void> {
     // Sockets leave the set on 'close', so each one here still has its 'close' ahead of it.

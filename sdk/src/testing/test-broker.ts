@@ -197,6 +197,15 @@ export class TestBroker {
   }
 
   /**
+   * Sends HTTP/2 GOAWAY on every client-port connection, as a broker shutting down gracefully or a proxy
+   * retiring a connection does: calls already received finish, clients open a new connection for the next
+   * ones; connections still open after `graceMs` are destroyed. All broker state is kept.
+   */
+  goAway(graceMs = SHUTDOWN_GRACE_MS): void {
+    this.listeners.client.goAway(graceMs);
+  }
+
+  /**
    * Simulates a broker process restart: connections dropped, producers and consumers forgotten (sends with
    * old producer ids get NOT_FOUND, health checks CLOSE, Subscribe starts over). Topics, stored messages and
    * subscription cursors survive, and unacked messages are redelivered. A real standalone restart is worse:

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { TestBroker, TestCluster } from '../../src/testing/index.js';
-import { collect, itWithTestBroker, startTarget, text, uniqueName, uniqueTopic } from './target.js';
+import { collect, itWithTestBroker, startTarget, text, TRANSPORT, uniqueName, uniqueTopic } from './target.js';
 
 // Everything here needs a second broker, an auth or a TLS configuration of the broker: TestBroker only.
 describe('lookup redirect between two brokers (protocol §7)', () => {
@@ -16,7 +16,7 @@ describe('lookup redirect between two brokers (protocol §7)', () => {
     try {
       const topic = uniqueTopic('owned-by-b');
       b.createTopic(topic, { dispatch: 'reliable' });
-      const client = new DanubeClient({ serviceUrl: a.serviceUrl, retry: { initialDelayMs: 10, maxDelayMs: 100 } });
+      const client = new DanubeClient({ serviceUrl: a.serviceUrl, transport: TRANSPORT, retry: { initialDelayMs: 10, maxDelayMs: 100 } });
       try {
         expect(await client.lookupTopic(topic)).toMatchObject({ connectUrl: b.serviceUrl, brokerUrl: b.brokerUrl, proxy: false });
         const producer = await client.createProducer({ topic, name: uniqueName('p') });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { it, onTestFinished } from 'vitest';
 import { DanubeAdminClient } from '../../src/danube/admin-client.js';
+import type { Transport } from '../../src/danube/connection.js';
 import type { Consumer } from '../../src/danube/consumer.js';
 import { DanubeClient, type DanubeClientOptions } from '../../src/danube/danube-client.js';
 import type { DanubeMessage } from '../../src/danube/message.js';
@@ -19,6 +20,18 @@ export const EXTERNAL = EXTERNAL_URL !== undefined;
  */
 export const itWithTestBroker = it.skipIf(EXTERNAL);
 const NEEDS_ADMIN = 'needs DANUBE_ADMIN_URL for the admin port';
+
+/**
+ * The client transport under test (issue 16): DANUBE_TRANSPORT=http2 runs the whole suite with SendMessage/Ack/Nack
+ * on the node:http2 transport; the `sdk-contract-http2` vitest project sets it, so CI runs the suite on both.
+ */
+export const TRANSPORT: Transport = transportFromEnv(process.env.DANUBE_TRANSPORT);
+
+function transportFromEnv(value: string | undefined): Transport {
+  if (value === undefined || value === '' || value === 'grpc-js') return 'grpc-js';
+  if (value === 'http2') return 'http2';
+  throw new Error(`DANUBE_TRANSPORT must be grpc-js or http2, got ${value}`);
+}
 
 /**
  * The TestBroker's policy in cases about the ack timeout: shortened so they finish in about a second (protocol
@@ -77,6 +90,7 @@ export async function startTarget(options: TestBrokerOptions = {}): Promise<Targ
     client(overrides = {}) {
       const client = new DanubeClient({
         serviceUrl,
+        transport: TRANSPORT,
         ...(token ? { token } : {}),
         retry: { initialDelayMs: 20, maxDelayMs: 500 },
         healthCheckIntervalMs: broker ? 200 : 5_000,

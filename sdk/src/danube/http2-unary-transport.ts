@@ -1,0 +1,374 @@
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { BrokerAddress } from './broker-url.js';
+import { DeadlineQueue, type DeadlineEntry, type Expiring } from './deadline-queue.js';
+import { GrpcStatus } from './grpc-status.js';
+import { UnaryCallError, statusFromHttp } from './unary-call-error.js';
+
+/** PEM material of a TLS session (already read from files); absent = plain text. */
+export interface Http2TlsMaterial {
+  ca: Buffer | null;
+  cert: Buffer | null;
+  key: Buffer | null;
+  serverName: string | undefined;
+}
+
+export interface Http2UnaryTransportOptions {
+  tls: Http2TlsMaterial | undefined;
+  /** Largest request message, serialized, in bytes (grpc-js `grpc.max_send_message_length`). */
+  maxSendMessageBytes: number;
+  /** Largest response message in bytes (grpc-js `grpc.max_receive_message_length`). */
+  maxReceiveMessageBytes: number;
+  /** Keep-alive ping interval in ms, as the grpc-js channel's `grpc.keepalive_time_ms`. */
+  keepaliveMs: number;
+  /** A ping unanswered this long (ms) ends the session, as `grpc.keepalive_timeout_ms`. */
+  keepaliveTimeoutMs: number;
+}
+
+/** One unary method: its HTTP/2 path and the proto-loader codec of its messages. */
+export interface UnaryMethodCodec {
+  path: string;
+  serialize(request: unknown): Buffer;
+  deserialize(bytes: Buffer): unknown;
+}
+
+// Windows: what we may receive without a round trip: a whole 16 MiB message per stream, 64 MiB per connection,
+// so concurrent calls never wait on our WINDOW_UPDATEs. (What we send is paced by the broker's windows, which
+// it reopens as it reads.) Session memory is unbounded as in grpc-js: the callers' in-flight windows bound it.
+const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
+const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
+const GRPC_FRAME_HEADER_BYTES = 5;
+const MAX_TIMEOUT_DIGITS = 99_999_999; // grpc-timeout allows at most 8 digits (gRPC over HTTP/2 spec)
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+function grpcTimeout(ms: number): string {
+  const whole = Math.max(1, Math.ceil(ms));
+  return whole <= MAX_TIMEOUT_DIGITS ? `${whole}m` : `${Math.min(MAX_TIMEOUT_DIGITS, Math.ceil(whole / 1000))}S`;
+}
+
+/** grpc-message is percent-encoded (gRPC over HTTP/2 spec); a malformed escape leaves the text as sent. */
+function decodeGrpcMessage(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+const CALL = Symbol('danube.unaryCall');
+type CallStream = http2.ClientHttp2Stream & { [CALL]: UnaryCall };
+
+/**
+ * The state of one call, hung on its stream. The stream's listeners are shared module functions that find it
+ * there (`this` is the stream), so a call allocates no closures beyond its promise's.
+ */
+class UnaryCall implements Expiring {
+  status: number | undefined;
+  details = '';
+  chunks: Buffer[] = [];
+  received = 0;
+  settled = false;
+  deadline: DeadlineEntry | undefined;
+
+  constructor(
+    readonly transport: Http2UnaryTransport,
+    readonly session: http2.ClientHttp2Session,
+    readonly stream: http2.ClientHttp2Stream,
+    readonly method: UnaryMethodCodec,
+    readonly decode: boolean,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
+
+  fail(error: UnaryCallError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+    if (!this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+  }
+
+  expired(): void {
+    this.deadline = undefined;
+    this.fail(new UnaryCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+  }
+}
+
+function onResponse(this: CallStream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  const call = this[CALL];
+  if (headers['grpc-status'] !== undefined) {
+    // Trailers-only: the status comes in the response headers and no DATA follows.
+    call.status = Number(headers['grpc-status']);
+    call.details = decodeGrpcMessage(headers['grpc-message']);
+    return;
+  }
+  const httpStatus = Number(headers[':status']);
+  if (httpStatus !== 200) {
+    call.status = statusFromHttp(httpStatus);
+    call.details = `Received HTTP status code ${httpStatus}`;
+  }
+}
+
+function onData(this: CallStream, chunk: Buffer): void {
+  const call = this[CALL];
+  call.received += chunk.length;
+  const max = call.transport.maxReceiveMessageBytes;
+  if (call.received > max + GRPC_FRAME_HEADER_BYTES) {
+    call.chunks = [];
+    call.fail(new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Received message larger than max (${call.received - GRPC_FRAME_HEADER_BYTES} vs ${max})`));
+    return;
+  }
+  call.chunks.push(chunk);
+}
+
+function onTrailers(this: CallStream, trailers: http2.IncomingHttpHeaders): void {
+  const call = this[CALL];
+  if (trailers['grpc-status'] === undefined) {
+    call.status = GrpcStatus.UNKNOWN;
+    call.details = 'Response trailers carry no grpc-status';
+    return;
+  }
+  call.status = Number(trailers['grpc-status']);
+  call.details = decodeGrpcMessage(trailers['grpc-message']);
+}
+
+function onClose(this: CallStream): void {
+  const call = this[CALL];
+  call.transport.finish(call);
+}
+
+function ignore(): void {}
+
+/**
+ * A lean gRPC unary client on node:http2 for the two hot calls, SendMessage and Ack (issue 16): one HTTP/2
+ * session to one broker address, re-established on the next call after GOAWAY or connection loss. Each call is
+ * one stream: HEADERS, one length-prefixed DATA frame, and the status from the trailers or from a trailers-only
+ * response. Failures come out as UnaryCallError (code + details, as a grpc-js ServiceError), so fromGrpcError
+ * maps both transports through the same table. Nothing is retried here: a call that fails on a dropped
+ * connection or a refused stream fails UNAVAILABLE (retryable) and the client's retry layer decides.
+ */
+export class Http2UnaryTransport {
+  private session: http2.ClientHttp2Session | undefined;
+  private lastSessionError: string | undefined;
+  private calls = 0;
+  private sessionsOpened = 0;
+  private readonly deadlines = new DeadlineQueue();
+
+  constructor(
+    private readonly address: BrokerAddress,
+    private readonly options: Http2UnaryTransportOptions,
+  ) {}
+
+  /** Calls whose deadline is pending (for tests). */
+  get pendingDeadlines(): number {
+    return this.deadlines.size;
+  }
+
+  /** Calls on the wire now (for tests that count what a call leaves behind). */
+  get inFlight(): number {
+    return this.calls;
+  }
+
+  get maxReceiveMessageBytes(): number {
+    return this.options.maxReceiveMessageBytes;
+  }
+
+  /** Sessions opened so far: one, plus one per GOAWAY or connection loss followed by a call. */
+  get sessionCount(): number {
+    return this.sessionsOpened;
+  }
+
+  /** The live session, if any (for tests). */
+  get currentSession(): http2.ClientHttp2Session | undefined {
+    return this.session;
+  }
+
+  /** The socket under a session: TCP with Nagle off (as grpc-js), TLS with ALPN h2 and the configured material. */
+  private dial(url: URL): net.Socket {
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(url.port);
+    const material = this.options.tls;
+    // The socket's error (refused, reset, TLS handshake) comes before the session's: keep it for the calls' details.
+    const remember = (err: Error) => {
+      this.lastSessionError = err.message;
+    };
+    if (!material) return net.connect({ host, port, noDelay: true }).once('error', remember);
+    const options: tls.ConnectionOptions = { host, port, ALPNProtocols: ['h2'] };
+    if (material.ca) options.ca = material.ca;
+    if (material.cert) options.cert = material.cert;
+    if (material.key) options.key = material.key;
+    // SNI and the certificate check use the configured name, else the host unless it is an IP (as grpc-js).
+    const serverName = material.serverName ?? (net.isIP(host) ? undefined : host);
+    if (serverName !== undefined) options.servername = serverName;
+    return tls.connect(options).setNoDelay(true).once('error', remember);
+  }
+
+  private connect(): http2.ClientHttp2Session {
+    const authority = `${this.options.tls ? 'https' : 'http'}://${this.address.target}`;
+    this.lastSessionError = undefined;
+    const session = http2.connect(authority, {
+      settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      createConnection: (url: URL) => this.dial(url),
+    });
+    this.sessionsOpened++;
+    const forget = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    let keepalive: NodeJS.Timeout | undefined;
+    // Errors surface on the streams; without a listener a session error would be thrown.
+    session.on('error', (err: Error) => {
+      this.lastSessionError ??= err.message;
+      forget();
+    });
+    // After GOAWAY the session finishes its open streams and takes no new ones: the next call dials again.
+    session.once('goaway', forget);
+    session.once('close', () => {
+      forget();
+      clearInterval(keepalive);
+    });
+    session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
+    keepalive = setInterval(() => this.ping(session), this.options.keepaliveMs).unref();
+    if (this.calls === 0) session.unref();
+    this.session = session;
+    return session;
+  }
+
+  /** A keep-alive ping; no answer within the timeout means a dead peer, so the session is destroyed. */
+  private ping(session: http2.ClientHttp2Session): void {
+    if (session.destroyed || session.closed) return;
+    const timer = setTimeout(() => session.destroy(), this.options.keepaliveTimeoutMs).unref();
+    try {
+      session.ping(() => clearTimeout(timer));
+    } catch {
+      clearTimeout(timer);
+    }
+  }
+
+  private liveSession(): http2.ClientHttp2Session {
+    const session = this.session;
+    if (session && !session.closed && !session.destroyed) return session;
+    return this.connect();
+  }
+
+  /**
+   * One unary call. `authorization` and `proxyBrokerUrl` become the `authorization` and `x-danube-broker-url`
+   * headers when set (protocol §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
+   * `decode` false: the caller ignores the response, which is then checked for framing but not decoded.
+   * Rejects with UnaryCallError.
+   */
+  unary(
+    method: UnaryMethodCodec,
+    request: unknown,
+    authorization: string | undefined,
+    proxyBrokerUrl: string | undefined,
+    timeoutMs: number | undefined,
+    decode = true,
+  ): Promise<unknown> {
+    let body: Buffer;
+    try {
+      body = method.serialize(request);
+    } catch (err) {
+      return Promise.reject(new UnaryCallError(GrpcStatus.INTERNAL, `Request message serialization failure: ${(err as Error).message}`));
+    }
+    if (body.length > this.options.maxSendMessageBytes) {
+      return Promise.reject(
+        // grpc-js's wording, so that fromGrpcError sees the same text from either transport.
+        new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.options.maxSendMessageBytes}`),
+      );
+    }
+    const frame = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + body.length);
+    frame[0] = 0; // not compressed
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, GRPC_FRAME_HEADER_BYTES);
+
+    // Only what gRPC requires plus our two headers: every header costs on both ends of every call.
+    const requestHeaders: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' };
+    if (timeoutMs !== undefined) requestHeaders['grpc-timeout'] = grpcTimeout(timeoutMs);
+    if (authorization !== undefined) requestHeaders.authorization = authorization;
+    if (proxyBrokerUrl !== undefined) requestHeaders['x-danube-broker-url'] = proxyBrokerUrl;
+
+    return new Promise<unknown>((resolve, reject) => {
+      let session: http2.ClientHttp2Session;
+      let stream: http2.ClientHttp2Stream;
+      try {
+        session = this.liveSession();
+        stream = session.request(requestHeaders, { endStream: false });
+      } catch (err) {
+        // A session that has just received GOAWAY or died refuses new streams: fail once, retryably.
+        this.session = undefined;
+        reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `cannot start a call to ${this.address.target}: ${(err as Error).message}`));
+        return;
+      }
+      if (this.calls++ === 0) session.ref();
+      const call = new UnaryCall(this, session, stream, method, decode, resolve, reject);
+      if (timeoutMs !== undefined) call.deadline = this.deadlines.add(timeoutMs, call);
+      (stream as CallStream)[CALL] = call;
+      stream.on('response', onResponse);
+      stream.on('data', onData);
+      stream.on('trailers', onTrailers);
+      // Stream errors (RST_STREAM, connection loss) are read from rstCode and the session on 'close'.
+      stream.on('error', ignore);
+      stream.on('close', onClose);
+      stream.end(frame);
+    });
+  }
+
+  /** A stream closed: settles its call from the status seen (or why there was none). */
+  finish(call: UnaryCall): void {
+    if (call.deadline) this.deadlines.cancel(call.deadline);
+    if (--this.calls === 0) this.session?.unref();
+    if (call.settled) return;
+    if (call.status === undefined) {
+      call.fail(this.noStatusError(call.session, call.stream.rstCode));
+      return;
+    }
+    if (call.status !== GrpcStatus.OK) {
+      call.fail(new UnaryCallError(call.status, call.details));
+      return;
+    }
+    call.settled = true;
+    try {
+      call.resolve(this.decode(call.method, call.chunks, call.decode));
+    } catch (err) {
+      call.reject(err);
+    }
+  }
+
+  /** Why a stream closed without a gRPC status: the connection went away, the peer reset it, or it just ended. */
+  private noStatusError(session: http2.ClientHttp2Session, rstCode: number | undefined): UnaryCallError {
+    if (rstCode === NGHTTP2_REFUSED_STREAM) return new UnaryCallError(GrpcStatus.UNAVAILABLE, `${this.address.target} refused the stream (GOAWAY)`);
+    if (session.destroyed || session.closed) {
+      const why = this.lastSessionError ? `: ${this.lastSessionError}` : '';
+      return new UnaryCallError(GrpcStatus.UNAVAILABLE, `connection to ${this.address.target} dropped${why}`);
+    }
+    if (rstCode === NGHTTP2_CANCEL) return new UnaryCallError(GrpcStatus.CANCELLED, 'Call cancelled by the server');
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) return new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, 'Bandwidth exhausted or memory limit exceeded');
+    if (rstCode !== undefined && rstCode !== 0) return new UnaryCallError(GrpcStatus.INTERNAL, `Received RST_STREAM with code ${rstCode}`);
+    return new UnaryCallError(GrpcStatus.UNKNOWN, 'Response ended without a gRPC status');
+  }
+
+  /** The single length-prefixed message of a unary response; decoded only when the caller reads it. */
+  private decode(method: UnaryMethodCodec, chunks: Buffer[], decode: boolean): unknown {
+    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    if (data.length < GRPC_FRAME_HEADER_BYTES) throw new UnaryCallError(GrpcStatus.INTERNAL, 'No message received');
+    if (data[0] !== 0) throw new UnaryCallError(GrpcStatus.INTERNAL, 'Received a compressed message without asking for compression');
+    const length = data.readUInt32BE(1);
+    if (data.length !== GRPC_FRAME_HEADER_BYTES + length) throw new UnaryCallError(GrpcStatus.INTERNAL, 'Unary response does not hold exactly one message');
+    if (!decode) return undefined;
+    try {
+      return method.deserialize(data.subarray(GRPC_FRAME_HEADER_BYTES));
+    } catch (err) {
+      throw new UnaryCallError(GrpcStatus.INTERNAL, `Response message parsing error: ${(err as Error).message}`);
+    }
+  }
+
+  /** Closes the session gracefully: calls on the wire finish (as grpc-js's channel.close()), no new ones start on it. */
+  close(): void {
+    const session = this.session;
+    this.session = undefined;
+    session?.close();
+  }
+}
