@@ -63,8 +63,8 @@ export class SourceRuntime implements ConnectorRuntime {
   private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
   private fatalError: ConnectorError | undefined;
   private overflowWarned = false;
-  /** Topics that cannot be written right now (logged at error once per episode). */
-  private readonly blockedTopics = new Set<string>();
+  /** Topics that cannot be written right now: logged at error once per episode, and once when it ends. */
+  private readonly failingTopics = new Set<string>();
 
   constructor(
     private readonly connector: SourceConnector,
@@ -212,19 +212,29 @@ export class SourceRuntime implements ConnectorRuntime {
       for (let i = 0; i < count; i++) this.metrics.recordRetry(topic);
     },
     unavailable: (topic, error, delayMs) => {
-      this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
+      if (!this.failingTopics.has(topic)) {
+        this.failingTopics.add(topic);
+        // Once per episode at error: a broker that refuses to store (DC_ERR_PUBLISH_FAILED) or cannot be reached
+        // stalls intake behind these records, and an operator must see it without debug logs.
+        this.logger.error(
+          { topic, code: error.code, err: error, delayMs },
+          `cannot publish to ${topic} (${error.code}: ${error.message}); its records wait and are retried until Danube takes them`,
+        );
+      } else {
+        this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
+      }
       this.health.degrade(`danube ${topic}`, `Danube unavailable: cannot publish to ${topic} (${error.code}); retrying`);
     },
     blocked: (topic, error, delayMs) => {
       const key = `danube ${topic}`;
-      if (!this.blockedTopics.has(topic)) {
-        this.blockedTopics.add(topic);
+      if (!this.failingTopics.has(topic)) {
+        this.failingTopics.add(topic);
         this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
       }
       this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
     },
     available: (topic) => {
-      if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);
+      if (this.failingTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again (recovered)`);
       this.health.recover(`danube ${topic}`);
     },
   };
