@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import { sleep } from '../danube/backoff.js';
+import type { InFlightWindow } from '../danube/in-flight-window.js';
 import { classify, type ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
-import type { IntakeWindow } from './intake-window.js';
 import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
 
 interface PollLoopOptions {
   poll: (signal: AbortSignal) => Promise<SourceRecord[]>;
   /** Hands one record to the runtime; resolves true once accepted (waits while the window is full), false once intake stopped. */
   accept: (record: SourceRecord) => Promise<boolean>;
-  window: IntakeWindow;
+  window: InFlightWindow;
   pollIntervalMs: number;
   settings: RetryScheduleSettings;
   logger: Logger;
