@@ -76,7 +76,7 @@ export class RetryBudget {
   }
 }
 
-export type RetryDecision = 'retry' | 'stop';
+type RetryDecision = 'retry' | 'stop';
 
 /** How a retry loop ended; `attempts` counts the calls made. */
 export type RetryOutcome<T> =
