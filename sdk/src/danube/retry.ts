@@ -44,7 +44,7 @@ export class RetryBudget {
   readonly maxRetries: number;
   readonly deadlineMs: number;
   private readonly backoff: Backoff;
-  private failures = 0;
+  private count = 0;
   private startedAt = performance.now();
 
   constructor(options: RetryOptions = {}) {
@@ -55,23 +55,23 @@ export class RetryBudget {
   }
 
   /** Failed attempts since the start or the last success. */
-  get failed(): number {
-    return this.failures;
+  get failures(): number {
+    return this.count;
   }
 
   /** Records a failed attempt and says how long to wait before the next one and whether the budget is spent. */
   fail(): RetryStep {
-    this.failures++;
+    this.count++;
     // Retry r = failures waits backoff(r - 1); the Backoff caps it however long 'block' goes on.
-    const delayMs = this.backoff.delayMs(this.failures - 1);
-    if (this.failures > this.maxRetries) return { delayMs, exhausted: 'retries' };
+    const delayMs = this.backoff.delayMs(this.count - 1);
+    if (this.count > this.maxRetries) return { delayMs, exhausted: 'retries' };
     if (performance.now() + delayMs > this.startedAt + this.deadlineMs) return { delayMs, exhausted: 'deadline' };
     return { delayMs, exhausted: undefined };
   }
 
   /** An attempt worked: the count and the deadline start over. */
   succeeded(): void {
-    this.failures = 0;
+    this.count = 0;
     this.startedAt = performance.now();
   }
 }

@@ -118,7 +118,7 @@ export class DeadLetterPublisher {
       // the payload rather than stall the stream on a record no topic accepts.
       attributes['dc.errors.payload_omitted'] = failure.code === 'DC_ERR_MESSAGE_TOO_LARGE' ? 'too_large' : 'refused';
       attributes['dc.errors.payload_bytes'] = String(payload.length);
-      this.logger.warn({ code: failure.code, deadLetterTopic: this.topic, bytes: payload.length }, 'the dead-letter topic refused a dead letter; publishing it without payload');
+      this.logger.debug({ code: failure.code, deadLetterTopic: this.topic, bytes: payload.length }, 'the dead-letter topic refused a dead letter; publishing it without payload');
       payload = Buffer.alloc(0);
     }
   }

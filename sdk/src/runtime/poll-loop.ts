@@ -67,7 +67,7 @@ export class PollLoop {
         if (!(await this.failed(classify(err)))) return;
         continue;
       }
-      if (this.budget.failed > 0) this.recovered();
+      if (this.budget.failures > 0) this.recovered();
       if (!Array.isArray(records)) {
         throw new TypeError(`poll() must resolve with an array of records, got ${records === null ? 'null' : typeof records}`);
       }
@@ -98,7 +98,7 @@ export class PollLoop {
     }
     const step = this.budget.fail();
     if (step.exhausted && this.whenExhausted === 'fail') {
-      events.fatal(retriesExhaustedError('poll', this.budget.failed, error));
+      events.fatal(retriesExhaustedError('poll', this.budget.failures, error));
       return false;
     }
     const delayMs = step.delayMs;
@@ -106,7 +106,7 @@ export class PollLoop {
       this.blocked = true;
       events.blocked(error);
     }
-    logger.debug({ code: error.code, failures: this.budget.failed, delayMs }, 'poll failed, retrying');
+    logger.debug({ code: error.code, failures: this.budget.failures, delayMs }, 'poll failed, retrying');
     events.retrying();
     return this.wait(delayMs);
   }

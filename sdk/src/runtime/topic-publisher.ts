@@ -165,7 +165,7 @@ export class TopicPublisher {
         const step = this.blockedBudget.fail();
         if (step.exhausted && this.whenExhausted === 'fail') {
           this.state = 'closed';
-          events.fatal(retriesExhaustedError(`creating the producer of ${topic}`, this.blockedBudget.failed, error));
+          events.fatal(retriesExhaustedError(`creating the producer of ${topic}`, this.blockedBudget.failures, error));
           break;
         }
         if (step.exhausted && this.whenExhausted === 'dead_letter') {

@@ -33,7 +33,7 @@ describe('RetryBudget: attempts and retries are counted the same way everywhere'
     expect(steps.map((s) => s.exhausted)).toEqual([undefined, undefined, 'retries', 'retries']);
     // Retry r waits backoff(r - 1), doubling to the cap; past the budget the delay stays capped (for 'block').
     expect(steps.map((s) => Math.round(s.delayMs))).toEqual([100, 200, 300, 300]);
-    expect(budget.failed).toBe(4);
+    expect(budget.failures).toBe(4);
   });
 
   it('a success starts the count over', () => {
@@ -41,7 +41,7 @@ describe('RetryBudget: attempts and retries are counted the same way everywhere'
     budget.fail();
     expect(budget.fail().exhausted).toBe('retries');
     budget.succeeded();
-    expect(budget.failed).toBe(0);
+    expect(budget.failures).toBe(0);
     expect(budget.fail().exhausted).toBeUndefined();
   });
 
