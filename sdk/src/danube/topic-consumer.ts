@@ -1,5 +1,4 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import { Backoff, sleep } from './backoff.js';
 import type { ClientContext } from './client-context.js';
 import type { Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError } from './errors.js';
@@ -7,7 +6,7 @@ import { HealthCheckLoop } from './health-check.js';
 import { InFlightWindow } from './in-flight-window.js';
 import { OffsetGapDetector } from './offset-gap-detector.js';
 import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.js';
-import { withRetry, type RetryOptions } from './retry.js';
+import { retry, withRetry, type RetryOptions } from './retry.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
 
 /** The broker's default unacked window per subscription (protocol §9.4). */
@@ -161,26 +160,24 @@ export class TopicConsumer {
     this.stream = undefined;
     old?.cancel();
     this.ctx.logger.warn({ topic: this.topic, consumer: this.settings.name, reason: why }, 'resubscribing');
-    const backoff = new Backoff(this.settings.retry);
     void (async () => {
-      for (let attempt = 0; !this.settings.signal.aborted; attempt++) {
-        try {
-          await this.subscribe();
-          this.ctx.logger.info({ topic: this.topic, consumer: this.settings.name, attempt }, 'resubscribed');
-          break;
-        } catch (err) {
-          const error = err instanceof DanubeError ? err : fromGrpcError(err, { rpc: 'Subscribe', topic: this.topic });
-          if (!error.retryable) {
-            this.sink.fail(error);
-            break;
-          }
+      const outcome = await retry(
+        async () => {
           try {
-            await sleep(backoff.delayMs(attempt), this.settings.signal);
-          } catch {
-            break;
+            await this.subscribe();
+          } catch (err) {
+            throw err instanceof DanubeError ? err : fromGrpcError(err, { rpc: 'Subscribe', topic: this.topic });
           }
-        }
-      }
+        },
+        {
+          budget: { ...this.settings.retry, maxRetries: Infinity, deadlineMs: Infinity },
+          whenExhausted: 'block',
+          signal: this.settings.signal,
+          classify: (err) => ((err as DanubeError).retryable ? 'retry' : 'stop'),
+        },
+      );
+      if (outcome.kind === 'done') this.ctx.logger.info({ topic: this.topic, consumer: this.settings.name, attempts: outcome.attempts }, 'resubscribed');
+      else if (outcome.kind === 'stopped') this.sink.fail(outcome.error as DanubeError);
       this.resubscribing = false;
     })();
   }

@@ -2,6 +2,12 @@
  * JS shapes of the Danube wire messages as @grpc/proto-loader produces them with PROTO_LOADER_OPTIONS
  * (snake_case, uint64 as decimal strings, enums as names). Field meanings: shared/danube-protocol.md §3, §4.
  * Input fields typed `string` for uint64 also accept decimal strings only: never JS numbers (ids exceed 2^53).
+ *
+ * Written by hand on purpose, not generated: proto-loader already encodes and decodes (the lean transport
+ * reuses its requestSerialize/responseDeserialize), so these types only describe its output; generators
+ * (ts-proto, protobuf-ts) would add a protoc toolchain and a second encoder for ~270 lines, and their default
+ * uint64 mapping is a lossy `number`. test/danube/wire-types.test.ts loads the .proto files with proto-loader
+ * and fails when a field named here is missing from its message or a 64-bit field is not typed `string`.
  */
 
 export type DispatchStrategyName = 'NonReliable' | 'Reliable';

@@ -5,6 +5,7 @@
  * child side. Messages travel over the Node IPC channel with `serialization: 'json'`.
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { ConnectionState } from '../runtime/connector-runtime.js';
 import type { RuntimeSettings } from '../runtime/runtime-settings.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -100,7 +101,8 @@ export interface FailedMessage {
   message: string;
 }
 
-export type ConnectionState = 'connected' | 'degraded';
+// Declared by the runtime layer (which must not import this one) and part of the protocol's vocabulary.
+export type { ConnectionState };
 
 /** Live counts of the child, summed over topics. */
 export interface ChildStats {

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { DanubeClient } from '../danube/danube-client.js';
 import type { ConnectorError } from '../errors.js';
-import type { ConnectionState } from '../plugin/protocol.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { RuntimeSettings } from './runtime-settings.js';
+
+/** A running connector's health as the host sees it (plugin/protocol.ts carries it in status messages). */
+export type ConnectionState = 'connected' | 'degraded';
 
 export interface RuntimeStatus {
   /** 'degraded' while Danube or the external system is unavailable or retries are blocked. */

@@ -1,9 +1,16 @@
+import type { Logger } from 'pino';
 import type { DanubeClient } from '../danube/danube-client.js';
+import { closedError } from '../danube/errors.js';
 import type { Producer } from '../danube/producer.js';
-import type { ConnectorError } from '../errors.js';
+import { retry } from '../danube/retry.js';
+import { classify, ConnectorError } from '../errors.js';
+import { isCollateralFailure } from './collateral-failure.js';
 
 /** Longest error message copied into a dead letter: enough to debug, never a whole payload. */
 const MAX_ERROR_MESSAGE = 1024;
+
+/** Waits between attempts to publish a dead letter that Danube could not take yet, in ms. */
+const DEAD_LETTER_RETRY = { initialDelayMs: 100, maxDelayMs: 5_000, maxRetries: Infinity } as const;
 
 export interface DeadLetterOrigin {
   connector: string;
@@ -34,9 +41,25 @@ export function deadLetterAttributes(original: Readonly<Record<string, string>>,
   return attributes;
 }
 
+/** A record on its way to the dead-letter topic. */
+export interface DeadLetter {
+  payload: Buffer;
+  /** From deadLetterAttributes. */
+  attributes: Record<string, string>;
+  key?: string | undefined;
+}
+
+/** What became of a dead letter: in Danube (possibly without its payload), or refused even without it. */
+export type DeadLetterOutcome = 'dead_lettered' | 'dropped';
+
 /**
- * Publishes dead letters to one Danube topic through a producer created on first use (strict order, reliable).
- * `send` resolves once Danube has the dead letter, so the original can then be committed or acked.
+ * The one dead-letter path of both runtimes (docs/delivery-semantics.md §6): publishes to one Danube topic through
+ * a producer created on first use (strict order, reliable), and resolves once Danube has the dead letter, so the
+ * original can then be committed (sources) or acked (sinks). Transient failures are retried until `signal`
+ * aborts. A dead letter the topic refuses as invalid (size, schema) is published again without its payload, with
+ * `dc.errors.payload_omitted` and `dc.errors.payload_bytes`; only if even that is refused is the record dropped,
+ * logged at error. A topic that cannot be written at all rejects with a fatal ConnectorError; a stop (closed
+ * producer, aborted signal) rejects with DC_ERR_CLOSED.
  */
 export class DeadLetterPublisher {
   private producer: Promise<Producer> | undefined;
@@ -45,6 +68,7 @@ export class DeadLetterPublisher {
     private readonly client: DanubeClient,
     readonly topic: string,
     private readonly connector: string,
+    private readonly logger: Logger,
   ) {}
 
   private get ready(): Promise<Producer> {
@@ -57,8 +81,45 @@ export class DeadLetterPublisher {
     return this.producer;
   }
 
-  async send(payload: Buffer, attributes: Record<string, string>, key?: string): Promise<void> {
-    const producer = await this.ready;
-    await producer.send(payload, key === undefined ? { attributes } : { attributes, key });
+  async publish(letter: DeadLetter, signal?: AbortSignal): Promise<DeadLetterOutcome> {
+    const attributes = { ...letter.attributes };
+    let payload = letter.payload;
+    for (;;) {
+      const body = payload;
+      const outcome = await retry(
+        async () => {
+          const producer = await this.ready;
+          await producer.send(body, letter.key === undefined ? { attributes } : { attributes, key: letter.key });
+        },
+        {
+          budget: DEAD_LETTER_RETRY,
+          whenExhausted: 'block',
+          signal,
+          // An earlier dead letter on the same partition failed and ours was never sent; or Danube is unavailable.
+          classify: (err) => (isCollateralFailure(err) || classify(err).kind === 'retryable' ? 'retry' : 'stop'),
+          onRetry: (err, attempt) => this.logger.debug({ code: classify(err).code, attempt, deadLetterTopic: this.topic }, 'dead letter not published, retrying'),
+        },
+      );
+      if (outcome.kind === 'done') return 'dead_lettered';
+      if (outcome.kind !== 'stopped') throw closedError(`dead-letter producer of ${this.topic}`);
+      const failure = classify(outcome.error);
+      if (failure.code === 'DC_ERR_CLOSED') throw failure;
+      if (failure.kind !== 'invalid_data') {
+        throw ConnectorError.fatal(`dead-letter topic ${this.topic} cannot take records: ${failure.message}`, { code: failure.code, cause: failure });
+      }
+      if (payload.length === 0) {
+        this.logger.error(
+          { code: failure.code, err: failure, deadLetterTopic: this.topic, origin: attributes['dc.errors.topic'] },
+          'the dead-letter topic refused a dead letter even without payload; the record is dropped (counted in dropped_total)',
+        );
+        return 'dropped';
+      }
+      // The broker's size limit (or a schema) applies to the dead-letter topic too: keep the evidence without
+      // the payload rather than stall the stream on a record no topic accepts.
+      attributes['dc.errors.payload_omitted'] = failure.code === 'DC_ERR_MESSAGE_TOO_LARGE' ? 'too_large' : 'refused';
+      attributes['dc.errors.payload_bytes'] = String(payload.length);
+      this.logger.debug({ code: failure.code, deadLetterTopic: this.topic, bytes: payload.length }, 'the dead-letter topic refused a dead letter; publishing it without payload');
+      payload = Buffer.alloc(0);
+    }
   }
 }

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { DanubeClient } from '../danube/danube-client.js';
-import { classify, type ConnectorError } from '../errors.js';
-import { isCollateralFailure } from './collateral-failure.js';
+import type { ConnectorError } from '../errors.js';
 import { DeadLetterPublisher, deadLetterAttributes } from './dead-letter.js';
 import type { InFlightRecord } from './in-flight-record.js';
 
@@ -18,8 +17,9 @@ interface InvalidRecordsOptions {
 
 /**
  * Where records that can never be published go: the dead-letter topic when one is set (the original payload,
- * key and attributes plus `dc.errors.*`), otherwise nowhere (dropped, counted). Either way the record is then
- * done, so the stream goes on; a dead letter counts only once Danube has it.
+ * key and attributes plus `dc.errors.*`, through the DeadLetterPublisher the sinks use too), otherwise nowhere
+ * (dropped, counted). Either way the record is then done, so the stream goes on; a dead letter counts only once
+ * Danube has it.
  */
 export class InvalidRecords {
   private readonly publisher: DeadLetterPublisher | undefined;
@@ -27,7 +27,7 @@ export class InvalidRecords {
   private readonly announced = new Set<string>();
 
   constructor(private readonly options: InvalidRecordsOptions) {
-    this.publisher = options.deadLetterTopic === undefined ? undefined : new DeadLetterPublisher(options.client, options.deadLetterTopic, options.connector);
+    this.publisher = options.deadLetterTopic === undefined ? undefined : new DeadLetterPublisher(options.client, options.deadLetterTopic, options.connector, options.logger);
   }
 
   /**
@@ -39,27 +39,7 @@ export class InvalidRecords {
     this.announce(entry, error);
     if (!this.publisher) return 'dropped';
     const attributes = deadLetterAttributes(record.attributes ?? {}, error, { connector: this.options.connector, topic, attempts: entry.attempts });
-    let payload = record.payload;
-    for (;;) {
-      try {
-        await this.publisher.send(payload, attributes, record.key);
-        return 'dead_lettered';
-      } catch (err) {
-        // An earlier dead letter on the same partition failed; ours was never sent.
-        if (isCollateralFailure(err)) continue;
-        const failure = classify(err);
-        if (failure.kind !== 'invalid_data') throw failure;
-        if (payload.length === 0) {
-          this.options.logger.warn({ topic, code: failure.code, deadLetterTopic: this.publisher.topic }, 'the dead-letter topic refused a dead letter without payload; dropping the record');
-          return 'dropped';
-        }
-        // The broker's size limit (or a schema) applies to the dead-letter topic too: keep the evidence without
-        // the payload rather than stall the stream on a record no topic accepts.
-        attributes['dc.errors.payload_omitted'] = failure.code === 'DC_ERR_MESSAGE_TOO_LARGE' ? 'too_large' : 'refused';
-        attributes['dc.errors.payload_bytes'] = String(payload.length);
-        payload = Buffer.alloc(0);
-      }
-    }
+    return this.publisher.publish({ payload: record.payload, attributes, key: record.key });
   }
 
   private announce(entry: InFlightRecord, error: ConnectorError): void {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { sleep } from '../danube/backoff.js';
+import { retry } from '../danube/retry.js';
 import { classify, type ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 import { CommitTracker } from './commit-tracker.js';
 import type { InFlightRecord, RecordOutcome } from './in-flight-record.js';
-import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
+import { retryBudget, retriesExhaustedError, type RetrySettings } from './retry-settings.js';
 
 export type CommitStage = 'ack' | 'commit';
 
@@ -22,7 +22,7 @@ interface CommitterEvents {
 interface OrderedCommitterOptions {
   /** The connector's batch commit, if it has one. */
   commit: ((records: readonly SourceRecord[]) => Promise<void> | void) | undefined;
-  settings: RetryScheduleSettings;
+  settings: RetrySettings;
   /** Aborts the waits between retries. */
   signal: AbortSignal;
   events: CommitterEvents;
@@ -32,8 +32,8 @@ interface OrderedCommitterOptions {
 /**
  * Commits records in acceptance order once they are done: each record's `ack`, then the connector's `commit`
  * with the batch of consecutive done records. One batch at a time; whatever completes meanwhile joins the next.
- * Failing calls are classified: retryable (and, with a warning, invalid data) are retried with backoff under
- * `onRetryExhausted` ('dead_letter' skips that ack or commit: the source redelivers, never loses); fatal stops.
+ * Failing calls are classified: retryable (and, with a warning, invalid data) are retried with backoff; once
+ * `maxRetries` retries failed, `whenExhausted` applies; fatal stops.
  */
 export class OrderedCommitter {
   private readonly tracker = new CommitTracker<InFlightRecord>();
@@ -43,7 +43,16 @@ export class OrderedCommitter {
   private emptyWaiters: Array<() => void> = [];
   private readonly warned = new Set<string>();
 
-  constructor(private readonly options: OrderedCommitterOptions) {}
+  /**
+   * on_retry_exhausted for acks and commits. There is nothing to dead-letter here (the records are in Danube),
+   * so 'dead_letter' means 'skip': that ack or commit is skipped and the source may redeliver, never lose.
+   */
+  private readonly whenExhausted: 'block' | 'skip' | 'fail';
+
+  constructor(private readonly options: OrderedCommitterOptions) {
+    const policy = options.settings.onRetryExhausted;
+    this.whenExhausted = policy === 'dead_letter' ? 'skip' : policy;
+  }
 
   /** Records accepted and not yet committed. */
   get pending(): number {
@@ -137,47 +146,64 @@ export class OrderedCommitter {
 
   private async retry(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown, firstError: unknown): Promise<boolean> {
     const { events, signal } = this.options;
-    const schedule = new RetrySchedule(this.options.settings, stage);
     const topics = [...new Set(entries.map((entry) => entry.topic))];
-    let blocked = false;
-    for (let err = firstError; ; ) {
-      const error = classify(err);
-      for (const topic of topics) events.failed(topic, String(error.code));
-      if (error.kind === 'fatal') {
-        events.fatal(error);
-        return false;
-      }
-      if (error.kind === 'invalid_data') {
-        this.warnOnce(`${stage} invalid`, { stage, code: error.code, err: error }, `${stage} threw invalid data, which cannot apply to it; retrying as a transient failure`);
-      }
-      const verdict = schedule.failed(error);
-      if (verdict.action === 'fail') {
-        events.fatal(verdict.error);
-        return false;
-      }
-      if (verdict.action === 'give_up') {
-        // Nothing to dead-letter here: the records are in Danube. Skipping only costs a redelivery upstream.
-        this.warnOnce(`${stage} skipped`, { stage, code: error.code, records: entries.length }, `${stage} keeps failing; skipping it (on_retry_exhausted = "dead_letter"): the source may redeliver these records`);
-        if (blocked) events.blocked(stage, undefined);
-        return true;
-      }
-      if (verdict.blocked && !blocked) {
-        blocked = true;
-        events.blocked(stage, error);
-      }
-      for (const topic of topics) events.retrying(topic);
-      if (this.halted) return false;
-      try {
-        await sleep(verdict.delayMs, signal);
-      } catch {
-        return false;
-      }
-      try {
+    let pending: unknown = firstError;
+    const outcome = await retry(
+      async () => {
+        // Attempt 1 is the call `attempt` made: replay its failure so the counting starts there.
+        if (pending !== undefined) {
+          const err = pending;
+          pending = undefined;
+          throw err;
+        }
         await call();
-        if (blocked) events.blocked(stage, undefined);
+      },
+      {
+        budget: retryBudget(this.options.settings),
+        whenExhausted: this.whenExhausted === 'block' ? 'block' : 'stop',
+        signal,
+        classify: (err) => {
+          const error = classify(err);
+          if (error.kind === 'fatal' || this.halted) return 'stop';
+          if (error.kind === 'invalid_data') {
+            this.warnOnce(`${stage} invalid`, { stage, code: error.code, err: error }, `${stage} threw invalid data, which cannot apply to it; retrying as a transient failure`);
+          }
+          return 'retry';
+        },
+        onFailure: (err) => {
+          const code = String(classify(err).code);
+          for (const topic of topics) events.failed(topic, code);
+        },
+        onRetry: () => {
+          for (const topic of topics) events.retrying(topic);
+        },
+        onBlocked: (err) => events.blocked(stage, classify(err)),
+        onRecovered: () => events.blocked(stage, undefined),
+      },
+    );
+    switch (outcome.kind) {
+      case 'done':
         return true;
-      } catch (next) {
-        err = next;
+      case 'aborted':
+        return false;
+      case 'stopped': {
+        const error = classify(outcome.error);
+        if (error.kind === 'fatal') events.fatal(error);
+        return false;
+      }
+      case 'exhausted': {
+        const error = classify(outcome.error);
+        if (this.whenExhausted === 'fail') {
+          events.fatal(retriesExhaustedError(stage, outcome.attempts, error));
+          return false;
+        }
+        // 'skip': nothing to dead-letter, the records are in Danube. Skipping only costs a redelivery upstream.
+        this.warnOnce(
+          `${stage} skipped`,
+          { stage, code: error.code, records: entries.length },
+          `${stage} keeps failing; skipping it (on_retry_exhausted = "dead_letter" skips acks and commits): the source may redeliver these records`,
+        );
+        return true;
       }
     }
   }

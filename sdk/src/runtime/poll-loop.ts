@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
 import { sleep } from '../danube/backoff.js';
+import type { InFlightWindow } from '../danube/in-flight-window.js';
+import { RetryBudget } from '../danube/retry.js';
 import { classify, type ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
-import type { IntakeWindow } from './intake-window.js';
-import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
+import { retryBudget, retriesExhaustedError, type RetrySettings } from './retry-settings.js';
 
 interface PollLoopOptions {
   poll: (signal: AbortSignal) => Promise<SourceRecord[]>;
   /** Hands one record to the runtime; resolves true once accepted (waits while the window is full), false once intake stopped. */
   accept: (record: SourceRecord) => Promise<boolean>;
-  window: IntakeWindow;
+  window: InFlightWindow;
   pollIntervalMs: number;
-  settings: RetryScheduleSettings;
+  settings: RetrySettings;
   logger: Logger;
   events: {
     failed(code: string): void;
@@ -28,16 +29,18 @@ interface PollLoopOptions {
  */
 export class PollLoop {
   private readonly abort = new AbortController();
-  private readonly schedule: RetrySchedule;
+  /** Consecutive failed polls; a poll that works starts it over. */
+  private readonly budget: RetryBudget;
+  /** on_retry_exhausted for polls: a poll failure names no record, so there is nothing to dead-letter and 'dead_letter' blocks like 'block'. */
+  private readonly whenExhausted: 'block' | 'fail';
   private blocked = false;
   private warnedInvalid = false;
   /** Settles when the loop has ended; never rejects. */
   readonly done: Promise<void>;
 
   constructor(private readonly options: PollLoopOptions) {
-    // A poll failure names no record, so there is nothing to dead-letter: 'dead_letter' blocks like 'block'.
-    const policy = options.settings.onRetryExhausted === 'fail' ? 'fail' : 'block';
-    this.schedule = new RetrySchedule({ ...options.settings, onRetryExhausted: policy }, 'poll');
+    this.whenExhausted = options.settings.onRetryExhausted === 'fail' ? 'fail' : 'block';
+    this.budget = new RetryBudget(retryBudget(options.settings));
     this.done = this.run().catch((err: unknown) => options.events.fatal(classify(err)));
   }
 
@@ -64,7 +67,7 @@ export class PollLoop {
         if (!(await this.failed(classify(err)))) return;
         continue;
       }
-      if (this.schedule.failures > 0) this.recovered();
+      if (this.budget.failures > 0) this.recovered();
       if (!Array.isArray(records)) {
         throw new TypeError(`poll() must resolve with an array of records, got ${records === null ? 'null' : typeof records}`);
       }
@@ -93,23 +96,23 @@ export class PollLoop {
       else logger.warn({ code: error.code, err: error }, `${message} (logged once; further occurrences at debug)`);
       this.warnedInvalid = true;
     }
-    const verdict = this.schedule.failed(error);
-    if (verdict.action === 'fail') {
-      events.fatal(verdict.error);
+    const step = this.budget.fail();
+    if (step.exhausted && this.whenExhausted === 'fail') {
+      events.fatal(retriesExhaustedError('poll', this.budget.failures, error));
       return false;
     }
-    const delayMs = verdict.action === 'retry' ? verdict.delayMs : this.options.settings.retryMaxDelayMs;
-    if (verdict.action === 'retry' && verdict.blocked && !this.blocked) {
+    const delayMs = step.delayMs;
+    if (step.exhausted && !this.blocked) {
       this.blocked = true;
       events.blocked(error);
     }
-    logger.debug({ code: error.code, failures: this.schedule.failures, delayMs }, 'poll failed, retrying');
+    logger.debug({ code: error.code, failures: this.budget.failures, delayMs }, 'poll failed, retrying');
     events.retrying();
     return this.wait(delayMs);
   }
 
   private recovered(): void {
-    this.schedule.succeeded();
+    this.budget.succeeded();
     if (!this.blocked) return;
     this.blocked = false;
     this.options.events.blocked(undefined);

@@ -1,16 +1,26 @@
 import type { Logger } from 'pino';
 import type { SinkConnector } from '../connector.js';
-import { Backoff, sleep } from '../danube/backoff.js';
 import type { Consumer } from '../danube/consumer.js';
 import type { DanubeMessage } from '../danube/message.js';
+import { retry } from '../danube/retry.js';
 import { classify, ConnectorError } from '../errors.js';
 import type { SinkRecord } from '../record.js';
 import type { ConnectorMetrics, DropReason } from './connector-metrics.js';
 import { deadLetterAttributes, type DeadLetterPublisher } from './dead-letter.js';
+import { retryBudget, retriesExhaustedError } from './retry-settings.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { SinkBatcher } from './sink-batcher.js';
 import type { StatusTracker } from './status-tracker.js';
-import { writeWithRetry, type WriteOutcome } from './write-with-retry.js';
+
+/** How a write ended after its retries. */
+type WriteOutcome =
+  | { kind: 'written'; attempts: number }
+  | { kind: 'invalid_data'; error: ConnectorError; attempts: number }
+  /** The retries ran out and on_retry_exhausted = 'dead_letter': the records go to the dead-letter topic (or are dropped). */
+  | { kind: 'exhausted'; error: ConnectorError; attempts: number }
+  | { kind: 'fatal'; error: ConnectorError; attempts: number }
+  /** The run signal aborted while waiting to retry; the records are left unacked. */
+  | { kind: 'aborted'; attempts: number };
 
 /** A delivered message on its way to the external system. */
 export interface SinkEntry {
@@ -56,7 +66,6 @@ export class SinkPartition {
   /** Resolves when the worker has ended (intake stopped, drain time up, or a fatal error); never rejects. */
   readonly done: Promise<void>;
   private readonly batcher: SinkBatcher<SinkEntry>;
-  private readonly backoff: Backoff;
   private readonly log: Logger;
   /** A write failed and none has worked since: the warning is logged once per episode. */
   private failing = false;
@@ -70,7 +79,6 @@ export class SinkPartition {
 
   constructor(private readonly ctx: SinkPartitionContext) {
     this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
-    this.backoff = new Backoff({ initialDelayMs: ctx.settings.retryInitialDelayMs, maxDelayMs: ctx.settings.retryMaxDelayMs });
     this.log = ctx.logger.child({ topic: ctx.topic, partition: ctx.partition });
     this.done = this.loop();
   }
@@ -159,30 +167,53 @@ export class SinkPartition {
     return true;
   }
 
-  private write(write: () => Promise<void>): Promise<WriteOutcome> {
-    const { metrics, topic, status, partitionTopic } = this.ctx;
-    return writeWithRetry(write, {
-      maxRetries: this.ctx.settings.maxRetries,
-      onRetryExhausted: this.ctx.settings.onRetryExhausted,
-      backoff: this.backoff,
+  /**
+   * Runs `write` until it works, retrying retryable failures. After `maxRetries` retries on_retry_exhausted
+   * decides: 'block' keeps retrying (capped backoff, degraded), 'dead_letter' returns `exhausted`, 'fail' a fatal
+   * DC_ERR_RETRIES_EXHAUSTED. Invalid data and fatal errors return at once: retrying cannot help.
+   */
+  private async write(write: () => Promise<void>): Promise<WriteOutcome> {
+    const { metrics, topic, status, partitionTopic, settings } = this.ctx;
+    const outcome = await retry(write, {
+      budget: retryBudget(settings),
+      whenExhausted: settings.onRetryExhausted === 'block' ? 'block' : 'stop',
       signal: this.ctx.run,
-      onFailure: (error, attempt) => {
+      classify: (err) => (classify(err).kind === 'retryable' ? 'retry' : 'stop'),
+      onFailure: (err, attempt) => {
+        const error = classify(err);
         metrics.recordFailure(topic, String(error.code));
         if (error.kind === 'retryable' && !this.failing) {
           this.failing = true;
           this.log.warn({ code: error.code, attempt, err: error }, 'write failed, retrying');
         }
       },
-      onRetry: (attempt, delayMs) => {
+      onRetry: (_err, attempt, delayMs) => {
         metrics.recordRetry(topic);
         this.log.debug({ attempt, delayMs }, 'retrying write');
       },
-      onBlocked: (error) => {
+      onBlocked: (err) => {
+        const error = classify(err);
         status.degrade(`write:${partitionTopic}`, `writes from ${partitionTopic} fail (${error.code}); retrying until they work`);
-        this.log.warn({ code: error.code, retries: this.ctx.settings.maxRetries }, 'write retries exhausted, blocking (on_retry_exhausted = "block")');
+        this.log.warn({ code: error.code, retries: settings.maxRetries }, 'write retries exhausted, blocking (on_retry_exhausted = "block")');
       },
       onRecovered: () => status.recover(`write:${partitionTopic}`),
     });
+    const { attempts } = outcome;
+    switch (outcome.kind) {
+      case 'done':
+        return { kind: 'written', attempts };
+      case 'aborted':
+        return { kind: 'aborted', attempts };
+      case 'stopped': {
+        const error = classify(outcome.error);
+        return error.kind === 'invalid_data' ? { kind: 'invalid_data', error, attempts } : { kind: 'fatal', error, attempts };
+      }
+      case 'exhausted': {
+        const error = classify(outcome.error);
+        if (settings.onRetryExhausted === 'fail') return { kind: 'fatal', error: retriesExhaustedError('write', attempts, error), attempts };
+        return { kind: 'exhausted', error, attempts };
+      }
+    }
   }
 
   /** Acts on a write's outcome for its records; false when the worker must stop. */
@@ -212,19 +243,26 @@ export class SinkPartition {
     const { metrics, topic, deadLetters } = this.ctx;
     for (const entry of entries) {
       if (deadLetters) {
-        const sent = await this.deadLetter(deadLetters, entry, error, attempts);
-        if (sent === 'aborted') return false;
-        if (sent === 'sent') metrics.recordDeadLettered(topic);
-        else if (sent.kind === 'invalid_data') {
-          // The dead-letter topic refuses this record too (size, schema): nothing else can take it.
-          this.log.warn({ code: sent.code, deadLetterTopic: deadLetters.topic, err: sent }, 'dead-letter topic refused a record; dropping it');
-          metrics.recordDropped(topic, reason);
-        } else {
-          this.ctx.onFatal(
-            ConnectorError.fatal(`dead-letter topic ${deadLetters.topic} cannot take records of ${topic}: ${sent.message}`, { code: sent.code, cause: sent }),
-          );
+        const { record } = entry;
+        const attributes = deadLetterAttributes(record.attributes, error, {
+          connector: this.ctx.connectorName,
+          topic,
+          partition: record.partition,
+          offset: record.offset,
+          attempts,
+        });
+        let outcome;
+        try {
+          outcome = await deadLetters.publish({ payload: record.payload, attributes, key: record.routingKey }, this.ctx.run);
+        } catch (err) {
+          const failure = classify(err);
+          // Stopping (drain time up): the record stays unacked and comes back from the broker.
+          if (failure.code === 'DC_ERR_CLOSED' || this.ctx.run.aborted) return false;
+          this.ctx.onFatal(failure);
           return false;
         }
+        if (outcome === 'dead_lettered') metrics.recordDeadLettered(topic);
+        else metrics.recordDropped(topic, reason);
       } else {
         metrics.recordDropped(topic, reason);
       }
@@ -233,32 +271,6 @@ export class SinkPartition {
       this.ack([entry], false);
     }
     return true;
-  }
-
-  private async deadLetter(publisher: DeadLetterPublisher, entry: SinkEntry, error: ConnectorError, attempts: number): Promise<'sent' | 'aborted' | ConnectorError> {
-    const { record } = entry;
-    const attributes = deadLetterAttributes(record.attributes, error, {
-      connector: this.ctx.connectorName,
-      topic: this.ctx.topic,
-      partition: record.partition,
-      offset: record.offset,
-      attempts,
-    });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await publisher.send(record.payload, attributes, record.routingKey);
-        return 'sent';
-      } catch (err) {
-        const failure = classify(err);
-        if (failure.kind !== 'retryable') return failure;
-        this.log.debug({ code: failure.code, attempt }, 'dead letter not published, retrying');
-        try {
-          await sleep(this.backoff.delayMs(attempt), this.ctx.run);
-        } catch {
-          return 'aborted';
-        }
-      }
-    }
   }
 
   /**

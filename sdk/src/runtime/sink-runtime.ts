@@ -60,7 +60,7 @@ export class SinkRuntime implements ConnectorRuntime {
     if (this.intake.signal.aborted) return;
     if (configs.length === 0) throw ConnectorError.fatal(`sink connector ${this.deps.name} returned no consumer configs`);
     if (settings.deadLetterTopic !== undefined) {
-      this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name);
+      this.deadLetters = new DeadLetterPublisher(this.deps.client, settings.deadLetterTopic, this.deps.name, this.deps.logger);
     }
     this.deps.metrics.labelTopics(configs.map((config) => config.topic));
     const names = consumerNames(this.deps.name, configs);

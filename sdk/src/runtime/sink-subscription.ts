@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from '../connector.js';
-import { Backoff, sleep } from '../danube/backoff.js';
 import type { Consumer, OffsetGap } from '../danube/consumer.js';
 import type { DanubeClient } from '../danube/danube-client.js';
 import { DanubeError } from '../danube/errors.js';
+import { retry, type RetryOptions } from '../danube/retry.js';
 import { classify, type ConnectorError } from '../errors.js';
 import { SinkRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
+import { retryBudget } from './retry-settings.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import type { SinkPartition, SinkPartitionContext } from './sink-partition.js';
 import type { StatusTracker } from './status-tracker.js';
@@ -48,7 +49,8 @@ export class SinkSubscription {
   /** Resolves when the first subscription attempt succeeded or is being retried; rejects when it cannot work. */
   readonly started: Promise<void>;
   private consumer: Consumer | undefined;
-  private readonly backoff: Backoff;
+  /** Forever, at most SUBSCRIBE_RETRY_MAX_MS apart. */
+  private readonly subscribeRetry: RetryOptions;
   private readonly log: Logger;
   private readonly statusKey: string;
   private markStarted!: (error?: unknown) => void;
@@ -61,7 +63,7 @@ export class SinkSubscription {
     private readonly ctx: SinkSubscriptionContext,
   ) {
     const maxDelayMs = Math.min(ctx.settings.retryMaxDelayMs, SUBSCRIBE_RETRY_MAX_MS);
-    this.backoff = new Backoff({ initialDelayMs: Math.min(ctx.settings.retryInitialDelayMs, maxDelayMs), maxDelayMs });
+    this.subscribeRetry = retryBudget(ctx.settings, { maxRetries: Infinity, initialDelayMs: Math.min(ctx.settings.retryInitialDelayMs, maxDelayMs), maxDelayMs });
     this.log = ctx.logger.child({ topic: config.topic, subscription: config.subscription, consumer: consumerName });
     this.statusKey = `subscribe:${config.topic}:${config.subscription}`;
     this.started = new Promise<void>((resolve, reject) => {
@@ -139,9 +141,8 @@ export class SinkSubscription {
   /** Subscribes, waiting with backoff while that cannot work yet; undefined when intake stops first. */
   private async subscribe(first: boolean): Promise<Consumer | undefined> {
     const { topic, subscription, type, keyFilters } = this.config;
-    for (let attempt = 0; ; attempt++) {
-      if (this.ctx.intake.aborted) return undefined;
-      try {
+    const outcome = await retry(
+      async () => {
         const consumer = await this.ctx.client.subscribe({
           topic,
           name: this.consumerName,
@@ -161,21 +162,24 @@ export class SinkSubscription {
         this.ctx.status.recover(this.statusKey);
         if (first) this.markStarted();
         return consumer;
-      } catch (err) {
-        if (!waitable(err)) throw err;
-        if (attempt === 0) {
+      },
+      {
+        budget: this.subscribeRetry,
+        whenExhausted: 'block',
+        signal: this.ctx.intake,
+        classify: (err) => (waitable(err) ? 'retry' : 'stop'),
+        onRetry: (err, attempt) => {
+          if (attempt !== 1 || !waitable(err)) return;
           const why = err.code === 'DC_ERR_TOPIC_NOT_FOUND' ? 'topic does not exist yet' : `Danube unavailable (${err.code})`;
           this.ctx.status.degrade(this.statusKey, `cannot subscribe to ${topic}: ${why}; retrying`);
           this.log.warn({ code: err.code }, `cannot subscribe: ${why}; retrying`);
           if (first) this.markStarted();
-        }
-        try {
-          await sleep(this.backoff.delayMs(attempt), this.ctx.intake);
-        } catch {
-          return undefined;
-        }
-      }
-    }
+        },
+      },
+    );
+    if (outcome.kind === 'done') return outcome.value;
+    if (outcome.kind === 'stopped') throw outcome.error;
+    return undefined;
   }
 
   /** Hands messages to their partitions until intake stops (undefined) or the consumer fails (its error). */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { SourceConnector, SourceOutput } from '../connector.js';
+import { InFlightWindow } from '../danube/in-flight-window.js';
 import { classify, ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './connector-runtime.js';
 import type { InFlightRecord } from './in-flight-record.js';
-import { IntakeWindow } from './intake-window.js';
 import { InvalidRecords } from './invalid-records.js';
 import { OrderedCommitter } from './ordered-committer.js';
 import { PollLoop } from './poll-loop.js';
@@ -16,6 +16,12 @@ import type { PublisherEvents } from './topic-publisher.js';
 import { TopicPublishers } from './topic-publishers.js';
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * Most `output.send` calls that may wait for a slot at once, unless maxInFlight is larger: past it a send is
+ * refused at once, so a push source that neither awaits nor pauses cannot queue without bound.
+ */
+const MIN_MAX_WAITERS = 1024;
 
 /** Failures not tied to a topic (poll) carry an empty topic label, which Prometheus treats as absent. */
 const NO_TOPIC = '';
@@ -51,7 +57,8 @@ export class SourceRuntime implements ConnectorRuntime {
   private readonly fatalListeners: Array<(error: ConnectorError) => void> = [];
   private readonly producers: SourceProducers;
   private readonly publishers: TopicPublishers;
-  private readonly window: IntakeWindow;
+  /** Records accepted and not yet committed: the back-pressure a source feels. */
+  private readonly window: InFlightWindow;
   private readonly committer: OrderedCommitter;
   private readonly invalidRecords: InvalidRecords;
   /** Aborted on a fatal error or at the stop deadline: ends every wait between retries. */
@@ -63,8 +70,8 @@ export class SourceRuntime implements ConnectorRuntime {
   private stopping: Promise<{ drained: number; abandoned: number }> | undefined;
   private fatalError: ConnectorError | undefined;
   private overflowWarned = false;
-  /** Topics that cannot be written right now (logged at error once per episode). */
-  private readonly blockedTopics = new Set<string>();
+  /** Topics that cannot be written right now: logged at error once per episode, and once when it ends. */
+  private readonly failingTopics = new Set<string>();
 
   constructor(
     private readonly connector: SourceConnector,
@@ -78,7 +85,11 @@ export class SourceRuntime implements ConnectorRuntime {
     this.settings = deps.settings;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
-    this.window = new IntakeWindow(deps.settings.maxInFlight, {
+    if (!Number.isInteger(deps.settings.maxInFlight) || deps.settings.maxInFlight < 1) {
+      throw new RangeError(`maxInFlight must be a whole number >= 1, got ${deps.settings.maxInFlight}`);
+    }
+    this.window = new InFlightWindow(deps.settings.maxInFlight, {
+      maxWaiters: Math.max(deps.settings.maxInFlight, MIN_MAX_WAITERS),
       onFull: () => this.callConnector('pause'),
       onRoom: () => this.callConnector('resume'),
       onOverflow: () => this.overflowed(),
@@ -147,7 +158,7 @@ export class SourceRuntime implements ConnectorRuntime {
       this.metrics.setHealth('unhealthy');
       if (this.phase === 'starting') this.phase = 'failed';
       this.work.abort();
-      this.window.close();
+      this.window.close('source intake');
       void this.stopIntake();
       throw error;
     }
@@ -178,14 +189,19 @@ export class SourceRuntime implements ConnectorRuntime {
     const problem = malformed(record);
     if (problem) return Promise.reject(new TypeError(problem));
     // Synchronous when there is room, so records sent back to back are accepted in call order.
-    if (this.window.tryAcquire()) {
+    const wait = this.window.acquire();
+    if (wait === undefined) {
       this.admit(record);
       return Promise.resolve(true);
     }
-    return this.window.acquire().then((taken) => {
-      if (taken) this.admit(record);
-      return taken;
-    });
+    // Refused (intake stopped, or too many sends wait), never an error: a push source's handlers must not see a stop as one.
+    return wait.then(
+      () => {
+        this.admit(record);
+        return true;
+      },
+      () => false,
+    );
   }
 
   private overflowed(): void {
@@ -212,19 +228,29 @@ export class SourceRuntime implements ConnectorRuntime {
       for (let i = 0; i < count; i++) this.metrics.recordRetry(topic);
     },
     unavailable: (topic, error, delayMs) => {
-      this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
+      if (!this.failingTopics.has(topic)) {
+        this.failingTopics.add(topic);
+        // Once per episode at error: a broker that refuses to store (DC_ERR_PUBLISH_FAILED) or cannot be reached
+        // stalls intake behind these records, and an operator must see it without debug logs.
+        this.logger.error(
+          { topic, code: error.code, err: error, delayMs },
+          `cannot publish to ${topic} (${error.code}: ${error.message}); its records wait and are retried until Danube takes them`,
+        );
+      } else {
+        this.logger.debug({ topic, code: error.code, delayMs }, 'Danube unavailable, retrying');
+      }
       this.health.degrade(`danube ${topic}`, `Danube unavailable: cannot publish to ${topic} (${error.code}); retrying`);
     },
     blocked: (topic, error, delayMs) => {
       const key = `danube ${topic}`;
-      if (!this.blockedTopics.has(topic)) {
-        this.blockedTopics.add(topic);
+      if (!this.failingTopics.has(topic)) {
+        this.failingTopics.add(topic);
         this.logger.error({ topic, code: error.code, err: error, delayMs }, `cannot write to ${topic}; its records wait (retrying with backoff), and with in-order commits intake stalls behind them`);
       }
       this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
     },
     available: (topic) => {
-      if (this.blockedTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again`);
+      if (this.failingTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again (recovered)`);
       this.health.recover(`danube ${topic}`);
     },
   };
@@ -280,7 +306,7 @@ export class SourceRuntime implements ConnectorRuntime {
   }
 
   private callConnector(method: 'pause' | 'resume'): void {
-    this.logger.debug({ inFlight: this.window.inUse }, method === 'pause' ? 'window full: pausing intake' : 'window has room: resuming intake');
+    this.logger.debug({ inFlight: this.window.inFlight }, method === 'pause' ? 'window full: pausing intake' : 'window has room: resuming intake');
     try {
       this.connector[method]?.();
     } catch (err) {
@@ -301,7 +327,7 @@ export class SourceRuntime implements ConnectorRuntime {
       } catch (err) {
         this.logger.warn({ err }, 'connector stop() threw');
       }
-      this.window.close();
+      this.window.close('source intake');
       await this.pollLoop?.done;
     })();
     return this.intakeStopped;
@@ -313,7 +339,7 @@ export class SourceRuntime implements ConnectorRuntime {
     this.logger.error({ err: error, code: error.code }, 'fatal error: intake stopped');
     this.metrics.setHealth('unhealthy');
     this.work.abort();
-    this.window.close();
+    this.window.close('source intake');
     void this.stopIntake();
     // During start the start rejects with it; while stopping the stop reports the abandoned records.
     if (this.phase !== 'running') return;
@@ -331,7 +357,7 @@ export class SourceRuntime implements ConnectorRuntime {
     try {
       await withinDeadline(this.stopIntake());
       // Even when the connector's stop() hangs: nothing is accepted past this point.
-      this.window.close();
+      this.window.close('source intake');
       // After a fatal error the record that caused it never completes, and nothing after it can be committed.
       if (!this.fatalError) await withinDeadline(this.committer.whenEmpty());
       this.work.abort();

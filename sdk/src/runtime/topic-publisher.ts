@@ -1,9 +1,10 @@
 import { sleep } from '../danube/backoff.js';
 import type { Producer, SendReceipt } from '../danube/producer.js';
+import { RetryBudget } from '../danube/retry.js';
 import { classify, ConnectorError } from '../errors.js';
 import { isCollateralFailure } from './collateral-failure.js';
 import type { InFlightRecord } from './in-flight-record.js';
-import { RetrySchedule, type RetryScheduleSettings } from './retry-schedule.js';
+import { retryBudget, retriesExhaustedError, type RetrySettings } from './retry-settings.js';
 
 /** What a TopicPublisher reports to the runtime. */
 export interface PublisherEvents {
@@ -42,7 +43,7 @@ interface TopicPublisherOptions {
   lazy: boolean;
   /** A dead-letter topic is set and on_retry_exhausted = "dead_letter": a blocked topic's records go there after the retries. */
   deadLetterWhenExhausted: boolean;
-  settings: RetryScheduleSettings;
+  settings: RetrySettings;
   /** Aborts waits between retries and the creation loop (stop deadline, fatal error). */
   signal: AbortSignal;
   events: PublisherEvents;
@@ -81,16 +82,19 @@ export class TopicPublisher {
   private failures: Array<{ entry: InFlightRecord; error: unknown }> = [];
   private inFlight = 0;
   private rejection: ConnectorError | undefined;
-  private readonly schedule: RetrySchedule;
+  /** Danube unavailable: never a reason to give up (DESIGN §6), retried forever whatever on_retry_exhausted says. */
+  private readonly unavailableBudget: RetryBudget;
   /** Failures of a topic that cannot be written (not transient), under on_retry_exhausted. */
-  private readonly blockedSchedule: RetrySchedule;
+  private readonly blockedBudget: RetryBudget;
+  private readonly whenExhausted: RetrySettings['onRetryExhausted'];
 
   constructor(private readonly options: TopicPublisherOptions) {
     this.topic = options.topic;
-    this.schedule = RetrySchedule.forever(options.settings, `publishing to ${options.topic}`);
+    this.unavailableBudget = new RetryBudget(retryBudget(options.settings, { maxRetries: Infinity }));
+    this.blockedBudget = new RetryBudget(retryBudget(options.settings));
     // Never dropped: without a dead-letter topic, 'dead_letter' waits like 'block'.
-    const policy = options.settings.onRetryExhausted === 'dead_letter' && !options.deadLetterWhenExhausted ? 'block' : options.settings.onRetryExhausted;
-    this.blockedSchedule = new RetrySchedule({ ...options.settings, onRetryExhausted: policy }, `creating the producer of ${options.topic}`);
+    const policy = options.settings.onRetryExhausted;
+    this.whenExhausted = policy === 'dead_letter' && !options.deadLetterWhenExhausted ? 'block' : policy;
     let attempted!: () => void;
     this.firstAttempt = new Promise((resolve) => (attempted = resolve));
     void this.createLoop(attempted);
@@ -137,8 +141,7 @@ export class TopicPublisher {
         if (signal.aborted || this.closed) break;
         events.failed(topic, String(error.code));
         if (error.kind === 'retryable') {
-          const verdict = this.schedule.failed(error);
-          const delayMs = verdict.action === 'retry' ? verdict.delayMs : 0;
+          const { delayMs } = this.unavailableBudget.fail();
           events.unavailable(topic, error, delayMs);
           attempted();
           try {
@@ -159,13 +162,13 @@ export class TopicPublisher {
         }
         // A topic created on first use that cannot be written: failing the connector would only restart it into
         // the same record (the source redelivers it), a crash loop. Its records wait instead (degraded).
-        const verdict = this.blockedSchedule.failed(error);
-        if (verdict.action === 'fail') {
+        const step = this.blockedBudget.fail();
+        if (step.exhausted && this.whenExhausted === 'fail') {
           this.state = 'closed';
-          events.fatal(verdict.error);
+          events.fatal(retriesExhaustedError(`creating the producer of ${topic}`, this.blockedBudget.failures, error));
           break;
         }
-        if (verdict.action === 'give_up') {
+        if (step.exhausted && this.whenExhausted === 'dead_letter') {
           const reason = ConnectorError.invalidData(`topic ${topic} cannot be written: ${error.message}`, { code: error.code, cause: error });
           this.state = 'closed';
           for (const entry of this.queue.splice(0)) events.invalid(entry, reason);
@@ -173,7 +176,7 @@ export class TopicPublisher {
           events.retired(topic);
           break;
         }
-        const delayMs = verdict.delayMs;
+        const delayMs = step.delayMs;
         events.blocked(topic, error, delayMs);
         attempted();
         try {
@@ -184,8 +187,8 @@ export class TopicPublisher {
         continue;
       }
       if (this.closed) break;
-      this.schedule.succeeded();
-      this.blockedSchedule.succeeded();
+      this.unavailableBudget.succeeded();
+      this.blockedBudget.succeeded();
       events.available(topic);
       this.state = 'open';
       this.pump();
@@ -215,7 +218,7 @@ export class TopicPublisher {
     producer.send(record.payload, { key: record.key, attributes: record.attributes, publishTime: record.eventTime }).then(
       (receipt) => {
         this.inFlight--;
-        this.schedule.succeeded();
+        this.unavailableBudget.succeeded();
         this.options.events.available(this.topic);
         this.options.events.published(entry, receipt);
         this.settle();
@@ -267,8 +270,7 @@ export class TopicPublisher {
       events.retrying(topic, resend.length);
     }
     if (unavailable) {
-      const verdict = this.schedule.failed(unavailable);
-      const delayMs = verdict.action === 'retry' ? verdict.delayMs : 0;
+      const { delayMs } = this.unavailableBudget.fail();
       events.unavailable(topic, unavailable, delayMs);
       try {
         await sleep(delayMs, signal);

@@ -1,13 +1,13 @@
 import type { SourceProducers, TopicSettings } from './source-producers.js';
 import { TopicPublisher, type PublisherEvents } from './topic-publisher.js';
-import type { RetryScheduleSettings } from './retry-schedule.js';
+import type { RetrySettings } from './retry-settings.js';
 
 /** Publishers (and producers) cached at most beyond the busy ones, for topics not listed in producerConfigs(). */
 export const MAX_CACHED_TOPICS = 256;
 
 interface TopicPublishersOptions {
   producers: SourceProducers;
-  settings: RetryScheduleSettings;
+  settings: RetrySettings;
   /** A dead-letter topic is set and on_retry_exhausted = "dead_letter". */
   deadLetterWhenExhausted: boolean;
   signal: AbortSignal;

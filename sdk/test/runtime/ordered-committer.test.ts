@@ -127,7 +127,8 @@ describe('OrderedCommitter', () => {
     h.committer.done(a, 'published');
     h.committer.done(b, 'published');
     await h.changed.until(() => h.fatal.length > 0);
-    expect(h.fatal[0]).toMatchObject({ kind: 'fatal', code: 'DC_ERR_RETRIES_EXHAUSTED' });
+    // maxRetries = 1: one retry after the first attempt, two attempts, counted as calls made.
+    expect(h.fatal[0]).toMatchObject({ kind: 'fatal', code: 'DC_ERR_RETRIES_EXHAUSTED', message: 'ack failed 2 times (on_retry_exhausted = "fail"): upstream busy' });
     await h.committer.halt();
     expect(h.calls).toEqual(['ack a', 'ack a']);
     expect(h.committed).toEqual([]);

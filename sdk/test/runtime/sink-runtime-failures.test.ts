@@ -4,6 +4,7 @@ import type { DanubeClient } from '../../src/danube/danube-client.js';
 import type { DanubeMessage } from '../../src/danube/message.js';
 import { ConnectorError } from '../../src/errors.js';
 import type { RuntimeStatus } from '../../src/runtime/connector-runtime.js';
+import { TestCluster } from '../../src/testing/index.js';
 import {
   clientOf,
   expectAccounting,
@@ -92,6 +93,40 @@ describe('SinkRuntime: failures', () => {
     expect(await failed).toMatchObject({ kind: 'fatal', message: expect.stringContaining('/no-such-namespace/dlq') });
     await runtime.stop(1_000);
     expect(await redeliveredAfterRestart(client, producer, configs)).toEqual(['poison']);
+  });
+
+  it('a dead letter the dead-letter topic refuses for its size is dead-lettered without payload, never dropped (as in sources)', async () => {
+    // Two brokers of one cluster: the records' topic lives on one without a size limit, the dead-letter topic on
+    // one that takes at most 16 payload bytes.
+    const cluster = new TestCluster();
+    const broker = await startBroker({ cluster });
+    const small = await startBroker({ cluster, maxMessageSize: 16 });
+    const dlq = await deadLetterReader(clientOf(small));
+    const client = clientOf(broker);
+    const topic = uniqueTopic();
+    const configs = [{ topic, subscription: uniqueName('s') }];
+    const producer = await client.createProducer({ topic, name: uniqueName('p') });
+    const external = new ExternalSystem();
+    const connector = testSink(external, configs, 'single', (records) => {
+      if (records[0]!.text().startsWith('poison')) throw ConnectorError.invalidData('bad row', { code: 'BAD_ROW' });
+    });
+    const { runtime, metrics, logs } = sinkRuntime(connector, client, { batchSize: 1, deadLetterTopic: dlq.topic });
+    await runtime.start();
+    const poison = 'poison, longer than sixteen bytes';
+    await sendAll(producer, ['a', poison, 'b']);
+    const dead = await nextDeadLetter(dlq.consumer);
+    await external.waitForTexts(['a', 'b']);
+    expect(dead.payload.length).toBe(0);
+    expect(dead.attributes).toMatchObject({
+      'dc.errors.code': 'BAD_ROW',
+      'dc.errors.topic': topic,
+      'dc.errors.payload_omitted': 'too_large',
+      'dc.errors.payload_bytes': String(Buffer.byteLength(poison)),
+    });
+    await runtime.stop(5_000);
+    await expectAccounting(metrics, topic, { received: 3, processed: 2, deadLettered: 1, dropped: 0, inFlight: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+    expectNoPayloadInLogs(logs, [poison]);
   });
 
   it('invalid data without a dead-letter topic: the record is counted as dropped and acked, the stream goes on', async () => {

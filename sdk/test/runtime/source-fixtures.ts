@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { expect, onTestFinished } from 'vitest';
 import type { ProducerConfig, SourceConnector, SourceOutput } from '../../src/connector.js';
@@ -140,6 +141,8 @@ export interface RuntimeHandle {
   /** Settles with the first fatal error. */
   fatal: Promise<ConnectorError>;
   status: Condition;
+  /** Lines the runtime logged at info and above, parsed. */
+  logs: Array<Record<string, unknown>>;
 }
 
 /** A DanubeClient with short retries for a TestBroker, closed when the case ends. */
@@ -154,11 +157,18 @@ export function sourceRuntime(connector: SourceConnector, target: TestBroker | s
   const name = uniqueName('src');
   const client = testClient(typeof target === 'string' ? target : target.serviceUrl);
   const metrics = new ConnectorMetrics(name);
+  const logs: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      callback();
+    },
+  });
   const runtime = new SourceRuntime(connector, {
     name,
     client,
     metrics,
-    logger: silentLogger,
+    logger: pino({ level: 'info' }, destination),
     settings: resolveRuntimeSettings({ retryInitialDelayMs: 20, retryMaxDelayMs: 200, ...settings }),
   });
   const statuses: RuntimeStatus[] = [];
@@ -171,7 +181,7 @@ export function sourceRuntime(connector: SourceConnector, target: TestBroker | s
   onTestFinished(async () => {
     await runtime.stop(1_000);
   });
-  return { runtime, metrics, client, name, statuses, fatal, status };
+  return { runtime, metrics, client, name, statuses, fatal, status, logs };
 }
 
 /** received = processed + dead_lettered + dropped + in_flight, for every topic; returns the totals. */

@@ -10,14 +10,15 @@ describe('SourceRuntime: broker-side publish failures are not bad data (protocol
     const topic = uniqueTopic('wal-fault');
     const deadLetterTopic = uniqueTopic('wal-fault-dlq');
     const source = new PushSource([{ topic }]);
-    const { runtime, metrics, status, statuses } = sourceRuntime(source, broker, { deadLetterTopic });
+    const { runtime, metrics, status, statuses, logs } = sourceRuntime(source, broker, { deadLetterTopic });
     await runtime.start();
     await source.send(topic, 'warm');
     await source.log.untilAcked(1);
 
     const texts = range(20);
     const statesAtAck: string[] = [];
-    broker.rejectSendsFor(600, 'Failed to append message to WAL: I/O error: No space left on device (os error 28)');
+    const brokerText = 'Failed to append message to WAL: I/O error: No space left on device (os error 28)';
+    broker.rejectSendsFor(600, brokerText);
     for (const text of texts) {
       await source.output?.send(textRecord(topic, text, { ack: () => void statesAtAck.push(runtime.status().state) }));
     }
@@ -35,5 +36,15 @@ describe('SourceRuntime: broker-side publish failures are not bad data (protocol
     const totals = await expectBalanced(metrics);
     expect(totals).toMatchObject({ received: 21, processed: 21, deadLettered: 0, dropped: 0, inFlight: 0 });
     expect((await metrics.snapshot())[topic]?.failed).toBeGreaterThan(0);
+    // An operator sees the episode without debug logs: one error naming topic, code and the broker's text, then
+    // one line when it cleared (pino: 50 = error, 30 = info).
+    const episode = logs.filter((line) => line.topic === topic && (line.level === 50 || /recovered/.test(String(line.msg))));
+    expect(episode.map((line) => [line.level, line.code])).toEqual([
+      [50, 'DC_ERR_PUBLISH_FAILED'],
+      [30, undefined],
+    ]);
+    expect(String(episode[0]?.msg)).toContain(brokerText);
+    expect(String(episode[0]?.msg)).toContain(topic);
+    expect(String(episode[1]?.msg)).toMatch(/recovered/);
   });
 });
