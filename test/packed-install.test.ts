@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // What users get: the packed tarballs of the sdk, the host and a plugin installed together in one `npm i` in an

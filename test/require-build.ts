@@ -5,16 +5,16 @@ import type { TestProject } from 'vitest/node';
 
 /**
  * Global setup of every vitest project. Child processes, the TestBroker CLI, the host CLI and the packed install
- * run the built dist/, and the host's tests import the SDK through its package exports: a missing or stale build
+ * run the built dist/, and the tests import the SDK and the test kit through their package exports: a missing or stale build
  * fails the run here, saying what to do, where tests used to skip themselves (or would run yesterday's code).
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The workspaces whose dist/ each project's tests run. */
-const NEEDS: Record<string, string[]> = { sdk: ['sdk'], host: ['sdk', 'host'], e2e: ['sdk', 'host'] };
+const NEEDS: Record<string, string[]> = { sdk: ['sdk', 'testing'], testing: ['sdk', 'testing'], host: ['sdk', 'testing', 'host'], e2e: ['sdk', 'testing', 'host'] };
 
 export default function setup(project: TestProject): void {
-  const problems = (NEEDS[project.name] ?? ['sdk', 'host']).flatMap(buildProblems);
+  const problems = (NEEDS[project.name] ?? ['sdk', 'testing', 'host']).flatMap(buildProblems);
   if (problems.length > 0) {
     throw new Error(`the ${project.name} tests need a fresh build:\n  ${problems.join('\n  ')}\nrun \`npm run build\` first (\`npm test\` builds for you)`);
   }
