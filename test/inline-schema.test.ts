@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compilePluginSchema } from '../host/src/discovery/plugin-config-schema.js';
 // @ts-expect-error: a plain JS script without types
 import { inlineSchema as untypedInline } from '../scripts/inline-schema.js';
 
@@ -36,8 +36,8 @@ describe('scripts/inline-schema.js', () => {
         $defs: { name: { type: 'string', minLength: 1 } },
       }),
     );
-    // What the host does with a plugin's schema.json: one Ajv, one file, no other schema added.
-    const compile = (schema: Record<string, unknown>) => new Ajv({ strict: false, useDefaults: true }).compile(schema);
+    // What the host does with a plugin's schema.json: one file compiled alone, no other schema added.
+    const compile = compilePluginSchema;
     expect(() => compile(json(source)), 'the source alone has unresolvable refs').toThrow(/can't resolve reference/);
 
     const inlined = inlineSchema(source);
