@@ -1,5 +1,5 @@
 // Public API of @danube-connect/sdk: what plugin authors use (sdk/README.md, "Public surface", lists every entry
-// point; sdk/test/public-surface.test.ts pins these names). The runtimes and their internals stay behind it.
+// point; test/public-surface.test.ts pins these names). The runtimes and their internals stay behind it.
 export {
   Backoff,
   Consumer,
