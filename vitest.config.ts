@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // end-to-end suite in test/.
 export default defineConfig({
   test: {
-    projects: ['sdk', 'sdk/vitest.contract-http2.config.ts', 'host', 'plugins/*', 'test'],
+    projects: ['sdk', 'sdk/vitest.contract-http2.config.ts', 'testing', 'host', 'plugins/*', 'test'],
   },
 });

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 import { ROOT, median, percentile, report, round } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

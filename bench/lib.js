@@ -58,7 +58,7 @@ export async function closedLoop(total, concurrency, issue) {
 
 /** Starts the TestBroker CLI in its own process on free loopback ports; resolves with its URLs. */
 export function startBrokerProcess() {
-  const child = spawn(process.execPath, [join(ROOT, 'sdk/dist/testing/cli.js'), '--port', '0', '--admin-port', '0'], {
+  const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

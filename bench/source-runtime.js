@@ -2,7 +2,9 @@
 // metrics) into a TestBroker in its own process, against the bare Producer at the same window, in the same
 // run, every figure the median of interleaved runs. Target: at most 15 % overhead.
 import { randomBytes } from 'node:crypto';
-import { ConnectorMetrics, DanubeClient, SourceRuntime, createConnectorLogger, resolveRuntimeSettings } from '@danube-connect/sdk';
+import { DanubeClient, createConnectorLogger } from '@danube-connect/sdk';
+import { resolveRuntimeSettings } from '@danube-connect/sdk/core';
+import { ConnectorMetrics, SourceRuntime } from '@danube-connect/sdk/internal';
 import { closedLoop, median, percentile, report, round, rssMb, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -1,7 +1,7 @@
 // `npm run demo`: the Danube client against an embedded TestBroker, end to end on loopback.
 // Replaced by `danube-connect run` once the host lands; until then it shows the foundation working.
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 
 const broker = await TestBroker.start();
 console.log(`TestBroker listening: service ${broker.serviceUrl}, admin ${broker.adminUrl}`);

@@ -1,9 +1,9 @@
-// Renders the README's host.toml reference from host/schemas/host.schema.json, so the two cannot drift
-// (test/readme-host-toml.test.ts compares them). Run it to print the table: node scripts/host-toml-reference.js
-import { readFileSync } from 'node:fs';
+// Renders the README's host.toml reference from schemas/host.schema.json (its $refs inlined, as the host ships it),
+// so the two cannot drift (test/readme-host-toml.test.ts compares them). Print the table: node scripts/host-toml-reference.js
 import { fileURLToPath } from 'node:url';
+import { inlineSchema } from './inline-schema.js';
 
-const SCHEMA = fileURLToPath(new URL('../host/schemas/host.schema.json', import.meta.url));
+const SCHEMA = fileURLToPath(new URL('../schemas/host.schema.json', import.meta.url));
 const TABLES = { host: '[host]', 'host.restart': '[host.restart]', danube: '[danube]', 'danube.tls': '[danube.tls]', connectors: '[[connectors]]' };
 
 function typeOf(node) {
@@ -17,7 +17,7 @@ function describe(node) {
 }
 
 /** One row per leaf key, grouped by TOML table; connector overrides point at the host-wide keys they mirror. */
-export function renderHostTomlReference(schema = JSON.parse(readFileSync(SCHEMA, 'utf8'))) {
+export function renderHostTomlReference(schema = inlineSchema(SCHEMA)) {
   const rows = [];
   const walk = (node, path) => {
     const table = path.slice(0, -1).join('.');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { alive, CLI, connectors, metric, rssMb, runningLine, startHost, WAIT } from './host-process.js';
 

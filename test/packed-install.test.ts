@@ -3,39 +3,79 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-// What users get: the packed tarballs of the sdk, the host and a plugin installed together in one `npm i` in an
-// empty folder (our packages are not on the registry yet), then the installed `danube-connect` binary. Proves the
-// tarballs carry what they need at run time (dist, .proto files, schemas, the connector child).
+// What users get: the packed tarballs of our packages installed with `npm i` in empty folders (our packages are not
+// on the registry yet), then the installed `danube-connect` binary. Proves the tarballs carry what they need at run
+// time (dist, .proto files, schemas, the connector child), and that the test kit stays out of production installs.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PLUGIN = join(ROOT, 'sdk/test/fixtures/plugins/example-file-source');
+/** A plugin as published: depends on @danube-connect/sdk only (the kit and vitest are its devDependencies). */
+const PUBLISHED_PLUGIN = join(ROOT, 'test/fixtures/published-plugin');
 const npm = (args: string[], cwd: string) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, stdio: 'pipe', encoding: 'utf8' });
 
+let dir: string;
+/** Tarball paths by package name. */
+const tarballs = new Map<string, string>();
+
+/** A fresh folder holding a private package.json, the `tarballs` (by package name) installed with `npm i …args`. */
+function install(name: string, packages: string[], args: string[] = []): string {
+  const app = join(dir, name);
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  npm(['install', ...args, ...packages.map((p) => tarballs.get(p) ?? p)], app);
+  return app;
+}
+
+/** Every package name in an installed node_modules tree, nested ones included. */
+function installedPackages(modules: string): string[] {
+  if (!existsSync(modules)) return [];
+  return readdirSync(modules, { withFileTypes: true }).flatMap((entry) => {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) return [];
+    if (entry.name.startsWith('@')) return readdirSync(join(modules, entry.name)).flatMap((sub) => [`${entry.name}/${sub}`, ...installedPackages(join(modules, entry.name, sub, 'node_modules'))]);
+    return [entry.name, ...installedPackages(join(modules, entry.name, 'node_modules'))];
+  });
+}
+
+/** Runs `code` as an ES module in `app` (so bare imports resolve from its node_modules); stdout, or the failure. */
+function runModule(app: string, code: string): { ok: boolean; output: string } {
+  const file = join(app, `run-${Date.now()}.mjs`);
+  writeFileSync(file, code);
+  try {
+    return { ok: true, output: execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8', stdio: 'pipe' }) };
+  } catch (err) {
+    const failed = err as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dc-packed-'));
+  const packs = join(dir, 'packs');
+  mkdirSync(packs);
+  npm(['pack', '--pack-destination', packs, '-w', 'sdk', '-w', 'testing', '-w', 'host'], ROOT);
+  npm(['pack', '--pack-destination', packs, PLUGIN, PUBLISHED_PLUGIN], ROOT);
+  for (const file of readdirSync(packs)) {
+    const name = file.replace(/-\d+\.\d+\.\d+\.tgz$/, '').replace(/^danube-connect-/, '@danube-connect/').replace(/^fixtures-/, '@fixtures/');
+    tarballs.set(name, join(packs, file));
+  }
+  expect([...tarballs.keys()].sort()).toEqual(['@danube-connect/host', '@danube-connect/sdk', '@danube-connect/testing', '@fixtures/example-file-source', '@fixtures/published-plugin']);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('packed tarballs installed with npm i', () => {
-  let dir: string;
+  let app: string;
   let bin: string;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'dc-packed-'));
-    const packs = join(dir, 'packs');
-    mkdirSync(packs);
-    npm(['pack', '--pack-destination', packs, '-w', 'sdk', '-w', 'host'], ROOT);
-    npm(['pack', '--pack-destination', packs, PLUGIN], ROOT);
-    const tarballs = readdirSync(packs).map((f) => join(packs, f));
-    expect(tarballs).toHaveLength(3);
-    const app = join(dir, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    npm(['install', ...tarballs], app);
+    app = install('app', ['@danube-connect/sdk', '@danube-connect/testing', '@danube-connect/host', '@fixtures/example-file-source']);
     bin = join(app, 'node_modules/.bin/danube-connect');
   }, 240_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('carries the .proto files, the schemas and the connector child', () => {
-    const modules = join(dir, 'app/node_modules/@danube-connect');
-    for (const file of ['sdk/proto/DanubeApi.proto', 'sdk/proto/SchemaRegistry.proto', 'sdk/proto/DanubeAdmin.proto', 'sdk/dist/plugin/child.js', 'sdk/dist/testing/conformance.js', 'host/schemas/host.schema.json', 'host/schemas/plugin-manifest.schema.json', 'host/dist/cli.js']) {
+    const modules = join(app, 'node_modules/@danube-connect');
+    for (const file of ['sdk/proto/DanubeApi.proto', 'sdk/proto/SchemaRegistry.proto', 'sdk/proto/DanubeAdmin.proto', 'sdk/dist/plugin/child.js', 'testing/dist/conformance.js', 'testing/dist/cli.js', 'host/schemas/host.schema.json', 'host/schemas/plugin-manifest.schema.json', 'host/dist/cli.js']) {
       expect(existsSync(join(modules, file)), file).toBe(true);
     }
   });
@@ -43,7 +83,6 @@ describe('packed tarballs installed with npm i', () => {
   it('the installed danube-connect validates, lists plugins and runs a connector into Danube', async () => {
     const broker = await TestBroker.start();
     try {
-      const app = join(dir, 'app');
       const toml = join(app, 'host.toml');
       writeFileSync(
         toml,
@@ -73,4 +112,36 @@ describe('packed tarballs installed with npm i', () => {
       await broker.stop();
     }
   });
+
+  it('the host loads the installed test kit lazily (what `danube-connect dev` runs against)', () => {
+    const run = runModule(app, `import { loadTestingKit } from '@danube-connect/host';
+const { TestBroker } = await loadTestingKit();
+const broker = await TestBroker.start();
+console.log(broker.serviceUrl);
+await broker.stop();
+`);
+    expect(run.output).toMatch(/^http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(run.ok).toBe(true);
+    expect(existsSync(join(app, 'node_modules/.bin/danube-test-broker')), 'the TestBroker CLI bin').toBe(true);
+  });
+});
+
+describe('production installs', () => {
+  it('a host installed without the test kit says how to install it when the kit is needed', () => {
+    const app = install('host-only', ['@danube-connect/sdk', '@danube-connect/host']);
+    expect(installedPackages(join(app, 'node_modules'))).not.toContain('@danube-connect/testing');
+    const run = runModule(app, `import { loadTestingKit } from '@danube-connect/host';
+await loadTestingKit().then(() => console.log('loaded'), (err) => console.log(err.message));
+`);
+    expect(run.output).toBe('install @danube-connect/testing (npm i -D @danube-connect/testing) to use danube-connect dev\n');
+  }, 240_000);
+
+  it('npm i --omit=dev of a packed plugin carries no test-kit dependency', () => {
+    const app = install('plugin-prod', ['@danube-connect/sdk', '@fixtures/published-plugin'], ['--omit=dev']);
+    const installed = installedPackages(join(app, 'node_modules'));
+    expect(installed).toContain('@fixtures/published-plugin');
+    expect(installed).toContain('@danube-connect/sdk');
+    expect(installed).toContain('@grpc/grpc-js');
+    for (const kit of ['@danube-connect/testing', 'jose', 'ajv', 'vitest']) expect(installed, `${kit} in a plugin's production install`).not.toContain(kit);
+  }, 240_000);
 });

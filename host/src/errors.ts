@@ -1,5 +1,5 @@
-import type { ConfigProblem } from './config/config-problem.js';
-import { formatProblem } from './config/config-problem.js';
+// The host's stable error codes: plain data at the bottom of the import graph (config, discovery and the
+// supervisor all import it; it imports nothing).
 
 /**
  * Stable codes of the problems `validate` (and `run`, before anything starts) reports about host.toml, its
@@ -38,15 +38,3 @@ export const SUPERVISOR_ERROR_CODES = {
 } as const;
 
 export type SupervisorErrorCode = keyof typeof SUPERVISOR_ERROR_CODES;
-
-/** Thrown by the throwing variants of config loading: every problem at once; `message` lists them, one per line. */
-export class HostConfigError extends Error {
-  override name = 'HostConfigError';
-  readonly code = 'DC_ERR_HOST_CONFIG';
-  readonly problems: readonly ConfigProblem[];
-
-  constructor(problems: readonly ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.problems = problems;
-  }
-}

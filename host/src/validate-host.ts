@@ -12,7 +12,7 @@ import { scanPlugins } from './discovery/scan-plugins.js';
 import { findPackageDir, isPathRequest, searchFolders, type SearchOptions } from './discovery/search-paths.js';
 import { readPlugin, type PluginReport } from './discovery/read-plugin.js';
 import { runningSdk, type SdkInfo } from './discovery/sdk-info.js';
-import { HostConfigError } from './errors.js';
+import { HostConfigError } from './config/host-config-error.js';
 import { fingerprint } from './fingerprint.js';
 import { hostPackageRoot } from './host-package.js';
 

@@ -7,5 +7,7 @@ export default defineProject({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails the run when a package this project's tests start (sdk, testing, host) has no fresh build.
+    globalSetup: ['../../test/require-build.ts'],
   },
 });

@@ -1,4 +1,5 @@
-// Public API of @danube-connect/sdk. Subpaths: ./testing (TestBroker, conformance kit), ./protocol (host IPC).
+// Public API of @danube-connect/sdk: what plugin authors use (sdk/README.md, "Public surface", lists every entry
+// point; test/public-surface.test.ts pins these names). The runtimes and their internals stay behind it.
 export {
   Backoff,
   Consumer,
@@ -60,13 +61,8 @@ export type {
 } from './connector.js';
 export { SinkRecord, bytesRecord, jsonRecord, textRecord, type SourceRecord, type SourceRecordOptions } from './record.js';
 export { CONNECTOR_ERROR_CODES, ConnectorError, classify, type ConnectorErrorCode, type ConnectorErrorKind, type ConnectorErrorOptions } from './errors.js';
-export { definePlugin, isPlugin, PLUGIN_API_VERSION, PLUGIN_BRAND } from './plugin/define-plugin.js';
+export { definePlugin, PLUGIN_API_VERSION } from './plugin/define-plugin.js';
 export type { DanubeConnectPlugin, PluginDefinition, SinkPluginDefinition, SourcePluginDefinition } from './plugin/define-plugin.js';
 export { createConnectorLogger, type ConnectorLoggerOptions, type LogLevel, type Logger } from './logging.js';
 export { MASK, SECRET_KEYS, isSecretKey, maskSecrets, maskUrlCredentials, scrubSecretValues, secretValues } from './secrets.js';
-export { ConnectorMetrics, type DropReason } from './runtime/connector-metrics.js';
-export { DEFAULT_RUNTIME_SETTINGS, resolveRuntimeSettings, type RuntimeSettings } from './runtime/runtime-settings.js';
-export type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './runtime/connector-runtime.js';
-export { SourceRuntime } from './runtime/source-runtime.js';
-export { SinkRuntime } from './runtime/sink-runtime.js';
-export { DeadLetterPublisher, deadLetterAttributes, type DeadLetterOrigin } from './runtime/dead-letter.js';
+export { DEFAULT_RUNTIME_SETTINGS, type RuntimeSettings } from './runtime/runtime-settings.js';

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { HostConfigError } from '../errors.js';
+import { HostConfigError } from './host-config-error.js';
 import { ProblemList, type ConfigProblem } from './config-problem.js';
 import { connectorSettings, hostSettings, type ConnectorSettings, type HostSettings } from './connector-settings.js';
 import { deepFreeze } from './deep-freeze.js';

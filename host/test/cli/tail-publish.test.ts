@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DanubeClient } from '@danube-connect/sdk';
-import { mintJwt, TestBroker } from '@danube-connect/sdk/testing';
+import { mintJwt, TestBroker } from '@danube-connect/testing';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { tempProject } from '../temp-project.js';
 import { BUILT_CLI, runCli } from './run-cli.js';

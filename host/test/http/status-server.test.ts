@@ -1,4 +1,4 @@
-import { ConnectorMetrics } from '@danube-connect/sdk';
+import { ConnectorMetrics } from '@danube-connect/sdk/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseListenAddress, StatusServer } from '../../src/http/status-server.js';
 import type { ConnectorView, StatusSource } from '../../src/http/status-source.js';

@@ -1,8 +1,8 @@
-import type { TestBroker } from '@danube-connect/sdk/testing';
+import type { TestBroker } from '@danube-connect/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorSnapshot } from '../../src/supervisor/connector-state.js';
 import { fixtureSpec, startBroker, SupervisorUnderTest, uniqueTopic } from './helpers.js';
-import { unusedLoopbackUrl } from '@danube-connect/sdk/testing';
+import { unusedLoopbackUrl } from '@danube-connect/testing';
 
 // One connector at a time under the Supervisor: real children of the built SDK bootstrap running fixture plugins
 // named after what they provoke, against an in-process TestBroker. Every wait is for an event, with a deadline.

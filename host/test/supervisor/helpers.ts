@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { TestBroker } from '@danube-connect/sdk/testing';
+import { TestBroker } from '@danube-connect/testing';
 import { onTestFinished } from 'vitest';
 import type { ConnectorSpec, RestartSettings } from '../../src/connector-spec.js';
 import type { ConnectorSnapshot, ConnectorState } from '../../src/supervisor/connector-state.js';

@@ -1,4 +1,4 @@
-import type { TestBroker } from '@danube-connect/sdk/testing';
+import type { TestBroker } from '@danube-connect/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, startBroker, SupervisorUnderTest, uniqueTopic } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { TestBroker } from '@danube-connect/sdk/testing';
+import type { TestBroker } from '@danube-connect/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { fileLines, fixtureSpec, startBroker, stored, SupervisorUnderTest, tempFile, uniqueTopic, WAIT_MS } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import type { TestBroker } from '@danube-connect/sdk/testing';
+import type { TestBroker } from '@danube-connect/testing';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpec, startBroker, stored, SupervisorUnderTest, uniqueTopic } from './helpers.js';

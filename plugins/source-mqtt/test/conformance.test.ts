@@ -1,5 +1,5 @@
 // The SDK's conformance kit against the built plugin, with a real mosquitto as the external system.
-import { describeConnectorConformance } from '@danube-connect/sdk/testing/conformance';
+import { describeConnectorConformance } from '@danube-connect/testing/conformance';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll } from 'vitest';

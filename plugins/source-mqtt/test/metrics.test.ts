@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectorProcess } from '@danube-connect/sdk/testing';
+import type { ConnectorProcess } from '@danube-connect/testing';
 import { DanubeTap, mqttClient, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
 
 type Metrics = Awaited<ReturnType<ConnectorProcess['metrics']>>;

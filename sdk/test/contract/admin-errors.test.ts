@@ -83,7 +83,7 @@ describe('errors only the broker can report', () => {
 
   it('a connection refused is retryable DC_ERR_UNAVAILABLE after the retries', async () => {
     const { DanubeClient } = await import('../../src/danube/danube-client.js');
-    const { unusedLoopbackUrl } = await import('../../src/testing/unused-loopback-url.js');
+    const { unusedLoopbackUrl } = await import('@danube-connect/testing');
     const client = new DanubeClient({ serviceUrl: await unusedLoopbackUrl(), retry: { maxRetries: 1, initialDelayMs: 10 }, requestTimeoutMs: 2_000 });
     try {
       await expect(client.createProducer({ topic: '/default/t', name: 'p' })).rejects.toMatchObject({ code: 'DC_ERR_UNAVAILABLE', retryable: true });

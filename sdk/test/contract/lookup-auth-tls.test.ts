@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
-import { TestBroker, TestCluster } from '../../src/testing/index.js';
+import { TestBroker, TestCluster } from '@danube-connect/testing';
 import { collect, itWithTestBroker, startTarget, text, TRANSPORT, uniqueName, uniqueTopic } from './target.js';
 
 // Everything here needs a second broker, an auth or a TLS configuration of the broker: TestBroker only.

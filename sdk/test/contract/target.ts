@@ -5,7 +5,7 @@ import type { Transport } from '../../src/danube/connection.js';
 import type { Consumer } from '../../src/danube/consumer.js';
 import { DanubeClient, type DanubeClientOptions } from '../../src/danube/danube-client.js';
 import type { DanubeMessage } from '../../src/danube/message.js';
-import { TestBroker, type TestBrokerOptions } from '../../src/testing/index.js';
+import { TestBroker, type TestBrokerOptions } from '@danube-connect/testing';
 
 /**
  * Where the contract suite runs: an in-process TestBroker by default, or the external broker named by

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { runningHealthChecks } from '../../src/danube/health-check.js';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 
 /** The client's registries of producers and consumers (white-box: what close() must prune). */
 function registries(client: DanubeClient): { producers: number; consumers: number } {

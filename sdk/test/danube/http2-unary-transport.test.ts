@@ -10,9 +10,9 @@ import { DanubeClient } from '../../src/danube/danube-client.js';
 import { DanubeError, fromGrpcError } from '../../src/danube/errors.js';
 import type { Http2UnaryTransport } from '../../src/danube/http2-unary-transport.js';
 import type { ProducerResponseWire } from '../../src/danube/wire.js';
-import type { TestBroker } from '../../src/testing/index.js';
+import type { TestBroker } from '@danube-connect/testing';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 
 const SEND = { rpc: 'SendMessage', topic: '/default/t', producer: 'p' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 
 // A message over the client's gRPC message limit (protocol §2.6) can never be sent: it is bad data, not a busy
 // broker, on either transport.

@@ -2,9 +2,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { OffsetGap } from '../../src/danube/consumer.js';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import type { DanubeMessage } from '../../src/danube/message.js';
-import type { TestBrokerOptions } from '../../src/testing/index.js';
+import type { TestBrokerOptions } from '@danube-connect/testing';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { RawClients, startBroker, subscribeRequest } from '../testing/helpers.js';
+import { RawClients, subscribeRequest } from '../../../testing/test/helpers.js';
+import { startBroker } from '../broker.js';
 
 /** A broker, a client, a reliable topic with a producer, and an Exclusive consumer recording its gaps. */
 async function setup(broker: TestBrokerOptions = {}, type: 'exclusive' | 'failover' | 'shared' = 'exclusive') {

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import type { DanubeLogger } from '../../src/danube/logger.js';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 
 /** Records the client's warnings and wakes waiters on each. */
 class WarnLog implements DanubeLogger {

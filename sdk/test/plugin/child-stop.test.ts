@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { CHILD_EXIT_CODES } from '../../src/plugin/protocol.js';
-import { TestBroker } from '../../src/testing/index.js';
+import { TestBroker } from '@danube-connect/testing';
 import { forkChild } from './fork-child.js';
 
 // Graceful stops of real children (the built bootstrap) under load: a clean stop exits 0 and loses nothing.

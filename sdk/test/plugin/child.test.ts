@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { CHILD_EXIT_CODES } from '../../src/plugin/protocol.js';
-import { TestBroker } from '../../src/testing/index.js';
+import { TestBroker } from '@danube-connect/testing';
 import { CHILD_ENTRY, forkChild, type ForkedChild } from './fork-child.js';
-import { unusedLoopbackUrl } from '../../src/testing/unused-loopback-url.js';
+import { unusedLoopbackUrl } from '@danube-connect/testing';
 
 // Real child processes of the built bootstrap (dist/) running fixture plugins named after what they provoke,
 // against an in-process TestBroker. Every wait has a deadline; nothing sleeps.

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import type { StartMessage } from '../../src/plugin/protocol.js';
-import { childEntryPath, ConnectorProcess, type ConnectorProcessOptions } from '../../src/testing/connector-process.js';
+import { childEntryPath, ConnectorProcess, type ConnectorProcessOptions } from '@danube-connect/testing';
 
 /** The child bootstrap runs from dist/ (`npm test` builds first; test/require-build.ts fails the run without a build). */
 export const CHILD_ENTRY = childEntryPath();

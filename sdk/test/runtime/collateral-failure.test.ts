@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DanubeError } from '../../src/danube/errors.js';
 import { isCollateralFailure } from '../../src/runtime/collateral-failure.js';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { testClient } from './source-fixtures.js';
 
 describe('isCollateralFailure', () => {

@@ -4,7 +4,7 @@ import { textRecord } from '../../src/record.js';
 import type { InFlightRecord } from '../../src/runtime/in-flight-record.js';
 import { InvalidRecords } from '../../src/runtime/invalid-records.js';
 import { uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { silentLogger, testClient } from './source-fixtures.js';
 
 const entry = (text: string, options: { key?: string; attributes?: Record<string, string> } = {}): InFlightRecord => {

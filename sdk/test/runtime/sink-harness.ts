@@ -9,7 +9,7 @@ import type { SinkRecord } from '../../src/record.js';
 import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 import { resolveRuntimeSettings, type RuntimeSettings } from '../../src/runtime/runtime-settings.js';
 import { SinkRuntime } from '../../src/runtime/sink-runtime.js';
-import { TestBroker, type TestBrokerOptions } from '../../src/testing/index.js';
+import { TestBroker, type TestBrokerOptions } from '@danube-connect/testing';
 import { accountingProblems } from './accounting.js';
 
 /**

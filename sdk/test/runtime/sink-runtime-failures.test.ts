@@ -4,7 +4,7 @@ import type { DanubeClient } from '../../src/danube/danube-client.js';
 import type { DanubeMessage } from '../../src/danube/message.js';
 import { ConnectorError } from '../../src/errors.js';
 import type { RuntimeStatus } from '../../src/runtime/connector-runtime.js';
-import { TestCluster } from '../../src/testing/index.js';
+import { TestCluster } from '@danube-connect/testing';
 import {
   clientOf,
   expectAccounting,

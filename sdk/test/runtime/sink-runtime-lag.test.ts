@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeClient } from '../../src/danube/danube-client.js';
-import { until } from '../testing/helpers.js';
+import { until } from '../broker.js';
 import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
 
 describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {

@@ -9,7 +9,7 @@ import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 import type { RuntimeStatus } from '../../src/runtime/connector-runtime.js';
 import { resolveRuntimeSettings, type RuntimeSettings } from '../../src/runtime/runtime-settings.js';
 import { SourceRuntime } from '../../src/runtime/source-runtime.js';
-import type { TestBroker } from '../../src/testing/index.js';
+import type { TestBroker } from '@danube-connect/testing';
 import { uniqueName } from '../contract/target.js';
 import { accountingProblems } from './accounting.js';
 

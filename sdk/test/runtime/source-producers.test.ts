@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { textRecord } from '../../src/record.js';
 import { producerName, SourceProducers } from '../../src/runtime/source-producers.js';
 import { uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { testClient } from './source-fixtures.js';
 
 const OFFLINE = 'http://127.0.0.1:1';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { textRecord } from '../../src/record.js';
 import { uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { expectBalanced, PushSource, range, sourceRuntime, storedTexts } from './source-fixtures.js';
 
 describe('SourceRuntime: broker-side publish failures are not bad data (protocol §8.2)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOPIC_LABELS, OTHER_TOPICS } from '../../src/runtime/connector-metrics.js';
 import { MAX_CACHED_TOPICS } from '../../src/runtime/topic-publishers.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { expectBalanced, PushSource, sourceRuntime } from './source-fixtures.js';
 
 // Memory stays bounded when a source writes to ever new topics (an MQTT bridge mapping device ids to topics):

@@ -6,7 +6,7 @@ import { resolveRuntimeSettings } from '../../src/runtime/runtime-settings.js';
 import { producerName } from '../../src/runtime/source-producers.js';
 import { SourceRuntime } from '../../src/runtime/source-runtime.js';
 import { uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { accountingProblems, oldestInFlightAge } from './accounting.js';
 import { ArraySource, expectBalanced, forgetOneRecord, firstOccurrences, PushSource, range, silentLogger, sourceRuntime, storedTexts, testClient } from './source-fixtures.js';
 

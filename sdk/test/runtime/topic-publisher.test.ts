@@ -4,9 +4,9 @@ import { textRecord } from '../../src/record.js';
 import type { InFlightRecord } from '../../src/runtime/in-flight-record.js';
 import { SourceProducers } from '../../src/runtime/source-producers.js';
 import { TopicPublisher } from '../../src/runtime/topic-publisher.js';
-import type { TestBroker } from '../../src/testing/index.js';
+import type { TestBroker } from '@danube-connect/testing';
 import { uniqueTopic } from '../contract/target.js';
-import { startBroker } from '../testing/helpers.js';
+import { startBroker } from '../broker.js';
 import { Condition, range, storedTexts, testClient } from './source-fixtures.js';
 
 interface Harness {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DanubeClient, type DanubeMessage } from '@danube-connect/sdk';
-import { ConnectorProcess, TestBroker } from '@danube-connect/sdk/testing';
+import { ConnectorProcess, TestBroker } from '@danube-connect/testing';
 import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { it, onTestFinished } from 'vitest';
