@@ -30,7 +30,7 @@ it.each([
   const server = await silentServer();
   const address = `127.0.0.1:${server.port}`;
   const result = await runCli([...command, '--http', address, '--timeout-ms', '300'], process.cwd());
-  expect(server.accepted()).toBe(1);
+  expect(server.accepted()).toBeGreaterThan(0);
   expect(result.stderr).toBe(`the danube-connect host on ${address} did not answer within 300 ms (--timeout-ms)\n`);
   expect(result.code).toBe(1);
 });
@@ -39,11 +39,12 @@ it('restart finds a wildcard-bound host over loopback, as reload does (one addre
   const server = await silentServer();
   const project = tempProject({ 'host.toml': `[host]\nhttp = "0.0.0.0:${server.port}"\n` });
   for (const command of [['reload', project.path('host.toml')], ['restart', 'orders', project.path('host.toml')]]) {
+    const before = server.accepted();
     const result = await runCli([...command, '--timeout-ms', '300'], project.dir);
     expect(result.stderr).toBe(`the danube-connect host on 127.0.0.1:${server.port} did not answer within 300 ms (--timeout-ms)\n`);
     expect(result.code).toBe(1);
+    expect(server.accepted()).toBeGreaterThan(before);
   }
-  expect(server.accepted()).toBe(2);
 });
 
 it('refuses a --timeout-ms that is not a positive integer', async () => {
