@@ -109,6 +109,8 @@ export interface ChildStats {
   inFlight: number;
   failed: number;
   retried: number;
+  /** Log lines the child dropped because its log buffer was full (absent from older children). */
+  logLinesDropped?: number;
 }
 
 export interface PongMessage {

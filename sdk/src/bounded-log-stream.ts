@@ -1,0 +1,53 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * A log destination over a stream (the child's stdout pipe) that buffers at most `maxBufferedBytes` the stream
+ * has not written yet, dropping and counting whole lines beyond that. A plugin that logs faster than the host
+ * relays then costs a bounded amount of memory, and the event loop never blocks on a full pipe: the stream
+ * writes asynchronously (a pipe or socket stdout is non-blocking once opened as a stream), unlike pino's
+ * default writer, whose buffer has no limit and whose pending write holds up the exit until the pipe drains.
+ */
+export class BoundedLogStream {
+  private dropped = 0;
+  private broken = false;
+
+  constructor(
+    private readonly target: Writable,
+    readonly maxBufferedBytes: number,
+  ) {
+    // A closed pipe (the host is gone): everything after it is dropped; the exit path reports why.
+    target.on('error', () => (this.broken = true));
+  }
+
+  /** What the stream holds that it has not written yet (characters of text, about bytes for NDJSON). */
+  get bufferedBytes(): number {
+    return this.target.writableLength;
+  }
+
+  /** Lines dropped because the buffer was full or the stream broken. */
+  get droppedLines(): number {
+    return this.dropped;
+  }
+
+  write(line: string): void {
+    // One line always fits into an empty buffer, so a single huge line is written rather than lost.
+    if (this.broken || this.target.destroyed || (this.target.writableLength > 0 && this.target.writableLength + line.length > this.maxBufferedBytes)) {
+      this.dropped++;
+      return;
+    }
+    this.target.write(line);
+  }
+
+  /** Calls back once everything buffered is written (or the stream broke); bound the wait by the caller. */
+  flush(cb?: (err?: Error) => void): void {
+    if (this.broken || this.target.destroyed || this.target.writableLength === 0) {
+      cb?.();
+      return;
+    }
+    const done = () => {
+      this.target.off('drain', done).off('error', done).off('close', done);
+      cb?.();
+    };
+    this.target.once('drain', done).once('error', done).once('close', done);
+  }
+}
