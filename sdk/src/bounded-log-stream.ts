@@ -44,10 +44,8 @@ export class BoundedLogStream {
       cb?.();
       return;
     }
-    const done = () => {
-      this.target.off('drain', done).off('error', done).off('close', done);
-      cb?.();
-    };
-    this.target.once('drain', done).once('error', done).once('close', done);
+    // Writes complete in order, so an empty one calls back after the backlog ('drain' only follows a write that
+    // returned false, which a backlog below the high-water mark never did).
+    this.target.write('', () => cb?.());
   }
 }
