@@ -10,6 +10,8 @@ import type { Writable } from 'node:stream';
 export class BoundedLogStream {
   private dropped = 0;
   private broken = false;
+  /** What this stream wrote since the target was last seen empty: its own share of the target's backlog, at most. */
+  private written = 0;
 
   constructor(
     private readonly target: Writable,
@@ -19,9 +21,14 @@ export class BoundedLogStream {
     target.on('error', () => (this.broken = true));
   }
 
-  /** What the stream holds that it has not written yet (characters of text, about bytes for NDJSON). */
+  /**
+   * This stream's lines the target has not written yet (characters of text, about bytes for NDJSON), at most: a
+   * plugin's own writes to stdout (console.log) share the backlog and are not counted against the logger.
+   */
   get bufferedBytes(): number {
-    return this.target.writableLength;
+    const backlog = this.target.writableLength;
+    if (backlog === 0) this.written = 0;
+    return Math.min(this.written, backlog);
   }
 
   /** Lines dropped because the buffer was full or the stream broken. */
@@ -30,14 +37,15 @@ export class BoundedLogStream {
   }
 
   write(line: string): void {
+    const buffered = this.bufferedBytes;
     // One line always fits into an empty buffer, so a single huge line is written rather than lost.
-    if (this.broken || this.target.destroyed || (this.target.writableLength > 0 && this.target.writableLength + line.length > this.maxBufferedBytes)) {
+    if (this.broken || this.target.destroyed || (buffered > 0 && buffered + line.length > this.maxBufferedBytes)) {
       this.dropped++;
       return;
     }
+    this.written += line.length;
     this.target.write(line);
   }
-
   /** Calls back once everything buffered is written (or the stream broke); bound the wait by the caller. */
   flush(cb?: (err?: Error) => void): void {
     if (this.broken || this.target.destroyed || this.target.writableLength === 0) {

@@ -65,6 +65,17 @@ describe('BoundedLogStream', () => {
     expect(target.written.join('')).toBe('one\n');
   });
 
+  it('counts only its own lines against the limit: a plugin\'s own backlog on the same stdout does not silence the logger', () => {
+    const target = stalledStream();
+    const output = new BoundedLogStream(target.stream, 1_000);
+    target.stream.write('y'.repeat(50_000));
+    output.write('still logged\n');
+    expect(output.droppedLines).toBe(0);
+    expect(output.bufferedBytes).toBe('still logged\n'.length);
+    target.release();
+    expect(target.written.at(-1)).toBe('still logged\n');
+  });
+
   it('drops everything after the stream broke (the host is gone) and flushes at once', () => {
     const target = stalledStream();
     const output = new BoundedLogStream(target.stream, 1_000);
