@@ -176,7 +176,7 @@ export class ChildSession {
   private async pong(id: number): Promise<void> {
     const runtimeStatus = this.currentStatus();
     const { state, detail } = this.phase === 'running' && this.parts ? mergeHealth(runtimeStatus, await this.parts.health()) : runtimeStatus;
-    const stats = this.parts ? { ...sumStats(await this.parts.metrics.snapshot()), logLinesDropped: this.parts.metrics.logLinesDropped } : { ...ZERO_STATS };
+    const stats = this.parts ? sumStats(await this.parts.metrics.snapshot()) : { ...ZERO_STATS };
     const { rss, heapUsed } = process.memoryUsage();
     await this.send({
       type: 'pong',
@@ -186,6 +186,7 @@ export class ChildSession {
       stats,
       memory: { rssBytes: rss, heapUsedBytes: heapUsed },
       eventLoopDelayP99Ms: this.loop.takeP99Ms(),
+      logLinesDropped: this.parts?.metrics.logLinesDropped ?? 0,
     });
   }
 

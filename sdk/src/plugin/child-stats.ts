@@ -7,7 +7,7 @@ export const ZERO_STATS: Readonly<ChildStats> = Object.freeze({ received: 0, pro
 export function sumStats(snapshot: Awaited<ReturnType<ConnectorMetrics['snapshot']>>): ChildStats {
   const total: ChildStats = { ...ZERO_STATS };
   for (const counts of Object.values(snapshot)) {
-    for (const key of Object.keys(total) as (keyof typeof counts)[]) total[key] += counts[key];
+    for (const key of Object.keys(total) as (keyof ChildStats)[]) total[key] += counts[key];
   }
   return total;
 }

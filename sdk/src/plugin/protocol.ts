@@ -109,8 +109,6 @@ export interface ChildStats {
   inFlight: number;
   failed: number;
   retried: number;
-  /** Log lines the child dropped because its log buffer was full (absent from older children). */
-  logLinesDropped?: number;
 }
 
 export interface PongMessage {
@@ -124,6 +122,8 @@ export interface PongMessage {
   memory: { rssBytes: number; heapUsedBytes: number };
   /** Event-loop delay p99 since the last ping, ms: a busy loop shows here before pings stop. */
   eventLoopDelayP99Ms: number;
+  /** Log lines the child dropped so far because its log buffer was full (absent from older children). */
+  logLinesDropped?: number;
 }
 
 export interface MetricsResponse {
