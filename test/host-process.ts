@@ -15,9 +15,13 @@ export interface HostProcess {
   exit: Promise<number | null>;
 }
 
-/** `danube-connect run <toml>`, its stdout and stderr collected; SIGKILLed when the test ends if still running. */
-export function startHost(toml: string): HostProcess {
-  const child = spawn(process.execPath, [CLI, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `danube-connect run <toml>`, its stdout and stderr collected; SIGKILLed when the test ends if still running.
+ * `ownGroup`: the host leads a process group of its own, as a shell's foreground job does (a terminal's Ctrl-C
+ * is `kill(-pid, SIGINT)`).
+ */
+export function startHost(toml: string, { ownGroup = false } = {}): HostProcess {
+  const child = spawn(process.execPath, [CLI, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,5 +1,14 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { BoundedLogStream } from './bounded-log-stream.js';
 import { maskSecrets, scrubSecretValues } from './secrets.js';
+
+/** The most log text a connector process holds unwritten before it drops lines, bytes (about 4,000 lines of 1 KB). */
+export const MAX_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** The default destination of createConnectorLogger: stdout, buffered up to MAX_LOG_BUFFER_BYTES. */
+export function stdoutLogStream(): BoundedLogStream {
+  return new BoundedLogStream(process.stdout, MAX_LOG_BUFFER_BYTES);
+}
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -23,7 +32,8 @@ function scrubbing(target: DestinationStream, secrets: readonly string[]): Desti
 
 /**
  * The logger of a connector process, and of the host: NDJSON on stdout (the host relays its children's), errors
- * under `err`, every line tagged with `bindings` (the connector and plugin names in a child). Secrets are
+ * under `err`, every line tagged with `bindings` (the connector and plugin names in a child). By default stdout
+ * through a bounded buffer (stdoutLogStream: lines beyond MAX_LOG_BUFFER_BYTES unwritten are dropped). Secrets are
  * redacted by key name at any depth (maskSecrets, also in child bindings), URL userinfo and `options.secrets`
  * are scrubbed from the finished line.
  */
@@ -39,7 +49,7 @@ export function createConnectorLogger(
     formatters: { log: (object) => maskSecrets(object), bindings: (object) => maskSecrets(object) },
     serializers: { err: pino.stdSerializers.err },
   };
-  const target = destination ?? pino.destination({ dest: process.stdout.fd || 1, sync: false });
+  const target = destination ?? stdoutLogStream();
   const logger = pino(loggerOptions, scrubbing(target, options.secrets ?? []));
   // pino resets the bindings formatter for children; children inherit this method (Object.create), so all levels mask.
   const child = logger.child;

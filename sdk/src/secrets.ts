@@ -29,7 +29,7 @@ const KEY_PARENTS = new Set(['tls', 'ssl']);
 const SECRET = new Set(SECRET_KEYS);
 export const MASK = '***';
 
-/** Scrubbing by value skips shorter values: masking every "1" or "on" would garble the logs without protecting anything. */
+/** Shorter values are scrubbed only as whole JSON strings: masking every "1" or "on" in text would garble the logs without protecting anything. */
 const MIN_SCRUBBED_LENGTH = 3;
 
 function words(key: string): string[] {
@@ -205,7 +205,7 @@ export function secretValues(value: unknown, schema?: unknown): string[] {
     }
     return text;
   });
-  return [...found].filter((v) => v.length >= MIN_SCRUBBED_LENGTH);
+  return [...found].filter((v) => v.length > 0);
 }
 
 function decodeSafely(text: string): string {
@@ -216,22 +216,36 @@ function decodeSafely(text: string): string {
   }
 }
 
+/** `"ab"` as a whole string of a JSON line: after `:`, `[` or `,` and before `,`, `]` or `}` (no match inside a string, where `"` is escaped). */
+function wholeJsonString(value: string): RegExp {
+  const quoted = JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<=[:\\[,])${quoted}(?=[,\\]}])`, 'g');
+}
+
 /**
  * `text` with URL userinfo masked (maskUrlCredentials) and every occurrence of a secret value replaced by `***`,
- * raw and JSON-escaped (a line of NDJSON carries `"` and `\` escaped), longest value first. Values shorter than
- * 3 characters are left alone.
+ * raw and JSON-escaped (a line of NDJSON carries `"` and `\` escaped), longest value first. A value shorter than
+ * 3 characters is replaced only where it is a whole string of a JSON line (a field value, an array item): inside
+ * text, replacing every "ab" would garble the lines and hide nothing.
  */
 export function scrubSecretValues(text: string, values: readonly string[]): string {
   let out = maskUrlCredentials(text);
   if (values.length === 0) return out;
   const forms = new Set<string>();
+  const short: string[] = [];
   for (const value of values) {
-    if (value.length < MIN_SCRUBBED_LENGTH) continue;
+    if (value.length < MIN_SCRUBBED_LENGTH) {
+      if (value.length > 0) short.push(value);
+      continue;
+    }
     forms.add(value);
     forms.add(JSON.stringify(value).slice(1, -1));
   }
   for (const form of [...forms].sort((a, b) => b.length - a.length)) {
     if (out.includes(form)) out = out.split(form).join(MASK);
+  }
+  for (const value of short) {
+    if (out.includes(JSON.stringify(value))) out = out.replace(wholeJsonString(value), JSON.stringify(MASK));
   }
   return out;
 }

@@ -82,6 +82,12 @@ describe('secret values', () => {
     expect(JSON.parse(scrubbed)).toEqual({ msg: 'auth failed for ***', stack: 'Error: *** pass' });
     expect(scrubSecretValues('ab cd', ['ab'])).toBe('ab cd');
   });
+
+  it('a secret shorter than 3 characters is collected and replaced where it is a whole JSON string of the line (a field value, an array item), never inside text', () => {
+    expect(secretValues({ password: 'ab', api_token: 7, token: '' })).toEqual(['ab', '7']);
+    const line = JSON.stringify({ msg: 'ab cd', code: 'ab', list: ['ab', 'abc'], ab: 1, note: 'say "ab", then', n: 7 });
+    expect(JSON.parse(scrubSecretValues(line, ['ab', '7']))).toEqual({ msg: 'ab cd', code: '***', list: ['***', 'abc'], ab: 1, note: 'say "ab", then', n: 7 });
+  });
 });
 
 describe('connector logger', () => {

@@ -200,6 +200,18 @@ export class ConnectorProcess {
     }
   }
 
+  /**
+   * Stops reading the child's stdout (a host whose relay falls behind): the pipe fills and the child's writes
+   * wait. Messages (IPC), stderr and the exit are still observed; `resumeStdout()` reads again.
+   */
+  pauseStdout(): void {
+    this.process.stdout?.pause();
+  }
+
+  resumeStdout(): void {
+    this.process.stdout?.resume();
+  }
+
   stdout(): string {
     return this.stdoutText;
   }

@@ -1,23 +1,6 @@
-import { formatProblem } from '../config/config-problem.js';
-import { loadHostConfig } from '../config/load-host-config.js';
 import type { ConnectorAction } from '../supervisor/connector-state.js';
-import { type CliCommand, type CliIo, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
-
-/** The running host's address: --http, or [host] http of host.toml; an exit code when host.toml is invalid. */
-function hostAddress(file: string | undefined, http: string | undefined, io: CliIo, action: ConnectorAction): string | number {
-  if (http !== undefined) {
-    if (file !== undefined) throw new UsageError('give either <host.toml> or --http, not both');
-    return http;
-  }
-  if (file === undefined) throw new UsageError(`${action} needs host.toml or --http host:port after the connector's name`);
-  const loaded = loadHostConfig(file, { env: io.env, cwd: io.cwd });
-  if (!loaded.ok) {
-    for (const problem of loaded.problems) io.err(formatProblem(problem));
-    return EXIT_CODES.invalid;
-  }
-  const { host, port } = loaded.config.host.http;
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
+import { type CliCommand, EXIT_CODES, parseCommandLine, UsageError } from './cli-command.js';
+import { CONTROL_OPTIONS, CONTROL_TIMEOUT_MS, controlTimeoutMs, hostAddress, postControl } from './host-control.js';
 
 const DONE: Record<ConnectorAction, string> = { restart: 'restarted', pause: 'paused', resume: 'resumed' };
 
@@ -26,40 +9,37 @@ function connectorCommand(action: ConnectorAction, summary: string, what: string
   return {
     summary,
     usage: [
-      `danube-connect ${action} <connector> <host.toml> | --http <host:port>`,
+      `danube-connect ${action} <connector> <host.toml> | --http <host:port> [--timeout-ms <ms>]`,
       '',
       '  Finds the running host through [host] http of host.toml (or --http) and asks it to',
       ...what,
       '  The other connectors are not touched. Prints the connector\'s state afterwards; exit 1 when the host does',
-      '  not answer or has no such connector.',
+      `  not answer (within --timeout-ms, default ${CONTROL_TIMEOUT_MS} ms) or has no such connector.`,
     ].join('\n'),
     async run(args, io) {
-      const { values, positionals } = parseCommandLine(args, { http: { type: 'string' } }, 2);
+      const { values, positionals } = parseCommandLine(args, CONTROL_OPTIONS, 2);
       const [name, file] = positionals;
       if (name === undefined) throw new UsageError(`${action} needs the connector's name`);
-      const address = hostAddress(file, values.http, io, action);
+      const timeoutMs = controlTimeoutMs(values['timeout-ms']);
+      const address = hostAddress(file, values.http, io, `${action} needs host.toml or --http host:port after the connector's name`);
       if (typeof address === 'number') return address;
-      let response: Response;
-      let text: string;
-      try {
-        response = await fetch(`http://${address}/connectors/${encodeURIComponent(name)}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        text = await response.text();
-      } catch (err) {
-        io.err(`no danube-connect host answers on ${address}: ${(err as Error).message}`);
+      const answer = await postControl(address, `/connectors/${encodeURIComponent(name)}/${action}`, timeoutMs);
+      if ('error' in answer) {
+        io.err(answer.error);
         return EXIT_CODES.failure;
       }
       let body: { state?: string; error?: string } = {};
       try {
-        body = JSON.parse(text) as typeof body;
+        body = JSON.parse(answer.text) as typeof body;
       } catch {
         // Not a danube-connect host: reported below with the status.
       }
-      if (response.status === 404) {
+      if (answer.status === 404) {
         io.err(body.error !== undefined ? `no connector "${name}" on the host at ${address}` : `${address} does not look like a danube-connect host (HTTP 404)`);
         return EXIT_CODES.failure;
       }
-      if (!response.ok || body.state === undefined) {
-        io.err(`${action} ${name} failed on ${address}: ${body.error ?? `HTTP ${response.status}`}`);
+      if (answer.status < 200 || answer.status > 299 || body.state === undefined) {
+        io.err(`${action} ${name} failed on ${address}: ${body.error ?? `HTTP ${answer.status}`}`);
         return EXIT_CODES.failure;
       }
       io.out(`${name}: ${DONE[action]}${body.state === DONE[action] ? '' : ` (${body.state})`}`);

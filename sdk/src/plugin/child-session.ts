@@ -22,6 +22,11 @@ interface ChildSessionOptions {
   stopGraceMs?: number;
   /** Longest wait for the last message to be written, and again for the Danube client to close, before exiting, ms. Default 2000. */
   exitFlushMs?: number;
+  /**
+   * Longest wait for the log buffer to reach stdout before exiting, ms; what is left is lost, so a log flood
+   * nobody reads never holds up a stop. Default 500.
+   */
+  logFlushMs?: number;
   /** For errors that happen before a connector logger exists. */
   stderr: { write(text: string): unknown };
 }
@@ -62,11 +67,13 @@ export class ChildSession {
   private hostLost = false;
   private readonly stopGraceMs: number;
   private readonly exitFlushMs: number;
+  private readonly logFlushMs: number;
 
   constructor(private readonly options: ChildSessionOptions) {
     this.disconnectDrainMs = options.disconnectDrainMs ?? 2_000;
     this.stopGraceMs = options.stopGraceMs ?? 1_000;
     this.exitFlushMs = options.exitFlushMs ?? 2_000;
+    this.logFlushMs = options.logFlushMs ?? 500;
     options.channel.onMessage((message) => this.handle(message));
     options.channel.onDisconnect(() => this.hostGone());
     // The host may have gone before this module ran: then the 'disconnect' event came and went.
@@ -179,6 +186,7 @@ export class ChildSession {
       stats,
       memory: { rssBytes: rss, heapUsedBytes: heapUsed },
       eventLoopDelayP99Ms: this.loop.takeP99Ms(),
+      logLinesDropped: this.parts?.metrics.logLinesDropped ?? 0,
     });
   }
 
@@ -239,9 +247,8 @@ export class ChildSession {
   }
 
   private hostGone(): void {
-    // Our stdout is a socket the host read. With the host gone, a log write can block the whole event loop for
-    // good (pino writes synchronously and retries while nobody drains the socket), and then no deadline fires
-    // and the child is orphaned. Nobody reads these logs any more: silence them before anything else.
+    // Our stdout is a socket the host read. With the host gone nobody reads these logs any more (the bounded
+    // log buffer would only fill up and drop): silence them before anything else.
     this.hostLost = true;
     if (this.parts) this.parts.logger.level = 'silent';
     // A stop in progress ends the process within its own deadline; its messages are dropped.
@@ -276,7 +283,7 @@ export class ChildSession {
     this.exiting = true;
     this.phase = 'exiting';
     // Whatever hangs below, the process ends.
-    const backstop = setTimeout(() => this.options.exit(code), 2 * this.exitFlushMs + 500);
+    const backstop = setTimeout(() => this.options.exit(code), 2 * this.exitFlushMs + this.logFlushMs + 500);
     if (message) await settleBy(this.send(message), this.exitFlushMs);
     if (cleanup) {
       await settleBy(
@@ -284,6 +291,8 @@ export class ChildSession {
         this.exitFlushMs,
       );
     }
+    const logOutput = this.parts?.logOutput;
+    if (logOutput) await settleBy(new Promise<void>((resolve) => logOutput.flush(() => resolve())), this.logFlushMs);
     clearTimeout(backstop);
     this.loop.stop();
     this.options.exit(code);

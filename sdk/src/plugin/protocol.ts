@@ -128,6 +128,8 @@ export interface PongMessage {
   memory: { rssBytes: number; heapUsedBytes: number };
   /** Event-loop delay p99 since the last ping, ms: a busy loop shows here before pings stop. */
   eventLoopDelayP99Ms: number;
+  /** Log lines the child dropped so far because its log buffer was full (absent from older children). */
+  logLinesDropped?: number;
 }
 
 export interface MetricsResponse {

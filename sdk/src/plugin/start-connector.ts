@@ -1,6 +1,7 @@
 import type { ConnectorContext, ConnectorHealth } from '../connector.js';
 import { DanubeClient } from '../danube/danube-client.js';
-import { createConnectorLogger, type Logger } from '../logging.js';
+import type { BoundedLogStream } from '../bounded-log-stream.js';
+import { createConnectorLogger, stdoutLogStream, type Logger } from '../logging.js';
 import { ConnectorMetrics } from '../runtime/connector-metrics.js';
 import type { ConnectorRuntime } from '../runtime/connector-runtime.js';
 import { resolveRuntimeSettings } from '../runtime/runtime-settings.js';
@@ -14,6 +15,8 @@ import { describeError, StartFailure } from './start-failure.js';
 /** Everything a started connector consists of; the session drives and finally closes it. */
 export interface ConnectorParts {
   logger: Logger;
+  /** Where the logger writes: the child's stdout through a bounded buffer; flushed (bounded) before the exit. */
+  logOutput: BoundedLogStream;
   metrics: ConnectorMetrics;
   client: DanubeClient;
   /** Aborts the context's signal: the connector is asked to stop. */
@@ -50,8 +53,10 @@ function isDanubeFailure(err: unknown): boolean {
  */
 export async function buildConnector(start: StartMessage): Promise<ConnectorParts> {
   const plugin = `${start.plugin.name}@${start.plugin.version}`;
-  const logger = createConnectorLogger({ connector: start.connector, plugin }, start.logLevel, undefined, { secrets: start.secrets ?? [] });
+  const logOutput = stdoutLogStream();
+  const logger = createConnectorLogger({ connector: start.connector, plugin }, start.logLevel, logOutput, { secrets: start.secrets ?? [] });
   const metrics = new ConnectorMetrics(start.connector);
+  metrics.watchLogOutput(logOutput);
   let client: DanubeClient;
   try {
     client = new DanubeClient({
@@ -88,7 +93,7 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
       throw startFailure(start, 'start_failed', `the ${definition.kind} runtime rejected the connector`, err);
     }
     const probed = connector as { health?: () => ConnectorHealth | Promise<ConnectorHealth> };
-    return { logger, metrics, client, abort, runtime, health: () => probeConnectorHealth(probed), drainTimeoutMs: settings.drainTimeoutMs };
+    return { logger, logOutput, metrics, client, abort, runtime, health: () => probeConnectorHealth(probed), drainTimeoutMs: settings.drainTimeoutMs };
   } catch (err) {
     void client.close(0).catch(() => {});
     throw err;

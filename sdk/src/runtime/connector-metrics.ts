@@ -20,6 +20,12 @@ export interface InFlightView {
   oldestAgeMs(): number;
 }
 
+/** The connector's log output, read at scrape time (BoundedLogStream). */
+export interface LogOutputView {
+  readonly droppedLines: number;
+  readonly bufferedBytes: number;
+}
+
 /**
  * The Prometheus registry of one connector process, with the reference connectors' metric names
  * (reference-gaps A4) and the real `topic` label, bounded: configured topics and the first MAX_TOPIC_LABELS
@@ -46,9 +52,13 @@ export class ConnectorMetrics {
   private offsetGapCount = 0;
   private readonly skipped: Counter<'connector' | 'topic' | 'subscription'>;
   private inFlightView: InFlightView | undefined;
+  private logOutput: LogOutputView | undefined;
+  private readonly logDropped: Counter<'connector'>;
+  private readonly logBuffered: Gauge<'connector'>;
   /** Topics with a label of their own: configured ones, then the first MAX_TOPIC_LABELS others met. */
   private readonly labelled = new Set<string>();
   private unconfigured = 0;
+  private logDroppedCounted = 0;
 
   constructor(readonly connector: string) {
     const registers = [this.registry];
@@ -87,7 +97,35 @@ export class ConnectorMetrics {
     });
     this.offsetGaps = new Counter({ name: 'danube_connector_offset_gaps_total', help: 'Forward jumps in a partition\'s offsets: ranges the broker skipped for the subscription (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
     this.skipped = new Counter({ name: 'danube_connector_skipped_messages_total', help: 'Messages the broker skipped for the subscription, never delivered (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
+    this.logDropped = new Counter({
+      name: 'danube_connector_log_lines_dropped_total',
+      help: 'Log lines of the connector dropped because its log buffer was full (it logs faster than the host relays) or its stdout closed',
+      labelNames: ['connector'],
+      registers,
+      collect: () => {
+        const missing = (this.logOutput?.droppedLines ?? 0) - this.logDroppedCounted;
+        this.logDroppedCounted += missing;
+        this.logDropped.inc({ connector }, missing);
+      },
+    });
+    this.logBuffered = new Gauge({
+      name: 'danube_connector_log_buffered_bytes',
+      help: 'Log text the connector process holds that its stdout has not taken yet, bytes (bounded)',
+      labelNames: ['connector'],
+      registers,
+      collect: () => this.logBuffered.set({ connector }, this.logOutput?.bufferedBytes ?? 0),
+    });
     this.health.set({ connector }, 1);
+  }
+
+  /** The process's log output reports its drops and backlog through `view`. */
+  watchLogOutput(view: LogOutputView): void {
+    this.logOutput = view;
+  }
+
+  /** Log lines dropped so far (for the pong). */
+  get logLinesDropped(): number {
+    return this.logOutput?.droppedLines ?? 0;
   }
 
   /** The broker skipped `count` messages of `topic` (the configured one) for `subscription`. */
