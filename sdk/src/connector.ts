@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { SubscriptionType } from './danube/consumer.js';
 import type { DanubeClient } from './danube/danube-client.js';
 import type { DispatchMode, ProducerOrdering, SchemaVersionChoice } from './danube/producer.js';
@@ -17,6 +18,11 @@ export interface ConnectorContext {
   readonly signal: AbortSignal;
   /** The connector's Danube client (schema registry, extra producers or consumers). */
   readonly danube: DanubeClient;
+  /**
+   * The connector process's prom-client registry (the one the host scrapes): a plugin registers its own metrics
+   * here, named `danube_connector_<plugin>_…` and labelled `connector`. Absent outside a connector child.
+   */
+  readonly metricsRegistry?: Registry;
 }
 
 /** Health a connector reports about its external system; `degraded` keeps running, `unhealthy` is shown as such. */

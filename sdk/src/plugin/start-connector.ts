@@ -68,7 +68,7 @@ export async function buildConnector(start: StartMessage): Promise<ConnectorPart
   try {
     const definition = await loadPluginFor(start);
     const abort = new AbortController();
-    const context: ConnectorContext = { name: start.connector, logger, signal: abort.signal, danube: client };
+    const context: ConnectorContext = { name: start.connector, logger, signal: abort.signal, danube: client, metricsRegistry: metrics.registry };
     let connector: unknown;
     try {
       connector = await definition.create(start.config, context);

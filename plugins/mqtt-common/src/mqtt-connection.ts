@@ -1,0 +1,300 @@
+import { Backoff, ConnectorError, type ConnectorHealth, type Logger } from '@danube-connect/sdk';
+import mqtt, { type IClientOptions, type IConnackPacket, type IDisconnectPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { MqttConnectionConfig } from './connection-config.js';
+import { describeEndpoint, toMqttOptions } from './mqtt-options.js';
+
+/** CONNACK codes that mean "not with these credentials / this client id": retrying the same cannot help. */
+const REFUSED_FOR_GOOD: Record<number, string> = {
+  2: 'client id rejected',
+  4: 'bad user name or password',
+  5: 'not authorized',
+  133: 'client id not valid',
+  134: 'bad user name or password',
+  135: 'not authorized',
+  138: 'banned',
+  140: 'bad authentication method',
+};
+/** CONNACK 1 (3.1.1 "unacceptable protocol version", what a 3.1.1 broker answers to MQTT 5) or 0x84 (MQTT 5). */
+const PROTOCOL_REFUSED = new Set([1, 132]);
+/** DISCONNECT 0x8E: another connection with our client id took the session over (MQTT 5 §3.14.2.1). */
+const SESSION_TAKEN_OVER = 142;
+/** A connection that lives shorter than this and is then closed by the broker counts towards flapping. */
+const STABLE_MS = 10_000;
+/** Broker-closed short-lived connections in a row that read as another client taking our client id (3.1.1). */
+const FLAPS_FOR_TAKEOVER = 3;
+
+export interface ConnectInfo {
+  /** The broker resumed a session it kept for us (CONNACK session present). */
+  sessionPresent: boolean;
+  /** Counts connections from 1; packets of an older connection must never be acknowledged on a newer one. */
+  epoch: number;
+  /** Whether this is the first connection of this process. */
+  first: boolean;
+  client: MqttClient;
+  protocolVersion: 4 | 5;
+}
+
+export interface MqttConnectionHooks {
+  /**
+   * Every PUBLISH, in receipt order, from MQTT.js's packet loop. `done()` lets MQTT.js read the next packet;
+   * for QoS > 0 it must be called with an error so MQTT.js sends no PUBACK itself (`sendPuback` does, later).
+   */
+  onPublish(packet: IPublishPacket, done: (err?: Error) => void, epoch: number): void;
+  /** A connection is up (CONNACK accepted). */
+  onConnect(info: ConnectInfo): void | Promise<void>;
+  /** The connection went down; acknowledgements of its packets are void now. */
+  onDisconnect?(epoch: number): void;
+}
+
+export interface MqttConnectionOptions {
+  config: MqttConnectionConfig;
+  clientId: string;
+  logger: Logger;
+  hooks: MqttConnectionHooks;
+  /** Randomness for the reconnect jitter; injectable for tests. */
+  random?: () => number;
+}
+
+// `_sendPacket` is private in MQTT.js's types.
+type PrivateClient = { connected: boolean; _sendPacket(packet: object, cb?: (err?: Error) => void): void };
+
+/**
+ * One MQTT connection, kept up: reconnects with exponential backoff and jitter, tries the configured servers
+ * in turn, falls back from MQTT 5 to 3.1.1 once when the broker refuses 5, detects another client taking our
+ * client id over, and reports its state as connector health. PUBACKs are sent only on the connection the
+ * PUBLISH came in on (`sendPuback` refuses older epochs), since a packet id means nothing on a later connection.
+ */
+export class MqttConnection {
+  private client: MqttClient | undefined;
+  private protocolVersion: 4 | 5;
+  private readonly backoff: Backoff;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private ending = false;
+  private currentEpoch = 0;
+  private connectedAt = 0;
+  private flaps = 0;
+  private takenOver = false;
+  private lastProblem = 'not connected yet';
+  /** Set while the broker refuses us (credentials, client id, ACL): health reads unhealthy. */
+  private refusal: ConnectorError | undefined;
+  private reconnectCount = 0;
+  private firstOutcome: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  constructor(private readonly options: MqttConnectionOptions) {
+    this.protocolVersion = options.config.protocol_version;
+    this.backoff = new Backoff({
+      initialDelayMs: options.config.reconnect_period_ms,
+      maxDelayMs: options.config.reconnect_max_period_ms,
+      ...(options.random ? { random: options.random } : {}),
+    });
+  }
+
+  get clientId(): string {
+    return this.options.clientId;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** The epoch of the current connection (0 before the first). */
+  get epoch(): number {
+    return this.currentEpoch;
+  }
+
+  /** Reconnects since start (connections after the first that came up). */
+  get reconnects(): number {
+    return this.reconnectCount;
+  }
+
+  get version(): 4 | 5 {
+    return this.protocolVersion;
+  }
+
+  get mqttClient(): MqttClient | undefined {
+    return this.client;
+  }
+
+  /**
+   * Connects. Resolves at the first outcome: connected, or the broker not reachable (then it keeps trying in the
+   * background and health says degraded). Rejects when the broker refuses us for good (credentials, client id).
+   */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.firstOutcome = { resolve, reject };
+      this.open();
+    });
+  }
+
+  health(): ConnectorHealth {
+    if (this.takenOver) return { status: 'unhealthy', detail: this.takeoverMessage() };
+    if (this.refusal) return { status: 'unhealthy', detail: this.refusal.message };
+    if (this.connected) return { status: 'healthy' };
+    return { status: 'degraded', detail: `MQTT broker not connected: ${this.lastProblem}` };
+  }
+
+  /** Sends a PUBACK for `messageId` if the connection that received it is still up; false otherwise. */
+  sendPuback(messageId: number, epoch: number): boolean {
+    const client = this.client as unknown as PrivateClient | undefined;
+    if (!client || epoch !== this.currentEpoch || !client.connected) return false;
+    // MQTT.js has no public API for a deferred, ordered PUBACK (perf-notes §2); pinned version, covered by tests.
+    client._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+    return true;
+  }
+
+  /** Ends the connection with DISCONNECT (no UNSUBSCRIBE: the broker keeps the session and queues for us). */
+  async end(timeoutMs = 5_000): Promise<void> {
+    this.ending = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => client.end(true, {}, () => resolve()), timeoutMs);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private takeoverMessage(): string {
+    return `client id "${this.options.clientId}" is in use by another client, which takes the session over (two connectors or instances share one client_id); give each a unique client_id`;
+  }
+
+  private open(): void {
+    const { config, clientId, logger } = this.options;
+    let options: IClientOptions;
+    try {
+      options = toMqttOptions(config, clientId, this.protocolVersion);
+    } catch (err) {
+      this.refuse(err instanceof ConnectorError ? err : ConnectorError.fatal(String(err), { code: 'DC_ERR_MQTT_CONFIG', cause: err }));
+      return;
+    }
+    const client = mqtt.connect(options);
+    this.client = client;
+    client.handleMessage = (packet, callback) => this.options.hooks.onPublish(packet, callback, this.currentEpoch);
+    client.on('connect', (connack: IConnackPacket) => this.connectedEvent(client, connack));
+    client.on('close', () => this.closed(client));
+    client.on('disconnect', (packet: IDisconnectPacket) => {
+      if (packet.reasonCode === SESSION_TAKEN_OVER) this.takeover();
+      else logger.warn({ reasonCode: packet.reasonCode, reason: packet.properties?.reasonString }, 'MQTT broker sent DISCONNECT');
+    });
+    client.on('error', (err: Error & { code?: number | string }) => this.errorEvent(client, err));
+  }
+
+  private endpoint(client: MqttClient): string {
+    const o = client.options;
+    return describeEndpoint({ host: String(o.host ?? o.hostname), port: Number(o.port), protocol: String(o.protocol) as 'mqtt' });
+  }
+
+  private connectedEvent(client: MqttClient, connack: IConnackPacket): void {
+    if (client !== this.client) return;
+    // Nagle delays small QoS 1 PUBACKs and low-rate traffic (perf-notes §4).
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    const first = this.currentEpoch === 0;
+    this.currentEpoch++;
+    if (!first) this.reconnectCount++;
+    this.connectedAt = Date.now();
+    this.lastProblem = 'connection lost';
+    this.refusal = undefined;
+    const sessionPresent = connack.sessionPresent === true;
+    this.options.logger.info({ server: this.endpoint(client), clientId: this.options.clientId, protocolVersion: this.protocolVersion, sessionPresent, epoch: this.currentEpoch }, 'MQTT connected');
+    const outcome = this.firstOutcome;
+    this.firstOutcome = undefined;
+    Promise.resolve(
+      this.options.hooks.onConnect({ sessionPresent, epoch: this.currentEpoch, first, client, protocolVersion: this.protocolVersion }),
+    ).then(
+      () => outcome?.resolve(),
+      (err: unknown) => {
+        if (err instanceof ConnectorError && err.kind === 'fatal') {
+          if (outcome) this.firstOutcome = outcome;
+          this.refuse(err);
+          return;
+        }
+        outcome?.reject(err as Error);
+        this.options.logger.warn({ err }, 'setting up the MQTT session after connect failed; reconnecting');
+        if (client === this.client && client.connected) client.end(true);
+      },
+    );
+  }
+
+  private errorEvent(client: MqttClient, err: Error & { code?: number | string }): void {
+    if (client !== this.client) return;
+    const code = err.code;
+    if (typeof code === 'number' && PROTOCOL_REFUSED.has(code) && this.protocolVersion === 5) {
+      this.options.logger.info({ server: this.endpoint(client), code }, 'MQTT broker refused protocol version 5; falling back to 3.1.1 (protocol_version = 4)');
+      this.protocolVersion = 4;
+      this.replaceClient();
+      return;
+    }
+    if (typeof code === 'number' && REFUSED_FOR_GOOD[code]) {
+      this.refuse(
+        ConnectorError.fatal(`MQTT broker ${this.endpoint(client)} refused client id "${this.options.clientId}": ${REFUSED_FOR_GOOD[code]} (CONNACK ${code}); check username, password and the broker's ACL`, { code: 'DC_ERR_MQTT_AUTH', cause: err }),
+      );
+      return;
+    }
+    this.lastProblem = `${this.endpoint(client)}: ${err.message}`;
+    this.options.logger.warn({ server: this.endpoint(client), code, message: err.message }, 'MQTT connection error');
+  }
+
+  /**
+   * The broker refuses us (credentials, client id, a subscription): at start that fails the start; later the
+   * connector reads unhealthy and keeps retrying with backoff, since the broker's config may be fixed meanwhile.
+   */
+  private refuse(error: ConnectorError): void {
+    this.lastProblem = error.message;
+    const outcome = this.firstOutcome;
+    this.firstOutcome = undefined;
+    if (outcome) {
+      this.ending = true;
+      clearTimeout(this.reconnectTimer);
+      this.client?.end(true);
+      outcome.reject(error);
+      return;
+    }
+    if (!this.refusal) this.options.logger.error({ code: error.code, clientId: this.options.clientId }, error.message);
+    this.refusal = error;
+    if (this.client?.connected) this.client.end(true);
+  }
+
+  private replaceClient(): void {
+    const old = this.client;
+    this.client = undefined;
+    old?.removeAllListeners();
+    old?.on('error', () => {});
+    old?.end(true);
+    this.open();
+  }
+
+  private takeover(): void {
+    if (!this.takenOver) this.options.logger.error({ clientId: this.options.clientId, code: 'DC_ERR_MQTT_TAKEOVER' }, this.takeoverMessage());
+    this.takenOver = true;
+  }
+
+  private closed(client: MqttClient): void {
+    if (client !== this.client) return;
+    const wasUp = this.connectedAt > 0;
+    const lived = wasUp ? Date.now() - this.connectedAt : 0;
+    this.connectedAt = 0;
+    if (wasUp) this.options.hooks.onDisconnect?.(this.currentEpoch);
+    if (this.ending) return;
+    if (wasUp) {
+      this.options.logger.warn({ server: this.endpoint(client), livedMs: lived }, 'MQTT connection closed; reconnecting');
+      if (lived >= STABLE_MS) {
+        this.attempt = 0;
+        this.flaps = 0;
+        this.takenOver = false;
+      } else if (++this.flaps >= FLAPS_FOR_TAKEOVER) {
+        this.takeover();
+      }
+    }
+    const outcome = this.firstOutcome;
+    this.firstOutcome = undefined;
+    outcome?.resolve(); // unreachable at start: keep trying in the background, degraded
+    const delayMs = this.backoff.delayMs(this.attempt++);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.ending && this.client === client) client.reconnect();
+    }, delayMs);
+  }
+}

@@ -1,0 +1,181 @@
+import { ConnectorError, type ConnectorContext, type ConnectorHealth, type ProducerConfig, type SourceConnector, type SourceOutput } from '@danube-connect/sdk';
+import { MqttConnection, type ConnectInfo } from '@danube-connect/mqtt';
+import type { IPublishPacket } from 'mqtt';
+import { reliableOf, type SourceMqttConfig } from './config.js';
+import { mqttRecord } from './mqtt-record.js';
+import { PubackWindow, type PubackEntry } from './puback-window.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { RouteTable } from './route-table.js';
+import { SourceMetrics } from './source-metrics.js';
+
+/** Passed to MQTT.js's handleMessage callback for QoS 1: it then sends no PUBACK itself and reads on. */
+const DEFERRED = new Error('PUBACK deferred until Danube has the message');
+
+/** SUBACK codes at or above this are failures (0x80 in 3.1.1; 0x80–0xA2 in MQTT 5). */
+const SUBACK_FAILURE = 0x80;
+
+/** Counts the source keeps for its log lines. */
+interface MqttSourceCounts {
+  unmatched: number;
+  duplicatesIgnored: number;
+}
+
+/**
+ * MQTT → Danube (../shared/DESIGN.md §6, push style). Each PUBLISH is routed (first matching route), handed to
+ * the runtime with an ack handle, and — for QoS 1 — PUBACKed through the in-order window only once Danube has it
+ * and everything received before it. MQTT.js's packet loop goes on at once, so keep-alive keeps working while
+ * PUBACKs are held; it waits only while the runtime's window is full (its `output.send` is pending) or for a
+ * PUBLISH beyond our Receive Maximum, so at most `receive_maximum` messages ever await their PUBACK.
+ */
+export class MqttSource implements SourceConnector {
+  private readonly routes: RouteTable;
+  private readonly connection: MqttConnection;
+  private readonly window: PubackWindow;
+  private readonly unmatchedLog: RateLimitedLog;
+  private output: SourceOutput | undefined;
+  /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
+  private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
+  private stopping = false;
+  private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
+  private readonly metrics: SourceMetrics;
+
+  constructor(
+    private readonly config: SourceMqttConfig,
+    private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry'>,
+  ) {
+    this.routes = new RouteTable(config.routes);
+    this.window = new PubackWindow(config.receive_maximum, {
+      send: (messageId, epoch) => this.connection.sendPuback(messageId, epoch),
+      flushed: () => this.resumeLoop(),
+    });
+    this.unmatchedLog = new RateLimitedLog(ctx.logger, 'MQTT message matches no route: acknowledged and not published');
+    this.metrics = new SourceMetrics(ctx.name, ctx.metricsRegistry, { connected: () => this.connection.connected, awaitingPuback: () => this.window.size });
+    this.connection = new MqttConnection({
+      config,
+      clientId: config.client_id ?? `danube-${ctx.name}`,
+      logger: ctx.logger,
+      hooks: {
+        onPublish: (packet, done, epoch) => this.onPublish(packet, done, epoch),
+        onConnect: (info) => this.onConnect(info),
+        onDisconnect: (epoch) => {
+          this.ctx.logger.debug({ epoch, dropped: this.window.size }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
+          this.window.dropEpoch(epoch);
+          // The loop of a closed connection never reads again; a new connection has its own.
+          this.parked = undefined;
+        },
+      },
+    });
+  }
+
+  producerConfigs(): ProducerConfig[] {
+    const byTopic = new Map<string, ProducerConfig>();
+    for (const route of this.config.routes) {
+      if (byTopic.has(route.to)) continue; // config.ts checked that routes sharing a topic agree
+      byTopic.set(route.to, { topic: route.to, partitions: route.partitions, dispatch: reliableOf(route) ? 'reliable' : 'non_reliable', ordering: route.ordering });
+    }
+    return [...byTopic.values()];
+  }
+
+  async start(output: SourceOutput): Promise<void> {
+    this.output = output;
+    await this.connection.start();
+  }
+
+  /** Stops intake: from now on nothing is read or acknowledged; what the runtime holds drains, then `close`. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** DISCONNECT after the drain, without UNSUBSCRIBE: the broker keeps the session and queues for us. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.connection.end();
+    this.ctx.logger.info(
+      { awaitingPuback: this.window.size, maxAwaitingPuback: this.window.maxSize, receiveMaximum: this.config.receive_maximum, pubacksSent: this.window.pubacksSent },
+      'MQTT disconnected',
+    );
+  }
+
+  health(): ConnectorHealth {
+    return this.connection.health();
+  }
+
+  private async onConnect(info: ConnectInfo): Promise<void> {
+    if (!info.first) this.metrics.recordReconnect();
+    // Resubscribing into a kept session would make the broker re-send retained messages (reference-gaps B27).
+    if (info.sessionPresent && !info.first) {
+      this.ctx.logger.info({ epoch: info.epoch }, 'MQTT session resumed: subscriptions kept, not resubscribing');
+      return;
+    }
+    const filters = [...new Map(this.routes.routes.map((r) => [r.from, r])).values()];
+    await Promise.all(
+      filters.map(async (route) => {
+        const options =
+          info.protocolVersion === 5
+            ? // rh 1: retained messages only for a subscription the session did not have yet.
+              { qos: route.qos, rh: 1, properties: { subscriptionIdentifier: route.subscriptionId } }
+            : { qos: route.qos };
+        const granted = await info.client.subscribeAsync(route.from, options);
+        const code = granted[0]?.qos ?? SUBACK_FAILURE;
+        if (code >= SUBACK_FAILURE) {
+          throw ConnectorError.fatal(`MQTT broker refused the subscription to "${route.from}" (routes/${route.index}, SUBACK ${code}); check the broker's ACL for client id "${this.connection.clientId}"`, { code: 'DC_ERR_MQTT_SUBSCRIBE' });
+        }
+        if (code < route.qos) this.ctx.logger.warn({ filter: route.from, requested: route.qos, granted: code }, 'MQTT broker granted a lower QoS than requested: messages may be lost');
+      }),
+    );
+    this.ctx.logger.info({ filters: filters.map((r) => r.from), sessionPresent: info.sessionPresent }, 'MQTT subscribed');
+  }
+
+  private onPublish(packet: IPublishPacket, done: (err?: Error) => void, epoch: number): void {
+    // Stopping: hold the loop and acknowledge nothing more; the broker redelivers it to the next run.
+    if (this.stopping || !this.output) return;
+    const needsAck = packet.qos > 0;
+    if (needsAck && this.window.full) {
+      // Only a broker that ignores our Receive Maximum gets here (mosquitto 2.0.11 does under load): the window
+      // stays bounded, and the loop reads on once a PUBACK made room. A compliant broker never stalls the loop.
+      this.parked = { packet, done, epoch };
+      return;
+    }
+    const entry = needsAck ? this.window.add(packet.messageId as number, epoch) : undefined;
+    const next = () => this.continueLoop(needsAck ? () => done(DEFERRED) : () => done());
+    const topic = packet.topic.toString();
+    const decision = this.routes.decide(topic, packet.properties?.subscriptionIdentifier);
+    if (decision.kind !== 'route') {
+      if (decision.kind === 'unmatched') {
+        this.counts.unmatched++;
+        this.metrics.recordUnmatched();
+        this.unmatchedLog.event({ topic, qos: packet.qos, unmatched_total: this.counts.unmatched });
+      } else {
+        this.counts.duplicatesIgnored++;
+        this.metrics.recordDuplicate(decision.route.to);
+      }
+      if (entry) this.window.complete(entry);
+      next();
+      return;
+    }
+    const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry as PubackEntry) : undefined);
+    this.output.send(record).then(
+      (accepted: unknown) => {
+        // false (or a rejection): the runtime stopped intake; hold the loop, the message stays unacknowledged.
+        if (accepted === false) this.stopping = true;
+        else next();
+      },
+      () => {
+        this.stopping = true;
+      },
+    );
+  }
+
+  /** Lets MQTT.js read the next packet. */
+  private continueLoop(release: () => void): void {
+    if (!this.stopping) release();
+  }
+
+  /** PUBACKs went out: a parked PUBLISH now fits. */
+  private resumeLoop(): void {
+    const parked = this.parked;
+    if (!parked || this.stopping || this.window.full) return;
+    this.parked = undefined;
+    this.onPublish(parked.packet, parked.done, parked.epoch);
+  }
+}

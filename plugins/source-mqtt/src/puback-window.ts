@@ -1,0 +1,88 @@
+/** One received QoS 1 PUBLISH waiting for its PUBACK. */
+export interface PubackEntry {
+  readonly messageId: number;
+  readonly epoch: number;
+  done: boolean;
+}
+
+export interface PubackWindowEvents {
+  /** Sends the PUBACK; false when the connection that received it is gone (then it is dropped, not retried). */
+  send(messageId: number, epoch: number): boolean;
+  /** PUBACKs went out: entries left the window. */
+  flushed(): void;
+}
+
+/**
+ * The in-order deferred PUBACK window (perf-notes §2): QoS 1 messages join a FIFO on receipt; each is marked done
+ * when Danube has it (or it needs no publish: unmatched, an extra copy), and PUBACKs leave from the head while
+ * the head is done, so they go out in receipt order (MQTT 5 §4.6) and never before Danube has the message and
+ * every message before it. At most `capacity` entries are outstanding: the caller parks a PUBLISH that finds it full.
+ */
+export class PubackWindow {
+  private readonly fifo: PubackEntry[] = [];
+  private head = 0;
+  private highWater = 0;
+  private sentCount = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly events: PubackWindowEvents,
+  ) {}
+
+  /** Entries waiting for their PUBACK. */
+  get size(): number {
+    return this.fifo.length - this.head;
+  }
+
+  /** No room for another entry: a QoS 1 PUBLISH arriving now must wait (the broker exceeded our Receive Maximum). */
+  get full(): boolean {
+    return this.size >= this.capacity;
+  }
+
+  /** The most entries ever outstanding at once. */
+  get maxSize(): number {
+    return this.highWater;
+  }
+
+  get pubacksSent(): number {
+    return this.sentCount;
+  }
+
+  add(messageId: number, epoch: number): PubackEntry {
+    const entry: PubackEntry = { messageId, epoch, done: false };
+    this.fifo.push(entry);
+    this.highWater = Math.max(this.highWater, this.size);
+    return entry;
+  }
+
+  /** Marks `entry` done and sends every PUBACK now due. Entries of a dropped connection are ignored. */
+  complete(entry: PubackEntry): void {
+    entry.done = true;
+    const before = this.size;
+    while (this.head < this.fifo.length && (this.fifo[this.head] as PubackEntry).done) {
+      const next = this.fifo[this.head++] as PubackEntry;
+      if (this.events.send(next.messageId, next.epoch)) this.sentCount++;
+    }
+    this.compact();
+    if (this.size < before) this.events.flushed();
+  }
+
+  /**
+   * The connection of `epoch` went down: its packet ids mean nothing on the next one, so its entries are dropped
+   * (the broker redelivers those messages; Danube may get them twice, never lose them).
+   */
+  dropEpoch(epoch: number): void {
+    const keep = this.fifo.slice(this.head).filter((e) => e.epoch !== epoch);
+    for (const entry of this.fifo.slice(this.head)) if (entry.epoch === epoch) entry.done = true;
+    this.fifo.length = 0;
+    this.fifo.push(...keep);
+    this.head = 0;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.fifo.length) {
+      this.fifo.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
