@@ -37,6 +37,8 @@ export interface ConnectInfo {
    * have unacknowledged towards it. A publisher that sends more is disconnected (0x93), so it must stay below.
    */
   receiveMaximum: number;
+  /** The broker's Maximum Packet Size in bytes (MQTT 5 CONNACK); undefined when it set none (or on 3.1.1). */
+  maximumPacketSize: number | undefined;
 }
 
 export interface MqttConnectionHooks {
@@ -215,6 +217,7 @@ export class MqttConnection {
         client,
         protocolVersion: this.protocolVersion,
         receiveMaximum: connack.properties?.receiveMaximum ?? 65_535,
+        maximumPacketSize: connack.properties?.maximumPacketSize,
       }),
     ).then(
       () => outcome?.resolve(),
