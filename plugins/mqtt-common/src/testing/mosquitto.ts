@@ -157,6 +157,18 @@ export class Mosquitto {
     await this.signal('SIGKILL');
   }
 
+  /**
+   * SIGSTOP: the broker freezes with its connections open (the kernel still takes bytes in, nothing is answered),
+   * like a broker that hangs; `resume` (SIGCONT) lets it go on where it was.
+   */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stop and start again on the same ports and persistence folder. */
   async restart(): Promise<void> {
     await this.stop();
@@ -165,6 +177,7 @@ export class Mosquitto {
 
   /** Stops the broker and removes its folder. */
   async dispose(): Promise<void> {
+    this.resume(); // a paused broker would not handle SIGKILL any differently, but its exit is only seen when it runs
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
