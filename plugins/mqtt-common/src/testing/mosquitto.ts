@@ -177,7 +177,6 @@ export class Mosquitto {
 
   /** Stops the broker and removes its folder. */
   async dispose(): Promise<void> {
-    this.resume(); // a paused broker would not handle SIGKILL any differently, but its exit is only seen when it runs
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
