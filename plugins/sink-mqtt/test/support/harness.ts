@@ -115,7 +115,7 @@ const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 export async function startSink(
   danube: Danube,
   config: Record<string, unknown>,
-  options: { connector?: string; runtime?: Record<string, unknown>; logLevel?: 'info' | 'warn' | 'debug' } = {},
+  options: { connector?: string; runtime?: Record<string, unknown>; logLevel?: 'info' | 'warn' | 'debug'; entry?: string } = {},
 ): Promise<ConnectorProcess> {
   const child = new ConnectorProcess();
   onTestFinished(async () => {
@@ -123,7 +123,7 @@ export async function startSink(
   });
   const token = process.env.DANUBE_TOKEN || undefined;
   child.start({
-    entry: ENTRY,
+    entry: options.entry ?? ENTRY,
     connector: options.connector ?? `sink-${randomBytes(4).toString('hex')}`,
     kind: 'sink',
     plugin: { name: '@danube-plugin/sink-mqtt', version: '0.1.0' },
@@ -134,6 +134,19 @@ export async function startSink(
   });
   await child.next('ready', 20_000);
   return child;
+}
+
+/** A deliberately wrong build of the sink (test/fixtures/acks-before-publish.js): Danube acks before the publish. */
+export const ACKS_BEFORE_PUBLISH = fileURLToPath(new URL('../fixtures/acks-before-publish.js', import.meta.url));
+
+/** Resolves once the child's stats satisfy `check`, pinging on every answer; rejects after `timeoutMs`. */
+export async function untilStats(child: ConnectorProcess, check: (stats: { received: number; processed: number; retried: number; failed: number; inFlight: number }) => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stats } = await child.ping();
+    if (check(stats)) return;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms (stats ${JSON.stringify(stats)})`);
+  }
 }
 
 /** Sends the decimal numbers from..from+count-1, keyed `k<n % keys>`, pipelined by the producer's window. */
