@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DanubeClient, type Producer } from '@danube-connect/sdk';
-import { ConnectorProcess, TestBroker } from '@danube-connect/sdk/testing';
+import { ConnectorProcess, TestBroker, type TestBrokerOptions } from '@danube-connect/sdk/testing';
 import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { it, onTestFinished } from 'vitest';
@@ -17,11 +17,11 @@ export interface Danube {
   client: DanubeClient;
 }
 
-export async function startDanube(): Promise<Danube> {
+export async function startDanube(options: TestBrokerOptions = {}): Promise<Danube> {
   let broker: TestBroker | undefined;
   let serviceUrl = EXTERNAL_URL;
   if (!serviceUrl) {
-    broker = await TestBroker.start();
+    broker = await TestBroker.start(options);
     onTestFinished(() => broker?.stop());
     serviceUrl = broker.serviceUrl;
   }
