@@ -4,7 +4,7 @@ import type { RouteConfig } from './config.js';
 import { parseTemplate, renderTemplate, topicNameProblem, type Template } from './topic-template.js';
 
 /** The user property that marks what this sink published (MQTT 5), so a bridge back into Danube can skip it. */
-export const ORIGIN_PROPERTY = 'danube-origin';
+const ORIGIN_PROPERTY = 'danube-origin';
 
 /** One MQTT PUBLISH to send. */
 export interface MqttMessage {

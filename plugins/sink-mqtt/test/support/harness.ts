@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DanubeClient, type Producer } from '@danube-connect/sdk';
+import type { ChildStats } from '@danube-connect/sdk/protocol';
 import { ConnectorProcess, TestBroker, type TestBrokerOptions } from '@danube-connect/sdk/testing';
 import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -140,7 +141,7 @@ export async function startSink(
 export const ACKS_BEFORE_PUBLISH = fileURLToPath(new URL('../fixtures/acks-before-publish.js', import.meta.url));
 
 /** Resolves once the child's stats satisfy `check`, pinging on every answer; rejects after `timeoutMs`. */
-export async function untilStats(child: ConnectorProcess, check: (stats: { received: number; processed: number; retried: number; failed: number; inFlight: number }) => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function untilStats(child: ConnectorProcess, check: (stats: ChildStats) => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { stats } = await child.ping();
