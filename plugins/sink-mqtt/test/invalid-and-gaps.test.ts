@@ -26,6 +26,23 @@ describe('invalid messages', () => {
     expect(stored[0]?.attributes['dc.errors.message']).toMatch(/\{attr:device\} has no value/);
     expect(stored[1]?.attributes['dc.errors.message']).toMatch(/wildcard/);
   });
+
+  itWithTestBroker("a message over the broker's Maximum Packet Size is dead-lettered before it is sent; the connection stays up, the stream goes on", async () => {
+    const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto({ config: ['max_packet_size 4096'] })]);
+    const topic = uniqueTopic();
+    const deadLetters = uniqueTopic('dlq');
+    const producer = await danubeProducer(danube, topic);
+    const tap = await MqttTap.open(mosquitto.url, 'size/#');
+    const child = await startSink(danube, { url: mosquitto.url, routes: [{ from: topic, to: 'size/x' }] }, { runtime: { deadLetterTopic: deadLetters } });
+    await producer.send(Buffer.alloc(3_900, 1)); // fits
+    await producer.send(Buffer.alloc(4_096, 2)); // the payload alone fills the limit
+    await producer.send('after');
+    await tap.until(() => tap.texts().includes('after'));
+    expect(tap.packets.map((p) => p.payload.length)).toEqual([3_900, 5]);
+    await untilStats(child, (s) => s.deadLettered === 1, 30_000, 'one dead letter');
+    expect(danube.broker?.storedMessages(deadLetters)[0]?.attributes['dc.errors.code']).toBe('DC_ERR_MQTT_TOO_LARGE');
+    expect(child.logs().filter((l) => l.msg === 'MQTT connected')).toHaveLength(1);
+  });
 });
 
 describe('skipped messages (the broker live-tail defect, protocol §9.4)', () => {
