@@ -32,6 +32,13 @@ describe('durability', () => {
       await sendSequence(producer, 200, 100); // written while the broker is away
       // The away phase did something: the sink retried (it holds the messages) or the wrong one acked them.
       await untilStats(child, (s) => (keeps ? s.retried > before.retried : s.processed >= 300), 30_000, 'the sink handling messages while the broker is away');
+      if (keeps) {
+        // Health says why: the MQTT connection is down (the host shows the connector degraded with this detail).
+        const deadline = Date.now() + 30_000;
+        let pong = await child.ping();
+        while (!(pong.state === 'degraded' && /MQTT/.test(pong.detail ?? '')) && Date.now() < deadline) pong = await child.ping();
+        expect(`${pong.state}: ${pong.detail}`).toMatch(/^degraded: .*MQTT broker not connected/);
+      }
       await mosquitto.restart(); // already stopped: starts it on the same port and folder
       // The markers go out only once the sink is connected again, so even the wrong sink publishes them.
       await child.log((l) => l.msg === 'MQTT connected' && l.epoch === 2, 30_000);
