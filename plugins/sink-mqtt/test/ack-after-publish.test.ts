@@ -2,6 +2,7 @@
 // confirmed every publish, and a batch is published pipelined, not one round trip at a time. The broker is
 // frozen (SIGSTOP) so confirmations cannot come; each check is run against a deliberately wrong sink too.
 import { createConnectorLogger, SinkRecord, type ConnectorContext, type DanubeMessage, type SinkConnector } from '@danube-connect/sdk';
+import type { MqttClient } from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { MqttSink } from '../src/mqtt-sink.js';
@@ -132,5 +133,37 @@ describe('pipelining', () => {
     clearInterval(watch);
     await tap.untilSequence(0, 10);
     expect(most).toBe(4);
+  });
+
+  it("a connection lost with publishes in flight: they fail (retryable), and the retry on the next connection goes out once, within Receive Maximum", async () => {
+    const mosquitto = await startMosquitto({ maxInflightMessages: 4 });
+    const sink = await openSink(mosquitto.url, 1);
+    // What goes over the wire on the next connection: PUBLISHes sent, and how many await their PUBACK at once.
+    const client = (sink as unknown as { connection: { mqttClient: MqttClient } }).connection.mqttClient;
+    let reconnected = false;
+    let sent = 0;
+    let onWire = 0;
+    let most = 0;
+    client.on('connect', () => (reconnected = true));
+    client.on('packetsend', (packet) => {
+      if (!reconnected || packet.cmd !== 'publish') return;
+      sent++;
+      most = Math.max(most, ++onWire);
+    });
+    client.on('packetreceive', (packet) => {
+      if (reconnected && packet.cmd === 'puback') onWire--;
+    });
+    mosquitto.pause();
+    const first = sink.processBatch(records(10), new AbortController().signal);
+    first.catch(() => {});
+    await until(() => inFlightOf(sink) === 4, 10_000, 'four publishes in flight');
+    await mosquitto.kill(); // a broker crash with four PUBLISHes unconfirmed
+    await expect(first).rejects.toMatchObject({ kind: 'retryable', code: 'DC_ERR_MQTT_PUBLISH' });
+    await mosquitto.restart();
+    await until(() => sink.health().status === 'healthy', 30_000, 'the sink connected again');
+    const tap = await MqttTap.open(mosquitto.url, 'ack/#');
+    await sink.processBatch(records(10), new AbortController().signal); // the runtime's retry
+    await tap.untilSequence(0, 10);
+    expect({ sent, most }).toEqual({ sent: 10, most: 4 });
   });
 });
