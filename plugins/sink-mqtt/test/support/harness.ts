@@ -140,6 +140,9 @@ export async function startSink(
 /** A deliberately wrong build of the sink (test/fixtures/acks-before-publish.js): Danube acks before the publish. */
 export const ACKS_BEFORE_PUBLISH = fileURLToPath(new URL('../fixtures/acks-before-publish.js', import.meta.url));
 
+/** A deliberately slow build (test/fixtures/serial.js): one publish and its PUBACK per message. */
+export const SERIAL = fileURLToPath(new URL('../fixtures/serial.js', import.meta.url));
+
 /** Resolves once the child's stats satisfy `check`, pinging on every answer; rejects after `timeoutMs`. */
 export async function untilStats(child: ConnectorProcess, check: (stats: ChildStats) => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
