@@ -20,7 +20,7 @@ describe('keep up with the producer, or say what was lost', () => {
       const producer = await danubeProducer(danube, topic);
       const tap = await MqttTap.open(mosquitto.url, 'keepup/#', { qos: 1 });
       const route = { from: topic, to: 'keepup/x', subscription_type: type, ...(type === 'shared' ? { consumer_name: 'sink-shared' } : {}) };
-      const child = await startSink(danube, { url: mosquitto.url, routes: [route] }, { ...(entry ? { entry } : {}), logLevel: 'error' });
+      const child = await startSink(danube, { url: mosquitto.url, routes: [route] }, { ...(entry ? { entry } : {}), logLevel: 'warn' });
       const started = performance.now();
       const sends: Promise<unknown>[] = [];
       for (let i = 0; i < COUNT; i++) sends.push(producer.send(String(i)));
