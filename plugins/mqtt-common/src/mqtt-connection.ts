@@ -32,6 +32,13 @@ export interface ConnectInfo {
   first: boolean;
   client: MqttClient;
   protocolVersion: 4 | 5;
+  /**
+   * The broker's Receive Maximum (MQTT 5 CONNACK; 65535 when absent or on 3.1.1): QoS 1/2 PUBLISHes a client may
+   * have unacknowledged towards it. A publisher that sends more is disconnected (0x93), so it must stay below.
+   */
+  receiveMaximum: number;
+  /** The broker's Maximum Packet Size in bytes (MQTT 5 CONNACK); undefined when it set none (or on 3.1.1). */
+  maximumPacketSize: number | undefined;
 }
 
 export interface MqttConnectionHooks {
@@ -208,7 +215,15 @@ export class MqttConnection {
     const outcome = this.firstOutcome;
     this.firstOutcome = undefined;
     Promise.resolve(
-      this.options.hooks.onConnect({ sessionPresent, epoch: this.currentEpoch, first, client, protocolVersion: this.protocolVersion }),
+      this.options.hooks.onConnect({
+        sessionPresent,
+        epoch: this.currentEpoch,
+        first,
+        client,
+        protocolVersion: this.protocolVersion,
+        receiveMaximum: connack.properties?.receiveMaximum ?? 65_535,
+        maximumPacketSize: connack.properties?.maximumPacketSize,
+      }),
     ).then(
       () => outcome?.resolve(),
       (err: unknown) => {

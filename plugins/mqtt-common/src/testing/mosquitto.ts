@@ -157,6 +157,18 @@ export class Mosquitto {
     await this.signal('SIGKILL');
   }
 
+  /**
+   * SIGSTOP: the broker freezes with its connections open (the kernel still takes bytes in, nothing is answered),
+   * like a broker that hangs; `resume` (SIGCONT) lets it go on where it was.
+   */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stop and start again on the same ports and persistence folder. */
   async restart(): Promise<void> {
     await this.stop();

@@ -1,0 +1,72 @@
+import { ConnectorError, type ConnectorContext, type ConnectorHealth, type ConsumerConfig, type SinkConnector, type SinkRecord } from '@danube-connect/sdk';
+import { MqttConnection } from '@danube-connect/mqtt';
+import { subscriptionOf, type SinkMqttConfig } from './config.js';
+import { MessageBuilder } from './mqtt-message.js';
+import { MqttPublisher } from './mqtt-publisher.js';
+
+/**
+ * Danube → MQTT. The runtime hands each partition's records in order, one batch at a time, up to the
+ * subscription's unacked window (10 on a reliable subscription); the batch is published pipelined on the one
+ * MQTT connection and the call resolves only when every publish completed, so Danube acks only what the broker
+ * has. Partitions publish side by side on the same connection.
+ */
+export class MqttSink implements SinkConnector {
+  private readonly connection: MqttConnection;
+  private readonly publisher: MqttPublisher;
+  /** Per `<topic>|<subscription>`: the route's message builder. */
+  private readonly builders = new Map<string, MessageBuilder>();
+
+  constructor(
+    private readonly config: SinkMqttConfig,
+    private readonly ctx: ConnectorContext,
+  ) {
+    const origin = config.mark_origin ? ctx.name : undefined;
+    for (const route of config.routes) this.builders.set(`${route.from}|${subscriptionOf(route, ctx.name)}`, new MessageBuilder(route, origin));
+    this.connection = new MqttConnection({
+      config,
+      clientId: config.client_id ?? `danube-${ctx.name}`,
+      logger: ctx.logger,
+      hooks: {
+        // The sink subscribes to nothing; a session kept from an earlier use of the client id may still deliver.
+        onPublish: (_packet, done) => done(),
+        onConnect: (info) => this.publisher.connected(info.receiveMaximum, info.maximumPacketSize),
+        onDisconnect: (epoch) => this.publisher.disconnected(epoch),
+      },
+    });
+    this.publisher = new MqttPublisher(this.connection);
+  }
+
+  /** Connects (resolves when connected or, unreachable, retrying in the background; rejects when refused for good). */
+  start(): Promise<void> {
+    return this.connection.start();
+  }
+
+  consumerConfigs(): ConsumerConfig[] {
+    return this.config.routes.map((route) => ({
+      topic: route.from,
+      subscription: subscriptionOf(route, this.ctx.name),
+      type: route.subscription_type,
+      consumerName: route.consumer_name ?? this.ctx.name,
+    }));
+  }
+
+  async processBatch(records: readonly SinkRecord[], signal: AbortSignal): Promise<void> {
+    const version = this.connection.version;
+    // Every record is built before anything is sent: an invalid one fails the batch untouched, and the runtime
+    // then writes its records one by one, dead-letters the bad one and goes on.
+    const messages = records.map((record) => {
+      const builder = this.builders.get(`${record.topic}|${record.subscription}`);
+      if (!builder) throw ConnectorError.fatal(`no route for ${record.topic} (subscription ${record.subscription})`, { code: 'DC_ERR_CONNECTOR_BUG' });
+      return builder.build(record, version);
+    });
+    await this.publisher.publishAll(messages, signal);
+  }
+
+  health(): ConnectorHealth {
+    return this.connection.health();
+  }
+
+  async close(): Promise<void> {
+    await this.connection.end();
+  }
+}
