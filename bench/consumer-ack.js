@@ -1,4 +1,4 @@
-// Consumer benchmark (issue 8, protocol §9.4, issue 16): how fast a subscription is drained by receive + ack, and
+// Consumer benchmark (issue 8, docs/danube-protocol.md §9.4, issue 16): how fast a subscription is drained by receive + ack, and
 // the client CPU per message. Our Consumer (a receive loop that acks each message without waiting for the round
 // trip; the consumer keeps up to 10 acks on the wire per partition) on each transport (grpc-js, http2) against two
 // baselines: a raw @grpc/grpc-js ReceiveMessages stream per partition with unary Acks at 10 in flight per partition,
@@ -37,7 +37,7 @@ function producerFor(client, topic, partitions, name) {
   return client.createProducer({ topic, name, dispatch: 'reliable', ordering: 'none', maxInFlight: 64, partitions });
 }
 
-/** Fills the topic with MESSAGES messages, once the subscription exists (it starts at "latest", §9.4). */
+/** Fills the topic with MESSAGES messages, once the subscription exists (it starts at "latest", docs/danube-protocol.md §9.4). */
 async function produce(producer, partitions) {
   const sends = [];
   for (let i = 0; i < MESSAGES; i++) {
@@ -185,6 +185,6 @@ report('consumer-ack', rows, [
   `${MESSAGES} reliable messages of ${PAYLOAD.length} B per sample, drained by an Exclusive subscription; median of ${RUNS} interleaved runs.`,
   `grpcjs_/http2_: Consumer.receive() + ack() without awaiting each ack, acks on that transport; raw_grpcjs_: raw grpc-js ReceiveMessages + unary Ack;`,
   `bare_http2_: the same stream with Acks on a bare node:http2 unary loop; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
-  "The broker's window (10 unacked per subscription, protocol §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
+  "The broker's window (10 unacked per subscription, docs/danube-protocol.md §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
   'client process) start once the topic is full. The ReceiveMessages stream is grpc-js in every variant.',
 ]);

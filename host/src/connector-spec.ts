@@ -1,7 +1,7 @@
 import type { DanubeSettings, StartMessage } from '@danube-connect/sdk/protocol';
 import type { RuntimeSettings } from '@danube-connect/sdk/core';
 
-/** `[host.restart]`, overridable per connector with `[connectors.restart]` (DESIGN §4). */
+/** `[host.restart]`, overridable per connector with `[connectors.restart]` (docs/architecture.md §4). */
 export interface RestartSettings {
   /** Delay before the first restart, ms; doubled per consecutive crash with ±20 % jitter. Default 1000. */
   initialDelayMs: number;

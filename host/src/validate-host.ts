@@ -35,7 +35,7 @@ export type ValidateHostResult = ({ ok: true } & ValidatedHost) | { ok: false; p
 type Table = Record<string, unknown>;
 
 /**
- * Everything `validate` checks and `run` needs before it starts anything (DESIGN §5 steps 1–2): host.toml alone
+ * Everything `validate` checks and `run` needs before it starts anything (docs/architecture.md §5.1): host.toml alone
  * (see checkHostConfig), then for every connector its plugin (resolved like Node from host.toml's folder upwards,
  * then from the host's installation; manifest, entry, sdk range, configSchema) and its `[connectors.config]`
  * against the plugin's configSchema (all errors, defaults applied to a clone). Returns the frozen specs, or every

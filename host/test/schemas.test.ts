@@ -39,7 +39,7 @@ describe('host.schema.json', () => {
     expect(open).toEqual([]);
   });
 
-  test('the documented defaults (DESIGN §4)', () => {
+  test('the documented defaults (docs/architecture.md §4)', () => {
     const host = schema.properties?.['host']?.properties ?? {};
     const defaults = (s: Schema | undefined) => Object.fromEntries(Object.entries(s?.properties ?? {}).flatMap(([k, v]) => (v.default === undefined || v.type === 'object' ? [] : [[k, v.default]])));
     expect(defaults(schema.properties?.['host'])).toEqual({ http: '127.0.0.1:9464', allowed_hosts: [], log_level: 'info', shutdown_timeout_ms: 10000, ready_timeout_ms: 30000, ping_interval_ms: 5000 });

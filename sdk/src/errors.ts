@@ -1,6 +1,6 @@
 import { DanubeError } from './danube/errors.js';
 
-/** How the runtime treats a failure (DESIGN §6). */
+/** How the runtime treats a failure (docs/delivery-semantics.md §5). */
 export type ConnectorErrorKind = 'retryable' | 'invalid_data' | 'fatal';
 
 /**
@@ -71,7 +71,7 @@ function looksLikeConnectorError(err: unknown): err is ConnectorError {
 }
 
 const TRANSIENT_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTCONN']);
-// Only what is about the payload itself (protocol §8.2): a broker refusal for any other reason is never bad data.
+// Only what is about the payload itself (docs/danube-protocol.md §8.2): a broker refusal for any other reason is never bad data.
 const INVALID_DANUBE_CODES = new Set(['DC_ERR_MESSAGE_TOO_LARGE', 'DC_ERR_PAYLOAD_INVALID', 'DC_ERR_INVALID_ARGUMENT']);
 
 /**

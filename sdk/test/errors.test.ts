@@ -25,7 +25,7 @@ describe('classify', () => {
     expect(classify(make('DC_ERR_UNAVAILABLE', true))).toMatchObject({ kind: 'retryable', code: 'DC_ERR_UNAVAILABLE' });
     expect(classify(make('DC_ERR_MESSAGE_TOO_LARGE', false))).toMatchObject({ kind: 'invalid_data', code: 'DC_ERR_MESSAGE_TOO_LARGE' });
     expect(classify(make('DC_ERR_PAYLOAD_INVALID', false))).toMatchObject({ kind: 'invalid_data', code: 'DC_ERR_PAYLOAD_INVALID' });
-    // Refusals not about the payload are retried, never dropped (protocol §8.2).
+    // Refusals not about the payload are retried, never dropped (docs/danube-protocol.md §8.2).
     for (const code of ['DC_ERR_TOPIC_MOVED', 'DC_ERR_SCHEMA_CONFIG', 'DC_ERR_BROKER_CONFIG', 'DC_ERR_PUBLISH_FAILED'] as const) {
       expect(classify(make(code, true)), code).toMatchObject({ kind: 'retryable', code });
     }

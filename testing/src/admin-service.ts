@@ -29,7 +29,7 @@ function record(broker: Broker, name: string): TopicRecord {
   return found;
 }
 
-/** Admin CreateTopic/CreatePartitionedTopic report every failure as NOT_FOUND with the cause (protocol §13). */
+/** Admin CreateTopic/CreatePartitionedTopic report every failure as NOT_FOUND with the cause (docs/danube-protocol.md §13). */
 function createTopic(broker: Broker, name: string, dispatch: unknown, subject: string | undefined): void {
   const strategy = dispatchStrategy(dispatch);
   if (!strategy) throw invalidArgument(`Invalid dispatch strategy ${String(dispatch)}`);
@@ -40,7 +40,7 @@ function createTopic(broker: Broker, name: string, dispatch: unknown, subject: s
   }
 }
 
-/** Topics of a namespace by raw prefix scan, so `ns` also lists `ns2`'s topics (protocol §13 quirk). */
+/** Topics of a namespace by raw prefix scan, so `ns` also lists `ns2`'s topics (docs/danube-protocol.md §13 quirk). */
 function namespaceTopics(broker: Broker, namespace: string): TopicRecord[] {
   const prefix = `/${normalizeNamespace(namespace)}`;
   return broker.cluster
@@ -94,7 +94,7 @@ function topicAdmin(broker: Broker): Record<string, unknown> {
       createTopic(broker, request.name, request.dispatch_strategy, request.schema_subject);
       return { success: true };
     }),
-    // Stops at the first failing partition; 0 partitions succeeds and creates nothing (protocol §13).
+    // Stops at the first failing partition; 0 partitions succeeds and creates nothing (docs/danube-protocol.md §13).
     CreatePartitionedTopic: unary<PartitionedTopicRequestWire, Success>((request) => {
       for (let i = 0; i < request.partitions; i++) {
         createTopic(broker, `${request.base_name}-part-${i}`, request.dispatch_strategy, request.schema_subject);
@@ -148,7 +148,7 @@ function topicAdmin(broker: Broker): Record<string, unknown> {
         if (policy.poisonPolicy === 'dead_letter' && !policy.deadLetterTopic) {
           throw invalidArgument('poison_policy DeadLetter requires a dead_letter_topic');
         }
-        // Picked up by subscriptions created afterwards (protocol §9.4).
+        // Picked up by subscriptions created afterwards (docs/danube-protocol.md §9.4).
         cluster.setFailurePolicy(topic.name, request.subscription, policy);
         return { success: true };
       },
@@ -171,7 +171,7 @@ function topicAdmin(broker: Broker): Record<string, unknown> {
         if (window < 1 || window > MAX_DISPATCH_WINDOW) {
           throw invalidArgument(`max_unacked_messages must be between 1 and ${MAX_DISPATCH_WINDOW}, got ${window}`);
         }
-        // Stored only: the dispatcher does not read it at the documented commit (protocol §9.4).
+        // Stored only: the dispatcher does not read it at the documented commit (docs/danube-protocol.md §9.4).
         cluster.setDispatchConfig(topic.name, request.subscription, window);
         return { success: true };
       },
@@ -187,7 +187,7 @@ function topicAdmin(broker: Broker): Record<string, unknown> {
   };
 }
 
-/** The danube_admin services of the admin port (protocol §13), keyed by service name. */
+/** The danube_admin services of the admin port (docs/danube-protocol.md §13), keyed by service name. */
 export function adminServices(broker: Broker): Record<'BrokerAdmin' | 'NamespaceAdmin' | 'TopicAdmin', Record<string, unknown>> {
   return { BrokerAdmin: brokerAdmin(broker), NamespaceAdmin: namespaceAdmin(broker), TopicAdmin: topicAdmin(broker) };
 }

@@ -7,7 +7,7 @@ export type Denial = Partial<StatusObject>;
 /** Checks a call's metadata before its handler runs; undefined lets it through. */
 export type CallCheck = (metadata: Metadata) => Denial | undefined | Promise<Denial | undefined>;
 
-/** The broker caches a successful validation per token string for 30 s (protocol §5). */
+/** The broker caches a successful validation per token string for 30 s (docs/danube-protocol.md §5). */
 const CACHE_MS = 30_000;
 const CACHE_LIMIT = 1_000;
 const REQUIRED_CLAIMS = ['iss', 'exp', 'sub', 'principal_type', 'principal_name'] as const;
@@ -17,7 +17,7 @@ function unauthenticated(details: string): Denial {
 }
 
 /**
- * JWT authentication of the broker's `tls` auth mode (protocol §5): `authorization: Bearer <HS256 JWT>`
+ * JWT authentication of the broker's `tls` auth mode (docs/danube-protocol.md §5): `authorization: Bearer <HS256 JWT>`
  * (lowercase `bearer` too) with all five claims and a valid expiry, else UNAUTHENTICATED. The issuer is not
  * checked, as in the broker. Every valid principal is allowed everything: the broker's RBAC bindings are
  * not modelled.

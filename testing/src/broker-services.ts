@@ -25,9 +25,9 @@ function addAll(server: Server, pkg: keyof DanubeGrpcPackages, implementations: 
 }
 
 /**
- * Registers the services of both ports (protocol §2.1): the client port serves producers, consumers,
+ * Registers the services of both ports (docs/danube-protocol.md §2.1): the client port serves producers, consumers,
  * discovery, health and the schema registry, and answers UNAVAILABLE while a fault says so; the admin port
- * serves danube_admin and the schema registry. Both run the same authentication (protocol §5).
+ * serves danube_admin and the schema registry. Both run the same authentication (docs/danube-protocol.md §5).
  */
 export function registerBrokerServices(
   servers: { client: Server; admin: Server },
@@ -38,7 +38,7 @@ export function registerBrokerServices(
 ): void {
   const authCheck: CallCheck = auth ? auth.check : () => undefined;
   const clientCheck: CallCheck = (metadata) => {
-    // The broker ignores x-danube-broker-url (protocol §2.4); it is recorded only so tests can see what clients send.
+    // The broker ignores x-danube-broker-url (docs/danube-protocol.md §2.4); it is recorded only so tests can see what clients send.
     const [proxyHeader] = metadata.get('x-danube-broker-url');
     if (proxyHeader !== undefined) proxyHeaders.add(String(proxyHeader));
     return faults.unavailable ? UNAVAILABLE : authCheck(metadata);

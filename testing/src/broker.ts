@@ -53,7 +53,7 @@ export class Broker implements ClusterMember {
 
   /**
    * The live topic for CreateProducer/Subscribe: undefined when the cluster does not know it, UNAVAILABLE
-   * when another broker owns it, so clients redo the lookup (protocol §7.2, §9.1).
+   * when another broker owns it, so clients redo the lookup (docs/danube-protocol.md §7.2, §9.1).
    */
   servedTopic(name: string): BrokerTopic | undefined {
     const local = this.topics.get(name);
@@ -64,9 +64,9 @@ export class Broker implements ClusterMember {
   }
 
   /**
-   * Creates a topic owned by this broker with the checks of protocol §6.2: existing namespace (UNAVAILABLE),
+   * Creates a topic owned by this broker with the checks of docs/danube-protocol.md §6.2: existing namespace (UNAVAILABLE),
    * a known dispatch strategy (INVALID_ARGUMENT), a registered schema subject (FAILED_PRECONDITION), and the `-part-` prefix-scan conflicts (ALREADY_EXISTS).
-   * `adoptSubject` false records the subject in metadata only, like a producer's auto-creation (§8.1 nuance).
+   * `adoptSubject` false records the subject in metadata only, like a producer's auto-creation (docs/danube-protocol.md §8.1 nuance).
    */
   createTopic(
     name: string,
@@ -117,7 +117,7 @@ export class Broker implements ClusterMember {
     }
   }
 
-  /** The subscription, created with the failure policy stored by admin if any (protocol §9.4). */
+  /** The subscription, created with the failure policy stored by admin if any (docs/danube-protocol.md §9.4). */
   subscription(topic: BrokerTopic, name: string, type: SubscriptionTypeName): Subscription {
     let subscription = topic.subscriptions.get(name);
     if (subscription) return subscription;
@@ -127,7 +127,7 @@ export class Broker implements ClusterMember {
       type,
       log: topic.log,
       policy: this.cluster.failurePolicy(topic.name, name) ?? this.config.failurePolicy,
-      // SetSubscriptionDispatchConfig is stored but not read by the broker's dispatcher (protocol §9.4).
+      // SetSubscriptionDispatchConfig is stored but not read by the broker's dispatcher (docs/danube-protocol.md §9.4).
       maxUnackedMessages: this.config.maxUnackedMessages,
       liveTailCapacity: this.config.liveTailCapacity,
       deadLetter: (dlqTopic, message) => this.deadLetter(dlqTopic, message),
@@ -136,7 +136,7 @@ export class Broker implements ClusterMember {
     return subscription;
   }
 
-  /** Admin Unsubscribe: only while none of its consumers is active (protocol §13). */
+  /** Admin Unsubscribe: only while none of its consumers is active (docs/danube-protocol.md §13). */
   unsubscribe(topicName: string, name: string): void {
     const topic = this.topics.get(topicName);
     if (!topic) throw notFound(`Topic ${topicName} not found`);
@@ -172,7 +172,7 @@ export class Broker implements ClusterMember {
     if (record) this.cluster.member(record.owner)?.publishInternal(dlqTopic, message);
   }
 
-  /** TestBroker.restart(): producers and consumers are in-memory only (protocol §9.2). */
+  /** TestBroker.restart(): producers and consumers are in-memory only (docs/danube-protocol.md §9.2). */
   forgetClients(): void {
     this.producers.clear();
     this.consumers.clear();

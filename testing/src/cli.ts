@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  // Standalone broker defaults (protocol §1).
+  // Standalone broker defaults (docs/danube-protocol.md §1).
   const broker = await TestBroker.start({
     host: values.host ?? '127.0.0.1',
     port: integer('port', values.port, 6650),

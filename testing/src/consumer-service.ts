@@ -20,7 +20,7 @@ import { topicNamespace } from './topic-name.js';
 
 const SUBSCRIPTION_TYPES: readonly SubscriptionTypeName[] = ['Exclusive', 'Shared', 'Failover', 'KeyShared'];
 
-/** Subscribe (protocol §9.1). */
+/** Subscribe (docs/danube-protocol.md §9.1). */
 function subscribe(broker: Broker, request: ConsumerRequestWire): ConsumerResponseWire {
   const name = request.topic_name;
   topicNamespace(name);
@@ -38,7 +38,7 @@ function subscribe(broker: Broker, request: ConsumerRequestWire): ConsumerRespon
       existing.reattach(same);
       return respond(same.id);
     }
-    // The type is fixed by the creator; later requests' types are not compared (protocol §9.1).
+    // The type is fixed by the creator; later requests' types are not compared (docs/danube-protocol.md §9.1).
     if (existing.type === 'Exclusive' && existing.consumers.size > 0) {
       throw permissionDenied(
         `Not able to subscribe to the topic ${name}: the Exclusive subscription ${request.subscription} already has a consumer`,
@@ -56,7 +56,7 @@ function subscribe(broker: Broker, request: ConsumerRequestWire): ConsumerRespon
   return respond(id);
 }
 
-/** ReceiveMessages (protocol §9.2): takes over the consumer's channel; the older stream ends with OK. */
+/** ReceiveMessages (docs/danube-protocol.md §9.2): takes over the consumer's channel; the older stream ends with OK. */
 function receiveMessages(broker: Broker, call: ServerWritableStream<ReceiveRequestWire, StreamMessageWire>): void {
   const consumer = broker.consumers.get(call.request.consumer_id);
   if (!consumer) {
@@ -82,7 +82,7 @@ function subscriptionFor(broker: Broker, request: AckRequestWire, action: string
 }
 
 export function consumerService(broker: Broker, faults: FaultState): Record<string, unknown> {
-  // NonReliable subscriptions have no dispatch: ack and nack are accepted no-ops (protocol §9.4).
+  // NonReliable subscriptions have no dispatch: ack and nack are accepted no-ops (docs/danube-protocol.md §9.4).
   const ack = unary<AckRequestWire, RequestIdResponseWire>((request) => {
     const { subscription, offset } = subscriptionFor(broker, request, 'acknowledging');
     subscription.dispatch?.ack(offset);

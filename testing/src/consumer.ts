@@ -4,7 +4,7 @@ import { globToRegExp } from './key-shared-ring.js';
 
 export type DeliveryStream = ServerWritableStream<ReceiveRequestWire, StreamMessageWire>;
 
-/** Protocol §9.2: 4 messages in the consumer channel plus 4 in the gRPC send queue. */
+/** docs/danube-protocol.md §9.2: 4 messages in the consumer channel plus 4 in the gRPC send queue. */
 const CHANNEL_CAPACITY = 4;
 const SEND_QUEUE_CAPACITY = 4;
 
@@ -22,7 +22,7 @@ interface Transport {
 
 /**
  * A consumer of one subscription. It is never removed when its client goes away, only marked inactive
- * (protocol §9.1); a ReceiveMessages call attaches a stream, and messages dispatched while no stream is
+ * (docs/danube-protocol.md §9.1); a ReceiveMessages call attaches a stream, and messages dispatched while no stream is
  * attached wait in the channel, as they do in the broker's mpsc channel.
  */
 export class Consumer {
@@ -44,12 +44,12 @@ export class Consumer {
     return this.transport !== undefined;
   }
 
-  /** KeyShared: a consumer without filters takes every key (protocol §9.5). */
+  /** KeyShared: a consumer without filters takes every key (docs/danube-protocol.md §9.5). */
   matches(key: string): boolean {
     return this.filters.length === 0 || this.filters.some((filter) => filter.test(key));
   }
 
-  /** ReceiveMessages: the new stream takes over the channel and an older one ends with OK (protocol §9.2). */
+  /** ReceiveMessages: the new stream takes over the channel and an older one ends with OK (docs/danube-protocol.md §9.2). */
   attach(stream: DeliveryStream): void {
     this.endStream();
     const transport: Transport = { stream, unflushed: 0 };
@@ -78,7 +78,7 @@ export class Consumer {
 
   /**
    * The client went away (stream cancelled, connection dropped): inactive, channel emptied. Reliable
-   * messages it held are released by the subscription (protocol §9.2).
+   * messages it held are released by the subscription (docs/danube-protocol.md §9.2).
    */
   deactivate(): void {
     this.transport = undefined;
@@ -88,7 +88,7 @@ export class Consumer {
     this.owner.onConsumerLost(this);
   }
 
-  /** Subscribe with this consumer's name (protocol §9.1): old stream ended, channel emptied, active again. */
+  /** Subscribe with this consumer's name (docs/danube-protocol.md §9.1): old stream ended, channel emptied, active again. */
   takeOver(): void {
     this.endStream();
     this.channel.length = 0;

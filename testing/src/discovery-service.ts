@@ -4,7 +4,7 @@ import { notFound } from './broker-error.js';
 import { unary } from './grpc-handlers.js';
 import { topicNamespace } from './topic-name.js';
 
-/** TopicLookup (protocol §7.1): Connect here, Redirect to the owner, NOT_FOUND (never Failed) otherwise. */
+/** TopicLookup (docs/danube-protocol.md §7.1): Connect here, Redirect to the owner, NOT_FOUND (never Failed) otherwise. */
 function lookup(broker: Broker, request: TopicLookupRequestWire): TopicLookupResponseWire {
   topicNamespace(request.topic);
   const record = broker.cluster.topic(request.topic);
@@ -20,7 +20,7 @@ function lookup(broker: Broker, request: TopicLookupRequestWire): TopicLookupRes
 }
 
 /**
- * TopicPartitions (protocol §6.3): [name] when that topic exists, else every topic starting with the name
+ * TopicPartitions (docs/danube-protocol.md §6.3): [name] when that topic exists, else every topic starting with the name
  * (a raw prefix match), sorted lexicographically; an empty list is still OK.
  */
 function partitions(broker: Broker, request: TopicLookupRequestWire): TopicPartitionsResponseWire {

@@ -7,7 +7,7 @@ import type {
 export type BackoffStrategy = 'fixed' | 'exponential';
 export type PoisonPolicy = 'block' | 'drop' | 'dead_letter';
 
-/** How a Reliable subscription handles unacked and nacked messages (protocol §9.4). */
+/** How a Reliable subscription handles unacked and nacked messages (docs/danube-protocol.md §9.4). */
 export interface FailurePolicy {
   /** No ack within this many ms schedules a redelivery. Default 30000. */
   ackTimeoutMs: number;
@@ -25,7 +25,7 @@ export interface FailurePolicy {
   deadLetterTopic?: string;
 }
 
-/** Broker defaults, `SubscriptionFailurePolicy::default` (protocol §9.4). */
+/** Broker defaults, `SubscriptionFailurePolicy::default` (docs/danube-protocol.md §9.4). */
 export const DEFAULT_FAILURE_POLICY: Readonly<FailurePolicy> = Object.freeze({
   ackTimeoutMs: 30_000,
   maxRedeliveryCount: 5,
@@ -44,7 +44,7 @@ export function resolveFailurePolicy(partial?: Partial<FailurePolicy>): FailureP
 }
 
 /**
- * Delay before redelivering a message that failed after `deliveries` deliveries (protocol §9.4):
+ * Delay before redelivering a message that failed after `deliveries` deliveries (docs/danube-protocol.md §9.4):
  * exponential = base × 2^(deliveries−1), fixed = base, both capped at the max. A nack's `delay_ms` can only
  * lengthen the wait: min(max(policy delay, delay_ms), max).
  */

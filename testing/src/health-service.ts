@@ -4,7 +4,7 @@ import { invalidArgument } from './broker-error.js';
 import { unary } from './grpc-handlers.js';
 
 /**
- * HealthCheck (protocol §11): OK when the producer is known on this broker, or the consumer is known and
+ * HealthCheck (docs/danube-protocol.md §11): OK when the producer is known on this broker, or the consumer is known and
  * active; CLOSE otherwise (so `{Producer, id: 0}` doubles as a readiness probe).
  */
 function healthCheck(broker: Broker, request: HealthCheckRequestWire): HealthCheckResponseWire {

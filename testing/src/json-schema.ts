@@ -4,7 +4,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
 /**
- * JSON Schema compilation for the registry and for payload validation (protocol §10.1, §10.3). The broker
+ * JSON Schema compilation for the registry and for payload validation (docs/danube-protocol.md §10.1, §10.3). The broker
  * uses a Rust validator supporting drafts 4 to 2020-12; ajv 8 covers 7, 2019-09 and 2020-12, so other
  * `$schema` URIs are compiled as draft 7. Formats are not checked (unknown formats would otherwise fail).
  */

@@ -1,5 +1,5 @@
 /**
- * KeyShared placement (protocol §9.5): consumers sit on a hash ring and a message goes to the consumer owning
+ * KeyShared placement (docs/danube-protocol.md §9.5): consumers sit on a hash ring and a message goes to the consumer owning
  * hash(key). The broker's exact hash and number of ring points are not in the protocol document; any stable
  * hash gives the same observable contract (one key → one consumer while membership is unchanged).
  */
@@ -16,7 +16,7 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** `key_filters` globs: `*` any sequence, `?` one character, everything else literal (protocol §9.5). */
+/** `key_filters` globs: `*` any sequence, `?` one character, everything else literal (docs/danube-protocol.md §9.5). */
 export function globToRegExp(glob: string): RegExp {
   let source = '';
   for (const ch of glob) {

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 
-/** The five claims a Danube broker requires in every token (protocol §5). */
+/** The five claims a Danube broker requires in every token (docs/danube-protocol.md §5). */
 export interface DanubeJwtClaims {
   iss: string;
   /** Unix seconds. */

@@ -14,12 +14,12 @@ import { randomId } from './random-id.js';
 import { schemaRejection } from './schema-validation.js';
 import { topicNamespace } from './topic-name.js';
 
-/** Out-of-range enum values arrive as numbers and count as "not specified" (protocol §8.1). */
+/** Out-of-range enum values arrive as numbers and count as "not specified" (docs/danube-protocol.md §8.1). */
 export function dispatchStrategy(value: unknown): DispatchStrategyName | undefined {
   return value === 'Reliable' || value === 'NonReliable' ? value : undefined;
 }
 
-/** CreateProducer (protocol §8.1, §6.2). */
+/** CreateProducer (docs/danube-protocol.md §8.1, §6.2). */
 function createProducer(broker: Broker, request: ProducerRequestWire): ProducerResponseWire {
   const name = request.topic_name;
   topicNamespace(name);
@@ -29,7 +29,7 @@ function createProducer(broker: Broker, request: ProducerRequestWire): ProducerR
   if (!topic) {
     if (!broker.config.autoCreateTopics) throw notFound(`Topic ${name} not found`);
     // Auto-creation records the producer's subject in metadata only; the live topic adopts it on a later
-    // CreateProducer carrying a schema_ref (protocol §8.1 nuance, from code, unconfirmed).
+    // CreateProducer carrying a schema_ref (docs/danube-protocol.md §8.1 nuance, from code, unconfirmed).
     topic = broker.createTopic(name, dispatch, subject, false);
   } else {
     if (dispatch !== undefined && dispatch !== topic.dispatch) {
@@ -49,7 +49,7 @@ function createProducer(broker: Broker, request: ProducerRequestWire): ProducerR
       topic.schemaSubject = subject;
     }
   }
-  // Idempotent by name: the same producer id for every CreateProducer with this name (protocol §8.1).
+  // Idempotent by name: the same producer id for every CreateProducer with this name (docs/danube-protocol.md §8.1).
   let producer = topic.producers.get(request.producer_name);
   if (!producer) {
     producer = { id: randomId(broker.producers), name: request.producer_name, topic };
@@ -59,10 +59,10 @@ function createProducer(broker: Broker, request: ProducerRequestWire): ProducerR
   return { request_id: request.request_id, producer_id: producer.id, producer_name: producer.name };
 }
 
-/** SendMessage, routed by msg_id only, with the checks in the broker's order (protocol §8.2). */
+/** SendMessage, routed by msg_id only, with the checks in the broker's order (docs/danube-protocol.md §8.2). */
 function sendMessage(broker: Broker, message: StreamMessageWire, faults: FaultState): MessageResponseWire {
   const msgId = message.msg_id;
-  // The broker panics converting such a message; the client sees the call aborted (protocol §8.2).
+  // The broker panics converting such a message; the client sees the call aborted (docs/danube-protocol.md §8.2).
   if (!msgId) throw internal('msg_id is missing: the message cannot be routed');
   const producer = broker.producers.get(msgId.producer_id);
   if (!producer) throw notFound(`Producer with id ${msgId.producer_id} not found on this broker`);
@@ -71,7 +71,7 @@ function sendMessage(broker: Broker, message: StreamMessageWire, faults: FaultSt
     throw invalidArgument(`Message size ${message.payload.length} bytes exceeds the maximum message size of ${limit} bytes`);
   }
   const topic = producer.topic;
-  // The broker's texts (protocol §8.2): clients sort publish failures by them.
+  // The broker's texts (docs/danube-protocol.md §8.2): clients sort publish failures by them.
   if (topic.closed) throw permissionDenied(`Unable to publish the message: Topic ${topic.name} is draining or closed; retry lookup/moved`);
   if (msgId.topic_name !== topic.name) {
     throw permissionDenied(`Unable to publish the message: the producer with id ${producer.id} is not attached to topic name: ${msgId.topic_name}`);

@@ -10,7 +10,7 @@ export interface DispatchTarget {
   hasActiveConsumer(): boolean;
   /** KeyShared: a message whose consumer is away must not hold back other keys. */
   readonly keyed: boolean;
-  /** Exclusive, Shared and Failover stop dispatching newer messages behind a blocked one (protocol §9.4). */
+  /** Exclusive, Shared and Failover stop dispatching newer messages behind a blocked one (docs/danube-protocol.md §9.4). */
   readonly blocksOnPoison: boolean;
   deadLetter(message: StreamMessageWire, deliveries: number, reason: string | undefined): void;
 }
@@ -28,7 +28,7 @@ interface PendingEntry {
 }
 
 /**
- * Reliable dispatch of one subscription (protocol §9.4): a cursor over the topic log, a window of unacked
+ * Reliable dispatch of one subscription (docs/danube-protocol.md §9.4): a cursor over the topic log, a window of unacked
  * messages, ack timeouts, backoff redelivery and the poison policy. Acks and nacks find their entry by
  * topic offset only; offsets not in the window (late, duplicate, unknown) are ignored.
  */
@@ -49,7 +49,7 @@ export class ReliableDispatch {
     /** Emulated live-tail channel (TestBrokerOptions.liveTailCapacity); undefined = reads never skip. */
     private liveTailCapacity?: number | undefined,
   ) {
-    // A new subscription starts at the topic's current end ("latest", protocol §9.4).
+    // A new subscription starts at the topic's current end ("latest", docs/danube-protocol.md §9.4).
     this.nextOffset = log.length;
   }
 
@@ -90,7 +90,7 @@ export class ReliableDispatch {
     this.fail(entry, delayMs, reason);
   }
 
-  /** A consumer left or was taken over: its in-flight messages become eligible for immediate redelivery (§9.1, §9.2). */
+  /** A consumer left or was taken over: its in-flight messages become eligible for immediate redelivery (docs/danube-protocol.md §9.1, §9.2). */
   release(consumer: Consumer): void {
     for (const entry of this.entries.values()) {
       if (entry.state === 'in_flight' && entry.consumer === consumer) this.makeReady(entry);
@@ -102,7 +102,7 @@ export class ReliableDispatch {
 
   /** TestBroker.restart(): every unacked message is redelivered to whoever attaches next. */
   releaseAll(): void {
-    // A subscription resumed from its cursor reads through the WAL's stateful reader, which never skips (§9.4).
+    // A subscription resumed from its cursor reads through the WAL's stateful reader, which never skips (docs/danube-protocol.md §9.4).
     this.liveTailCapacity = undefined;
     for (const entry of this.entries.values()) {
       if (entry.state === 'in_flight' || entry.state === 'waiting') this.makeReady(entry);
@@ -148,7 +148,7 @@ export class ReliableDispatch {
       const message = log[offset] as StreamMessageWire;
       const consumer = this.target.pick(message);
       if (consumer === 'skip') {
-        // KeyShared: no consumer's filters match the key, so the subscription never gets it (protocol §9.5).
+        // KeyShared: no consumer's filters match the key, so the subscription never gets it (docs/danube-protocol.md §9.5).
         this.nextOffset++;
         continue;
       }

@@ -2,7 +2,7 @@ import { canonicalJson } from './schema-definition.js';
 import type { CompatibilityMode, SchemaDefinition } from './schema-definition.js';
 
 /**
- * Compatibility of a new schema with the subject's latest (protocol §10.1).
+ * Compatibility of a new schema with the subject's latest (docs/danube-protocol.md §10.1).
  * - JSON Schema, exactly as the broker applies it, looking only at top-level `properties` and `required`:
  *   backward refuses a field required before that is no longer a property, an optional property made
  *   required, and a property whose `type` changed (a brand-new required field is accepted, unlike Confluent's

@@ -5,7 +5,7 @@ import { compileJsonSchema } from './json-schema.js';
 export type SchemaType = 'bytes' | 'string' | 'number' | 'avro' | 'json_schema' | 'protobuf';
 export type CompatibilityMode = 'none' | 'backward' | 'forward' | 'full';
 
-/** Input spellings, case-insensitive, and the canonical names returned (protocol §4.3). */
+/** Input spellings, case-insensitive, and the canonical names returned (docs/danube-protocol.md §4.3). */
 const SCHEMA_TYPE_ALIASES: Record<string, SchemaType> = {
   bytes: 'bytes',
   string: 'string',
@@ -79,7 +79,7 @@ function checkAvro(json: unknown): void {
 }
 
 /**
- * Parses a definition for its type (protocol §10.1). Fingerprints: sha256 of canonical JSON for JSON Schema
+ * Parses a definition for its type (docs/danube-protocol.md §10.1). Fingerprints: sha256 of canonical JSON for JSON Schema
  * (and Avro, assumed), the literal type name for bytes/string/number, sha256 of the text for Protobuf
  * (assumed). Throws with the reason when the definition is not valid for its type.
  */
@@ -111,7 +111,7 @@ export function parseSchemaDefinition(type: SchemaType, definition: Buffer): Sch
   }
 }
 
-/** `schema_definition` as GetSchema returns it: the broker's internal definition as JSON (protocol §10.4). */
+/** `schema_definition` as GetSchema returns it: the broker's internal definition as JSON (docs/danube-protocol.md §10.4). */
 export function definitionEnvelope(schema: SchemaDefinition): Buffer {
   let envelope: unknown;
   switch (schema.type) {

@@ -23,14 +23,14 @@ function validationPolicy(input: string): ValidationPolicy {
   throw invalidArgument(`Invalid validation policy ${JSON.stringify(input)}: expected none, warn or enforce`);
 }
 
-/** Topic-bound registry RPCs act on the live topic, so only its owner answers them (protocol §10.5). */
+/** Topic-bound registry RPCs act on the live topic, so only its owner answers them (docs/danube-protocol.md §10.5). */
 function ownedTopic(broker: Broker, name: string): BrokerTopic {
   const topic = broker.localTopic(name);
   if (!topic) throw notFound(`Topic ${name} not found on this broker`);
   return topic;
 }
 
-/** danube_schema.SchemaRegistry, served on both ports (protocol §2.1, §4, §10). */
+/** danube_schema.SchemaRegistry, served on both ports (docs/danube-protocol.md §2.1, §4, §10). */
 export function schemaRegistryService(broker: Broker): Record<string, unknown> {
   const registry = broker.cluster.schemaRegistry;
   return {

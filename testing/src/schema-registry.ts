@@ -29,7 +29,7 @@ export interface SchemaVersion {
 
 export interface SchemaSubject {
   readonly name: string;
-  /** One id per subject, allocated once (protocol §10.1). */
+  /** One id per subject, allocated once (docs/danube-protocol.md §10.1). */
   readonly schemaId: string;
   readonly type: SchemaType;
   compatibilityMode: CompatibilityMode;
@@ -39,9 +39,9 @@ export interface SchemaSubject {
 }
 
 /**
- * The cluster's schema registry (protocol §4, §10): subjects with versions 1..n, one schema_id per subject,
+ * The cluster's schema registry (docs/danube-protocol.md §4, §10): subjects with versions 1..n, one schema_id per subject,
  * fingerprint de-duplication and compatibility checks against the latest version. Errors carry the statuses
- * of protocol §10.6.
+ * of docs/danube-protocol.md §10.6.
  */
 export class SchemaRegistry {
   private readonly subjects = new Map<string, SchemaSubject>();

@@ -6,7 +6,7 @@ import type { BrokerTopic } from './topic.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Why a payload does not fit its schema, or undefined when it does (protocol §10.3). */
+/** Why a payload does not fit its schema, or undefined when it does (docs/danube-protocol.md §10.3). */
 export function payloadProblem(schema: SchemaDefinition, payload: Buffer): string | undefined {
   switch (schema.type) {
     case 'bytes':
@@ -38,8 +38,8 @@ export function payloadProblem(schema: SchemaDefinition, payload: Buffer): strin
 }
 
 /**
- * The broker's publish-time schema checks (protocol §10.3), in its order, worded as the broker's texts that
- * protocol §8.2 lists (clients sort rejections by them). Returns the reason to reject the
+ * The broker's publish-time schema checks (docs/danube-protocol.md §10.3), in its order, worded as the broker's texts that
+ * docs/danube-protocol.md §8.2 lists (clients sort rejections by them). Returns the reason to reject the
  * message, or undefined to accept it. Under 'warn' the broker only logs; the TestBroker logs nothing.
  */
 export function schemaRejection(topic: BrokerTopic, message: StreamMessageWire, registry: SchemaRegistry): string | undefined {
@@ -61,10 +61,10 @@ export function schemaRejection(topic: BrokerTopic, message: StreamMessageWire, 
   if (!topic.enablePayloadValidation) return undefined;
   const versionNumber = message.schema_version ?? 1;
   const version = registry.version(subject, versionNumber);
-  // Under warn a failed check is only logged, like the other warn cases of protocol §10.3
+  // Under warn a failed check is only logged, like the other warn cases of docs/danube-protocol.md §10.3
   // (assumed: the document only says that unknown schema ids fail under both policies).
   if (!enforce) return undefined;
-  // A missing version is the producer's configuration, not the payload's fault (protocol §8.2).
+  // A missing version is the producer's configuration, not the payload's fault (docs/danube-protocol.md §8.2).
   if (!version) return `Schema version not found: version ${versionNumber} of subject ${subject.name}`;
   const problem = payloadProblem(version.schema, message.payload);
   return problem === undefined ? undefined : `Payload validation failed: ${problem}`;

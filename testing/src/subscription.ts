@@ -23,13 +23,13 @@ export interface SubscriptionOptions {
 
 /**
  * A subscription of one topic: its consumers (kept in attach order, never removed) and how messages are
- * spread over them (protocol §9.5). Reliable topics add a ReliableDispatch; NonReliable messages are
+ * spread over them (docs/danube-protocol.md §9.5). Reliable topics add a ReliableDispatch; NonReliable messages are
  * handed over best-effort and lost when no consumer can take them.
  */
 export class Subscription implements ConsumerOwner, DispatchTarget {
   readonly topic: string;
   readonly name: string;
-  /** Fixed by whoever created the subscription (protocol §9.1). */
+  /** Fixed by whoever created the subscription (docs/danube-protocol.md §9.1). */
   readonly type: SubscriptionTypeName;
   readonly consumers = new Map<string, Consumer>();
   readonly dispatch: ReliableDispatch | undefined;
@@ -61,7 +61,7 @@ export class Subscription implements ConsumerOwner, DispatchTarget {
     return consumer;
   }
 
-  /** Subscribe with an existing consumer name: takeover, in-flight messages redelivered at once (§9.1). */
+  /** Subscribe with an existing consumer name: takeover, in-flight messages redelivered at once (docs/danube-protocol.md §9.1). */
   reattach(consumer: Consumer): void {
     consumer.takeOver();
     this.dispatch?.release(consumer);
@@ -85,7 +85,7 @@ export class Subscription implements ConsumerOwner, DispatchTarget {
       case 'Failover':
         // Failover uses the exclusive dispatcher: the earliest attached active consumer gets everything.
         // Moving to a standby when it goes away is what we implement; the document could not confirm
-        // the switch in the broker code (protocol §9.5, unconfirmed).
+        // the switch in the broker code (docs/danube-protocol.md §9.5, unconfirmed).
         return active[0] ?? null;
       case 'Shared': {
         if (active.length === 0) return null;

@@ -23,30 +23,30 @@ export interface TestBrokerOptions {
   brokerId?: string;
   /** Shared metadata, so brokers of one cluster redirect to each other; default: a new one. */
   cluster?: TestCluster;
-  /** CreateProducer creates missing topics; default true (standalone, protocol §6.2). */
+  /** CreateProducer creates missing topics; default true (standalone, docs/danube-protocol.md §6.2). */
   autoCreateTopics?: boolean;
   /** Created at start besides 'default' and 'system'. */
   namespaces?: string[];
-  /** Payload bytes policy; 0 = unlimited, the standalone default (protocol §2.6). */
+  /** Payload bytes policy; 0 = unlimited, the standalone default (docs/danube-protocol.md §2.6). */
   maxMessageSize?: number;
-  /** Reliable window per subscription; default 10 (protocol §9.4). */
+  /** Reliable window per subscription; default 10 (docs/danube-protocol.md §9.4). */
   maxUnackedMessages?: number;
   /**
-   * Emulates the broker's live-tail defect (protocol §9.4): a Reliable subscription created at "latest" reads
+   * Emulates the broker's live-tail defect (docs/danube-protocol.md §9.4): a Reliable subscription created at "latest" reads
    * new messages from a channel of this many; when its dispatch falls further behind the topic's end, the
    * oldest undelivered messages are skipped for that subscription for good. Subscriptions resumed after
    * `restart()` read "from the WAL" and never skip. Default: off.
    */
   liveTailCapacity?: number;
-  /** Defaults from protocol §9.4. */
+  /** Defaults from docs/danube-protocol.md §9.4. */
   failurePolicy?: Partial<FailurePolicy>;
-  /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (protocol §5). */
+  /** When set, every RPC on both ports needs `authorization: Bearer <HS256 JWT>` (docs/danube-protocol.md §5). */
   auth?: { jwtSecret: string };
   /** Serve TLS (URLs become https://); requireClientCert = mTLS. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer; requireClientCert?: boolean };
   /**
    * Advertised connect_url (scheme optional). When it differs from broker_url, lookups return proxy=true
-   * (protocol §7.1); broker_url stays this broker's own serviceUrl, as with the broker's `--connect-url`.
+   * (docs/danube-protocol.md §7.1); broker_url stays this broker's own serviceUrl, as with the broker's `--connect-url`.
    */
   connectUrl?: string;
 }
@@ -90,7 +90,7 @@ async function shutdown(server: Server): Promise<void> {
 
 /**
  * An in-process Danube broker speaking the real wire protocol over gRPC (client and admin ports), with the
- * semantics of a standalone broker as shared/danube-protocol.md describes them, plus fault injection.
+ * semantics of a standalone broker as docs/danube-protocol.md describes them, plus fault injection.
  */
 export class TestBroker {
   readonly serviceUrl: string;
@@ -99,7 +99,7 @@ export class TestBroker {
   readonly connectUrl: string;
   readonly brokerId: string;
   readonly cluster: TestCluster;
-  /** Every `x-danube-broker-url` value received on the client port (clients send it in proxy mode, protocol §7.1). */
+  /** Every `x-danube-broker-url` value received on the client port (clients send it in proxy mode, docs/danube-protocol.md §7.1). */
   readonly proxyHeaders: Set<string>;
   private stopping: Promise<void> | undefined;
 
@@ -121,7 +121,7 @@ export class TestBroker {
     this.cluster = broker.cluster;
   }
 
-  /** Starts both servers; resolves once they listen and the boot namespaces exist (protocol §1). */
+  /** Starts both servers; resolves once they listen and the boot namespaces exist (docs/danube-protocol.md §1). */
   static async start(options: TestBrokerOptions = {}): Promise<TestBroker> {
     const host = options.host ?? '127.0.0.1';
     const cluster = options.cluster ?? new TestCluster();
@@ -209,7 +209,7 @@ export class TestBroker {
    * Simulates a broker process restart: connections dropped, producers and consumers forgotten (sends with
    * old producer ids get NOT_FOUND, health checks CLOSE, Subscribe starts over). Topics, stored messages and
    * subscription cursors survive, and unacked messages are redelivered. A real standalone restart is worse:
-   * its topics are known but no longer served (protocol §1 restart caveat).
+   * its topics are known but no longer served (docs/danube-protocol.md §1 restart caveat).
    */
   async restart(): Promise<void> {
     await this.dropConnections();
@@ -244,7 +244,7 @@ export class TestBroker {
   /**
    * For the next `ms` milliseconds every SendMessage that passes the producer and size checks is refused with
    * PERMISSION_DENIED "Unable to publish the message: <text>" and not stored, as the broker answers a publish
-   * failure (protocol §8.2), e.g. a WAL append error. Default text: a storage write error.
+   * failure (docs/danube-protocol.md §8.2), e.g. a WAL append error. Default text: a storage write error.
    */
   rejectSendsFor(ms: number, text = 'Failed to append message to WAL: storage write error (TestBroker.rejectSendsFor)'): void {
     this.faults.sendRejection = text;

@@ -33,7 +33,7 @@ function subscriptionKey(topic: string, subscription: string): string {
 /**
  * The replicated metadata of a Danube cluster, in memory: namespaces, topic records with their owner,
  * per-subscription admin settings and the schema registry. Two TestBrokers given the same TestCluster see
- * each other's topics and redirect lookups to the owner (protocol §7.1).
+ * each other's topics and redirect lookups to the owner (docs/danube-protocol.md §7.1).
  */
 export class TestCluster {
   readonly schemaRegistry = new SchemaRegistry();

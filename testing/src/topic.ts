@@ -3,7 +3,7 @@ import type { Subscription } from './subscription.js';
 
 export type ValidationPolicy = 'none' | 'warn' | 'enforce';
 
-/** A producer attached to a topic on this broker; never removed until the topic goes (protocol §8.1). */
+/** A producer attached to a topic on this broker; never removed until the topic goes (docs/danube-protocol.md §8.1). */
 export interface Producer {
   readonly id: string;
   readonly name: string;
@@ -12,8 +12,8 @@ export interface Producer {
 
 /**
  * A topic served by this broker: producers by name, subscriptions by name and, for Reliable topics, the
- * log (index = 0-based offset, like the WAL offsets of protocol §9.3). Schema settings here are the live
- * topic's (protocol §10.3, §10.5); the cluster record holds the metadata copy.
+ * log (index = 0-based offset, like the WAL offsets of docs/danube-protocol.md §9.3). Schema settings here are the live
+ * topic's (docs/danube-protocol.md §10.3, §10.5); the cluster record holds the metadata copy.
  */
 export class BrokerTopic {
   readonly log: StreamMessageWire[] | undefined;
@@ -33,7 +33,7 @@ export class BrokerTopic {
 
   /**
    * Reliable: append with the next offset, then let every subscription dispatch (the producer is answered
-   * after the append, protocol §8.2). NonReliable: hand to the subscriptions' consumers right away.
+   * after the append, docs/danube-protocol.md §8.2). NonReliable: hand to the subscriptions' consumers right away.
    * The message object is kept as it is (it came off the wire and nobody else holds it).
    */
   publish(message: StreamMessageWire): void {

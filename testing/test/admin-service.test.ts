@@ -11,7 +11,7 @@ async function setup(options: Parameters<typeof startBroker>[0] = {}) {
   return { broker, admin, clients, topicAdmin, namespaceAdmin };
 }
 
-describe('namespaces (protocol §13)', () => {
+describe('namespaces (docs/danube-protocol.md §13)', () => {
   it('lists, creates (NOT_FOUND when it exists) and lists topics with both spellings and the prefix quirk', async () => {
     const { broker, admin, namespaceAdmin, topicAdmin } = await setup();
     expect(await admin.admin('BrokerAdmin', 'ListNamespaces', {})).toEqual({ namespaces: ['default', 'system'] });
@@ -32,7 +32,7 @@ describe('namespaces (protocol §13)', () => {
   });
 });
 
-describe('topics (protocol §13)', () => {
+describe('topics (docs/danube-protocol.md §13)', () => {
   it('creates topics, reporting every failure as NOT_FOUND with the cause and bad enums as INVALID_ARGUMENT', async () => {
     const { broker, clients, topicAdmin } = await setup();
     expect(await topicAdmin('CreateTopic', { name: '/default/made', dispatch_strategy: 'Reliable' })).toEqual({ success: true });
@@ -126,7 +126,7 @@ describe('topics (protocol §13)', () => {
   });
 });
 
-describe('subscriptions (protocol §9.4, §13)', () => {
+describe('subscriptions (docs/danube-protocol.md §9.4, §13)', () => {
   it('unsubscribes only while no consumer is active', async () => {
     const { clients, topicAdmin } = await setup();
     const topic = '/default/unsub';

@@ -6,7 +6,7 @@ import { expectStatus, RawClients, startBroker } from './helpers.js';
 const SECRET = 'test-secret-key';
 const probe = { request_id: '1', client: 'Producer', id: '0' };
 
-describe('JWT authentication (protocol §5)', () => {
+describe('JWT authentication (docs/danube-protocol.md §5)', () => {
   it('requires a bearer token on every RPC of both ports', async () => {
     const broker = await startBroker({ auth: { jwtSecret: SECRET } });
     const anonymous = new RawClients(broker.serviceUrl);

@@ -7,7 +7,7 @@ import {
   resolveFailurePolicy,
 } from '../src/failure-policy.js';
 
-describe('failure policy (protocol §9.4)', () => {
+describe('failure policy (docs/danube-protocol.md §9.4)', () => {
   it('has the broker defaults', () => {
     expect(DEFAULT_FAILURE_POLICY).toEqual({
       ackTimeoutMs: 30_000,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { globToRegExp, KeySharedRing } from '../src/key-shared-ring.js';
 
-describe('KeyShared placement (protocol §9.5)', () => {
+describe('KeyShared placement (docs/danube-protocol.md §9.5)', () => {
   it('matches globs with * and ? and nothing else special', () => {
     expect(globToRegExp('orders.*').test('orders.eu')).toBe(true);
     expect(globToRegExp('orders.*').test('ordersXeu')).toBe(false);

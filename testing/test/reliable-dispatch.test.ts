@@ -16,7 +16,7 @@ async function reliableSetup(options: TestBrokerOptions = {}, topic = '/default/
   return { broker, clients, producer, topic };
 }
 
-describe('Reliable dispatch (protocol §9.4)', () => {
+describe('Reliable dispatch (docs/danube-protocol.md §9.4)', () => {
   it('starts a new subscription at the end of the topic and delivers log offsets', async () => {
     const { clients, producer, topic } = await reliableSetup();
     await producer.send('old-0');

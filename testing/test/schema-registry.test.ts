@@ -25,7 +25,7 @@ async function setup() {
   return { broker, clients, register };
 }
 
-describe('schema registry model (protocol §10.1, §10.6)', () => {
+describe('schema registry model (docs/danube-protocol.md §10.1, §10.6)', () => {
   it('allocates one schema_id per subject, versions 1..n, and de-duplicates identical definitions', async () => {
     const { register } = await setup();
     const first = await register('orders', ORDER_V1);
@@ -43,7 +43,7 @@ describe('schema registry model (protocol §10.1, §10.6)', () => {
   it('checks backward compatibility by default and skips it with mode none', async () => {
     const { clients, register } = await setup();
     await register('orders', ORDER_V1);
-    // The broker accepts a brand-new required field under backward (protocol §10.1); an optional one made
+    // The broker accepts a brand-new required field under backward (docs/danube-protocol.md §10.1); an optional one made
     // required is refused.
     const optional = { type: 'object', properties: { id: { type: 'string' }, note: { type: 'string' } }, required: ['id'] };
     expect((await register('orders', optional)).version).toBe(2);
@@ -84,7 +84,7 @@ describe('schema registry model (protocol §10.1, §10.6)', () => {
   });
 });
 
-describe('schema registry reads (protocol §10.4)', () => {
+describe('schema registry reads (docs/danube-protocol.md §10.4)', () => {
   it('returns the wrapped definition envelope from GetSchema and GetLatestSchema', async () => {
     const { clients, register } = await setup();
     const v1 = await register('orders', ORDER_V1);
@@ -139,7 +139,7 @@ describe('schema registry reads (protocol §10.4)', () => {
         ...(mode === undefined ? {} : { compatibility_mode: mode }),
       });
     expect(await check(ORDER_V2)).toEqual({ is_compatible: true, errors: [] });
-    // A brand-new required field: backward accepts it, forward refuses it (protocol §10.1).
+    // A brand-new required field: backward accepts it, forward refuses it (docs/danube-protocol.md §10.1).
     const addsRequired = { ...ORDER_V2, required: ['id', 'qty'] };
     expect((await check(addsRequired)).is_compatible).toBe(true);
     const forward = await check(addsRequired, 'forward');
@@ -178,7 +178,7 @@ describe('schema registry reads (protocol §10.4)', () => {
   });
 });
 
-describe('topic schema configuration and validation on publish (protocol §8.1, §10.3, §10.5)', () => {
+describe('topic schema configuration and validation on publish (docs/danube-protocol.md §8.1, §10.3, §10.5)', () => {
   it('checks schema_ref subjects on CreateProducer', async () => {
     const { clients, register } = await setup();
     const withRef = (topic: string, subject: string, name = 'p1') =>

@@ -18,7 +18,7 @@ function message(overrides: Partial<StreamMessageWire> = {}): StreamMessageWire 
   };
 }
 
-describe('schemaRejection (protocol §10.3)', () => {
+describe('schemaRejection (docs/danube-protocol.md §10.3)', () => {
   it('rejects everything on a topic without a subject under enforce, nothing under warn or none', () => {
     const registry = new SchemaRegistry();
     const topic = new BrokerTopic('/default/t', 'NonReliable');

@@ -8,7 +8,7 @@ const QUIET_MS = 150;
 
 const payloads = (messages: StreamMessageWire[]) => messages.map((m) => m.payload.toString());
 
-describe.each(['Reliable', 'NonReliable'] as const)('subscription types on %s topics (protocol §9.5)', (dispatch) => {
+describe.each(['Reliable', 'NonReliable'] as const)('subscription types on %s topics (docs/danube-protocol.md §9.5)', (dispatch) => {
   async function setup() {
     const broker = await startBroker({ failurePolicy: { ackTimeoutMs: 60_000 } });
     const clients = new RawClients(broker.serviceUrl);

@@ -27,7 +27,7 @@ describe('TestBroker start and identity', () => {
     expect(broker.cluster.topic('/system/_events_topic')?.owner).toBe(broker.brokerId);
   });
 
-  it('answers the readiness probe HealthCheck{Producer, 0} with CLOSE (protocol §1)', async () => {
+  it('answers the readiness probe HealthCheck{Producer, 0} with CLOSE (docs/danube-protocol.md §1)', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
     const response = await clients.danube('HealthCheck', 'HealthCheck', { request_id: '1', client: 'Producer', id: '0' });
@@ -81,7 +81,7 @@ describe('TestBroker timers', () => {
   });
 });
 
-describe('TopicLookup and TopicPartitions (protocol §7.1, §6.3)', () => {
+describe('TopicLookup and TopicPartitions (docs/danube-protocol.md §7.1, §6.3)', () => {
   it('answers NOT_FOUND for unknown topics and INVALID_ARGUMENT for bad names', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
@@ -164,7 +164,7 @@ describe('TopicLookup and TopicPartitions (protocol §7.1, §6.3)', () => {
   });
 });
 
-describe('CreateProducer (protocol §8.1, §6.2)', () => {
+describe('CreateProducer (docs/danube-protocol.md §8.1, §6.2)', () => {
   it('auto-creates the topic, is idempotent by name and returns random ids above 2^53', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
@@ -231,7 +231,7 @@ describe('CreateProducer (protocol §8.1, §6.2)', () => {
   });
 });
 
-describe('SendMessage (protocol §8.2)', () => {
+describe('SendMessage (docs/danube-protocol.md §8.2)', () => {
   it('checks msg_id, producer id, size, then the producer-topic binding, and echoes request_id', async () => {
     const broker = await startBroker({ maxMessageSize: 8 });
     const clients = new RawClients(broker.serviceUrl);
@@ -261,7 +261,7 @@ describe('SendMessage (protocol §8.2)', () => {
   });
 });
 
-describe('NonReliable delivery (protocol §8.2, §9.3)', () => {
+describe('NonReliable delivery (docs/danube-protocol.md §8.2, §9.3)', () => {
   it('delivers to the active consumer with fields passed through, and loses messages nobody was attached for', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
@@ -325,7 +325,7 @@ describe('NonReliable delivery (protocol §8.2, §9.3)', () => {
   });
 });
 
-describe('Subscribe, ReceiveMessages and HealthCheck (protocol §9.1, §9.2, §11)', () => {
+describe('Subscribe, ReceiveMessages and HealthCheck (docs/danube-protocol.md §9.1, §9.2, §11)', () => {
   it('answers NOT_FOUND for unknown topics and consumers', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../src/broker-error.js';
 import { normalizeNamespace, partitionBase, topicNamespace } from '../src/topic-name.js';
 
-describe('topicNamespace (protocol §6.1)', () => {
+describe('topicNamespace (docs/danube-protocol.md §6.1)', () => {
   it.each([
     ['/default/orders', 'default'],
     ['/ns_1/topic-2', 'ns_1'],

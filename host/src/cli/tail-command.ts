@@ -75,7 +75,7 @@ export const tailCommand: CliCommand = {
     const from = values.from ?? 'latest';
     if (from === 'earliest') {
       throw new UsageError(
-        "--from earliest cannot be honoured: Danube starts a new subscription at the end of the topic and cannot replay it (protocol §9.4); reuse a --subscription name to resume where it last left off",
+        "--from earliest cannot be honoured: Danube starts a new subscription at the end of the topic and cannot replay it (docs/danube-protocol.md §9.4); reuse a --subscription name to resume where it last left off",
       );
     }
     if (from !== 'latest') throw new UsageError(`--from must be latest (or earliest, which Danube cannot do), got "${from}"`);
@@ -94,7 +94,7 @@ export const tailCommand: CliCommand = {
       }
       let consumer;
       try {
-        // Exclusive under a stable consumer name: a second tail of the same subscription takes it over (§9.1).
+        // Exclusive under a stable consumer name: a second tail of the same subscription takes it over (docs/danube-protocol.md §9.1).
         consumer = await client.subscribe({ topic, subscription, name: 'danube-connect-tail', type: 'exclusive', bufferSize: 16 });
       } catch (err) {
         io.err(`tail: cannot subscribe to ${topic} on ${target.serviceUrl}: ${describeFailure(err)}`);

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { packageNameProblem } from './package-name.js';
 
-/** Where the host looks for plugin packages (DESIGN §5 step 2). */
+/** Where the host looks for plugin packages (docs/architecture.md §3.2). */
 export interface SearchOptions {
   /** host.toml's folder: the search starts in its node_modules and goes up. */
   fromDir: string;

@@ -28,7 +28,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 const CONTROL_ROUTE = /^\/connectors\/([A-Za-z0-9_-]+)\/(restart|pause|resume)$/;
 
 /**
- * The host's HTTP endpoints (DESIGN §4): `/metrics` (the host's metrics and every child's, pulled on each scrape
+ * The host's HTTP endpoints (docs/architecture.md §5.11): `/metrics` (the host's metrics and every child's, pulled on each scrape
  * and merged by prom-client's AggregatorRegistry into one valid exposition: text expositions are never
  * concatenated), `/healthz` (the host is alive), `/readyz` (every connector ready, with per-connector detail),
  * `/connectors` (JSON, secrets masked by the source), `/` (the live status page, which reads /connectors), `POST /-/reload` and `POST /connectors/<name>/restart|pause|resume`.

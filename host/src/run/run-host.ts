@@ -39,7 +39,7 @@ function hostChanges(running: HostSettings, next: HostSettings, logger: Logger):
 const RUN_EXIT_CODES = { ok: 0, unclean: 1, invalid: 2 } as const;
 
 /**
- * `danube-connect run` (DESIGN §5): validate everything (every problem printed, exit 2, nothing started), start
+ * `danube-connect run` (docs/architecture.md §5): validate everything (every problem printed, exit 2, nothing started), start
  * the status server and one supervised child per connector, reload on SIGHUP or POST /-/reload (a bad new config
  * is rejected and the running set kept), and on SIGTERM/SIGINT stop every child (drain, then SIGKILL after
  * `shutdown_timeout_ms`). Resolves with the exit code: 0 when every child stopped cleanly.

@@ -2,7 +2,7 @@ import type { ChildStats, ConnectionState } from '@danube-connect/sdk/protocol';
 import type { ExitReason } from './exit-reason.js';
 
 /**
- * The state of a connector (DESIGN §5), one union for /connectors, metric labels and logs:
+ * The state of a connector (docs/architecture.md §5.10), one union for /connectors, metric labels and logs:
  * - `starting`: a child is forked and has not sent `ready` yet (within `readyTimeoutMs`);
  * - `running`: ready and connected; `degraded`: ready, but its last pong or status said degraded;
  * - `stopping`: asked to stop, draining (up to `shutdownTimeoutMs`); `stopped`: no child, by request;
@@ -17,7 +17,7 @@ export const CONNECTOR_STATES: readonly ConnectorState[] = ['starting', 'running
 /** What an operator can do to one connector (POST /connectors/<name>/<action>, `danube-connect <action> <name>`). */
 export type ConnectorAction = 'restart' | 'pause' | 'resume';
 
-/** Why the last child ended: the "why is it down" record (peers.md §6.4). */
+/** Why the last child ended: the "why is it down" record (docs/architecture.md §5.5). */
 export interface ExitRecord {
   /** Epoch ms. */
   at: number;

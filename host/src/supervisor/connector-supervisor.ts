@@ -45,7 +45,7 @@ const STDERR_RECORD_CHARS = 1_000;
 const SILENT_INTERVALS = 3;
 
 /**
- * Runs one connector (DESIGN §5): forks its child, sends `start`, waits for `ready` within `readyTimeoutMs`,
+ * Runs one connector (docs/architecture.md §5): forks its child, sends `start`, waits for `ready` within `readyTimeoutMs`,
  * pings every `pingIntervalMs` (silent for 3 intervals = hung: SIGKILL), follows `status` and pongs between
  * running and degraded, attributes every end (ExitRecord), restarts by the RestartPolicy or gives up
  * (`failed`), and stops with `stop` → `shutdownTimeoutMs` (+ grace) → SIGKILL.

@@ -24,7 +24,7 @@ export interface RestartPolicyOptions {
 const JITTER = 0.2;
 
 /**
- * The restart policy of one connector (DESIGN §4 `[host.restart]`; peers.md §1 and §6.5): the delay starts at
+ * The restart policy of one connector (docs/architecture.md §4 `[host.restart]`; docs/architecture.md §5.6): the delay starts at
  * `initialDelayMs` and doubles per consecutive crash up to `maxDelayMs`, with ±20 % jitter so connectors that
  * crashed together do not restart in lockstep; running for `stableAfterMs` forgets earlier crashes; `maxCrashes`
  * crashes within `windowMs` give up (`failed` until a reload), like VS Code's 3 in 5 minutes and pm2's unstable

@@ -26,7 +26,7 @@ export const CONNECTION_MESSAGES = { oneOf: 'set exactly one of url and servers'
 export function connectionProblems(config: MqttConnectionConfig): string[] {
   const problems: string[] = [];
   if ((config.username === undefined) !== (config.password === undefined)) {
-    // The reference silently connected anonymously here (reference-gaps B20).
+    // The reference silently connected anonymously here.
     problems.push(config.username === undefined ? 'username: is required when password is set' : 'password: is required when username is set');
   }
   if ((config.tls?.cert === undefined) !== (config.tls?.key === undefined)) {

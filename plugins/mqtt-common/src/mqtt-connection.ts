@@ -148,7 +148,7 @@ export class MqttConnection {
   sendPuback(messageId: number, epoch: number): boolean {
     const client = this.client as unknown as PrivateClient | undefined;
     if (!client || epoch !== this.currentEpoch || !client.connected) return false;
-    // MQTT.js has no public API for a deferred, ordered PUBACK (perf-notes §2); pinned version, covered by tests.
+    // MQTT.js has no public API for a deferred, ordered PUBACK (docs/delivery-semantics.md §10); pinned version, covered by tests.
     client._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
     return true;
   }
@@ -202,7 +202,7 @@ export class MqttConnection {
 
   private connectedEvent(client: MqttClient, connack: IConnackPacket): void {
     if (client !== this.client) return;
-    // Nagle delays small QoS 1 PUBACKs and low-rate traffic (perf-notes §4).
+    // Nagle delays small QoS 1 PUBACKs and low-rate traffic.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     const first = this.currentEpoch === 0;
     this.currentEpoch++;

@@ -11,7 +11,7 @@ export interface TopicFilter {
 const SHARE_PREFIX = '$share/';
 
 /**
- * Why `filter` is not a valid MQTT topic filter (MQTT 5 §4.7.1, §4.8.2), or undefined. `#` only as the last
+ * Why `filter` is not a valid MQTT topic filter (MQTT 5 §4.7.1 and MQTT 5 §4.8.2), or undefined. `#` only as the last
  * level and alone in it; `+` alone in its level; no NUL; not empty; a shared filter names a group without
  * wildcards and a filter after it.
  */

@@ -1,4 +1,4 @@
-// The sink's write resolves (and so Danube gets its ack, ../shared/DESIGN.md §6) only after the MQTT broker
+// The sink's write resolves (and so Danube gets its ack, docs/delivery-semantics.md) only after the MQTT broker
 // confirmed every publish, and a batch is published pipelined, not one round trip at a time. The broker is
 // frozen (SIGSTOP) so confirmations cannot come; each check is run against a deliberately wrong sink too.
 import { createConnectorLogger, SinkRecord, type ConnectorContext, type DanubeMessage, type SinkConnector } from '@danube-connect/sdk';

@@ -45,7 +45,7 @@ describe('invalid messages', () => {
   });
 });
 
-describe('skipped messages (the broker live-tail defect, protocol §9.4)', () => {
+describe('skipped messages (the broker live-tail defect, docs/danube-protocol.md §9.4)', () => {
   for (const [type, reported] of [
     ['exclusive', true],
     ['shared', false],

@@ -1,5 +1,5 @@
 // Keeping up is correctness: a Danube subscription created at "latest" loses messages for good when it falls
-// further behind its producer than the broker's live-tail channel holds (protocol §9.4; the TestBroker emulates
+// further behind its producer than the broker's live-tail channel holds (docs/danube-protocol.md §9.4; the TestBroker emulates
 // it with a channel of a few dozen). This run measures how many a producer at its full pace makes the sink lose
 // (printed) and checks that none is lost in silence: every message arrives or is counted as skipped. The
 // deliberately wrong case is a Shared subscription, where gap detection cannot work (skips go uncounted).

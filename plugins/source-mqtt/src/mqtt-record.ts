@@ -3,8 +3,8 @@ import type { IPublishPacket } from 'mqtt';
 import type { Route } from './route-table.js';
 
 /**
- * The Danube record for a PUBLISH: the payload byte for byte (the reference re-encoded non-JSON as base64 JSON,
- * reference-gaps B12), the MQTT topic as routing key unless the route says `key = "none"`, and with
+ * The Danube record for a PUBLISH: the payload byte for byte (the reference re-encoded non-JSON as base64 JSON),
+ * the MQTT topic as routing key unless the route says `key = "none"`, and with
  * `include_metadata` the reference's attributes.
  */
 export function mqttRecord(packet: IPublishPacket, topic: string, route: Route, includeMetadata: boolean, ack: (() => void) | undefined): SourceRecord {

@@ -21,7 +21,7 @@ interface MqttSourceCounts {
 }
 
 /**
- * MQTT → Danube (../shared/DESIGN.md §6, push style). Each PUBLISH is routed (first matching route), handed to
+ * MQTT → Danube (docs/delivery-semantics.md, push style). Each PUBLISH is routed (first matching route), handed to
  * the runtime with an ack handle, and — for QoS 1 — PUBACKed through the in-order window only once Danube has it
  * and everything received before it. MQTT.js's packet loop goes on at once, so keep-alive keeps working while
  * PUBACKs are held; it waits only while the runtime's window is full (its `output.send` is pending) or for a
@@ -115,7 +115,7 @@ export class MqttSource implements SourceConnector {
     if (!info.first) this.metrics.recordReconnect();
     // Without a kept session nothing is redelivered, and packet ids start afresh.
     if (!info.sessionPresent) this.unacknowledged.clear();
-    // Resubscribing into a kept session would make the broker re-send retained messages (reference-gaps B27).
+    // Resubscribing into a kept session would make the broker re-send retained messages.
     if (info.sessionPresent && !info.first) {
       this.ctx.logger.info({ epoch: info.epoch }, 'MQTT session resumed: subscriptions kept, not resubscribing');
       return;

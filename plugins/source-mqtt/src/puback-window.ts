@@ -16,7 +16,7 @@ export interface PubackWindowEvents {
 }
 
 /**
- * The in-order deferred PUBACK window (perf-notes §2): QoS 1 messages join a FIFO on receipt; each is marked done
+ * The in-order deferred PUBACK window (docs/delivery-semantics.md §10): QoS 1 messages join a FIFO on receipt; each is marked done
  * when Danube has it (or it needs no publish: unmatched, an extra copy), and PUBACKs leave from the head while
  * the head is done, so they go out in receipt order (MQTT 5 §4.6) and never before Danube has the message and
  * every message before it. At most `capacity` entries are outstanding: the caller parks a PUBLISH that finds it full.

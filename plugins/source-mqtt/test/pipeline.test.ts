@@ -74,7 +74,7 @@ describe('source-mqtt pipeline', () => {
     const payloads = [
       randomBytes(1024),
       Buffer.alloc(0),
-      Buffer.from('{ "b" : 1,\n  "a": 12345678901234567890 }', 'utf8'), // the reference re-encoded JSON (reference-gaps B12)
+      Buffer.from('{ "b" : 1,\n  "a": 12345678901234567890 }', 'utf8'), // the reference re-encoded JSON
       Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0x22]), // not UTF-8, starts like JSON
       randomBytes(1024 * 1024),
     ];
@@ -138,7 +138,7 @@ describe('source-mqtt pipeline', () => {
     [5, 1],
     [4, 2], // the deliberately wrong case: MQTT 3.1.1 has no subscription identifiers, so the broker's second copy is published too
   ])('with protocol %i, a message matching two overlapping filters reaches Danube %i time(s)', async (protocolVersion, copies) => {
-    // Mosquitto 2 sends one copy per matching subscription only when told so; brokers differ (reference-gaps B11).
+    // Mosquitto 2 sends one copy per matching subscription only when told so; brokers differ.
     const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto({ config: ['allow_duplicate_messages true'] })]);
     const narrow = uniqueTopic('narrow');
     const wide = uniqueTopic('wide');

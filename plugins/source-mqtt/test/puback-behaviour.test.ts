@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeTap, itWithTestBroker, mqttClient, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
 import { ScriptedBroker } from './support/scripted-broker.js';
 
-// The PUBACK window proven by what leaves the client, never by looking at private methods (perf-notes §1–2).
+// The PUBACK window proven by what leaves the client, never by looking at private methods (docs/delivery-semantics.md §10–2).
 // A scripted broker records every packet; the TestBroker holds Danube's acknowledgements.
 
 /** The script: QoS 1 on routed and unrouted topics, interleaved (`x/…` matches no route). */

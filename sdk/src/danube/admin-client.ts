@@ -42,7 +42,7 @@ function dispatchWire(dispatch: DispatchMode | undefined): string {
 }
 
 /**
- * Client of the broker's admin port: namespaces and topics (protocol §13). Used by tests, by the host's
+ * Client of the broker's admin port: namespaces and topics (docs/danube-protocol.md §13). Used by tests, by the host's
  * `create_namespaces` and by `danube-connect dev`.
  */
 export class DanubeAdminClient {
@@ -71,7 +71,7 @@ export class DanubeAdminClient {
     return bare;
   }
 
-  /** Namespaces, de-duplicated (the broker may list one several times, protocol §13). */
+  /** Namespaces, de-duplicated (the broker may list one several times, docs/danube-protocol.md §13). */
   async listNamespaces(): Promise<string[]> {
     const response = await this.call<{ namespaces: string[] }>('BrokerAdmin', 'ListNamespaces', {});
     return [...new Set(response.namespaces.map((n) => (n.startsWith('/') ? n.slice(1) : n)))].sort();
@@ -84,7 +84,7 @@ export class DanubeAdminClient {
       await this.call('NamespaceAdmin', 'CreateNamespace', { name: bare });
       return true;
     } catch (err) {
-      // An existing namespace answers NOT_FOUND "…already exists" (protocol §13).
+      // An existing namespace answers NOT_FOUND "…already exists" (docs/danube-protocol.md §13).
       if (err instanceof DanubeError && /already exists/i.test(err.message)) return false;
       throw err;
     }
@@ -148,7 +148,7 @@ export class DanubeAdminClient {
     await this.call('TopicAdmin', 'Unsubscribe', { topic, subscription }, topic);
   }
 
-  /** Stores a failure policy; subscriptions created afterwards pick it up (protocol §9.4). Reliable topics only. */
+  /** Stores a failure policy; subscriptions created afterwards pick it up (docs/danube-protocol.md §9.4). Reliable topics only. */
   async setSubscriptionFailurePolicy(topic: string, subscription: string, policy: FailurePolicy): Promise<void> {
     const wire: SubscriptionFailurePolicyWire = {
       max_redelivery_count: policy.maxRedeliveryCount,

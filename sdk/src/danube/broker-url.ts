@@ -1,7 +1,7 @@
 import { DanubeError } from './errors.js';
 
 export interface BrokerAddress {
-  /** `host:port` as grpc-js dials it (the broker's URLs carry a scheme that must be stripped, protocol §2.2). */
+  /** `host:port` as grpc-js dials it (the broker's URLs carry a scheme that must be stripped, docs/danube-protocol.md §2.2). */
   target: string;
   /** True for https:// URLs, which the broker hands out when its auth mode is tls. */
   secure: boolean;

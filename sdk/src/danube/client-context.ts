@@ -31,7 +31,7 @@ export class ClientContext {
   }
 
   /**
-   * Where to create a producer or subscribe for `topic` (protocol §7.2): the owner from TopicLookup, or the
+   * Where to create a producer or subscribe for `topic` (docs/danube-protocol.md §7.2): the owner from TopicLookup, or the
    * current route when the topic is unknown (NOT_FOUND for a topic CreateProducer is about to auto-create)
    * or the lookup failed transiently. Bad names and auth failures surface at once.
    */
@@ -57,7 +57,7 @@ export class ClientContext {
     return { connectUrl: response.connect_url, brokerUrl: response.broker_url, proxy: response.proxy };
   }
 
-  /** The topics to subscribe for `topic`: itself, or its `-part-` partitions; empty when it does not exist (§6.3). */
+  /** The topics to subscribe for `topic`: itself, or its `-part-` partitions; empty when it does not exist (docs/danube-protocol.md §6.3). */
   async topicPartitions(topic: string): Promise<string[]> {
     try {
       const response = await this.service.unary<TopicPartitionsResponseWire>(

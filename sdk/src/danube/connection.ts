@@ -34,7 +34,7 @@ export interface ConnectionOptions {
   transport?: Transport | undefined;
 }
 
-/** The routing facts of one topic, from lookup (protocol §7.1). */
+/** The routing facts of one topic, from lookup (docs/danube-protocol.md §7.1). */
 export interface TopicRoute {
   connectUrl: string;
   brokerUrl: string;
@@ -95,7 +95,7 @@ const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_retries': 0,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 5_000,
-  // Producers may send up to the broker's 4 MiB decode limit plus framing (protocol §2.6).
+  // Producers may send up to the broker's 4 MiB decode limit plus framing (docs/danube-protocol.md §2.6).
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
 };
@@ -124,7 +124,7 @@ type StreamMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.Ca
 export interface CallOptions {
   /** Deadline of this call in ms from now; undefined = none (streams). */
   timeoutMs?: number | undefined;
-  /** `x-danube-broker-url` value when the route says proxy (protocol §2.4). */
+  /** `x-danube-broker-url` value when the route says proxy (docs/danube-protocol.md §2.4). */
   proxyBrokerUrl?: string | undefined;
   /** The caller ignores the response (SendMessage's and Ack's are echoes): the http2 transport skips decoding it. */
   responseUnused?: boolean | undefined;
@@ -175,7 +175,7 @@ export class Connection {
     return typeof token === 'string' ? `Bearer ${token}` : token.then((value) => `Bearer ${value}`);
   }
 
-  /** Metadata of one call: the bearer token on every RPC, the proxy header on topic RPCs (protocol §2.4). */
+  /** Metadata of one call: the bearer token on every RPC, the proxy header on topic RPCs (docs/danube-protocol.md §2.4). */
   private metadata(options: CallOptions): grpc.Metadata | Promise<grpc.Metadata> {
     const metadata = new grpc.Metadata();
     if (options.proxyBrokerUrl) metadata.set('x-danube-broker-url', options.proxyBrokerUrl);

@@ -11,7 +11,7 @@ export type SubscriptionType = 'exclusive' | 'shared' | 'failover' | 'key_shared
 export interface ConsumerOptions {
   /** `/<namespace>/<topic>`; a partitioned topic's base name subscribes to every partition. */
   topic: string;
-  /** Stable consumer name: the broker reattaches by name, and Exclusive refuses any other (protocol §9.1). */
+  /** Stable consumer name: the broker reattaches by name, and Exclusive refuses any other (docs/danube-protocol.md §9.1). */
   name: string;
   subscription: string;
   /** Default 'shared'. */
@@ -29,7 +29,7 @@ export interface ConsumerOptions {
   subscribeRetry?: RetryOptions;
   /**
    * Exclusive and Failover subscriptions: called when a partition's offsets jump forward, i.e. the broker skipped
-   * messages for this subscription for good (a live-tail subscription that fell behind, protocol §9.4). The
+   * messages for this subscription for good (a live-tail subscription that fell behind, docs/danube-protocol.md §9.4). The
    * messages cannot be recovered; the callback is there so the loss is never silent. Without it the client
    * logs an error. Reliable topics only give meaningful offsets; non-reliable ones never report a gap.
    */
@@ -108,7 +108,7 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
   /** @internal Subscribes to the topic or to each of its partitions. */
   async start(): Promise<void> {
     const listed = await this.ctx.topicPartitions(this.topic);
-    // TopicPartitions is a raw prefix match (§6.3): keep only the topic itself or its own partitions.
+    // TopicPartitions is a raw prefix match (docs/danube-protocol.md §6.3): keep only the topic itself or its own partitions.
     const topics = listed.includes(this.topic)
       ? [this.topic]
       : listed.filter((t) => t.startsWith(this.topic) && PARTITION_SUFFIX.test(t.slice(this.topic.length)));
@@ -259,12 +259,12 @@ export class Consumer implements AsyncIterable<DanubeMessage>, MessageSink {
     return topic;
   }
 
-  /** Acknowledges a message on the broker that owns its topic. Reliable topics need it (protocol §9.4). */
+  /** Acknowledges a message on the broker that owns its topic. Reliable topics need it (docs/danube-protocol.md §9.4). */
   async ack(message: DanubeMessage): Promise<void> {
     await this.topicOf(message).ack(message);
   }
 
-  /** Asks for redelivery; `delayMs` can only lengthen the broker's policy delay (protocol §9.4). */
+  /** Asks for redelivery; `delayMs` can only lengthen the broker's policy delay (docs/danube-protocol.md §9.4). */
   async nack(message: DanubeMessage, options: { delayMs?: number; reason?: string } = {}): Promise<void> {
     await this.topicOf(message).nack(message, options.delayMs, options.reason);
   }

@@ -40,7 +40,7 @@ export type DanubeErrorCode = keyof typeof DANUBE_ERROR_CODES;
 /** Codes no longer raised, with what replaced them; never given a new meaning. */
 export const RETIRED_DANUBE_ERROR_CODES = {
   DC_ERR_PUBLISH_REJECTED:
-    'every SendMessage refusal; split by the broker text (protocol §8.2) into DC_ERR_PAYLOAD_INVALID, DC_ERR_MESSAGE_TOO_LARGE, ' +
+    'every SendMessage refusal; split by the broker text (docs/danube-protocol.md §8.2) into DC_ERR_PAYLOAD_INVALID, DC_ERR_MESSAGE_TOO_LARGE, ' +
     'DC_ERR_TOPIC_MOVED, DC_ERR_SCHEMA_CONFIG, DC_ERR_BROKER_CONFIG and DC_ERR_PUBLISH_FAILED',
 } as const;
 
@@ -104,11 +104,11 @@ function namespaceOf(topic: string | undefined): string | undefined {
 const NAMESPACE_MISSING = /namespace/i;
 const SIZE_HINT = /size|large|exceed/i;
 const CLIENT_SIZE_LIMIT = /^(Attempted to send message with a size larger than|Received message larger than max) /;
-// Every publish failure starts so (protocol §8.2); a PERMISSION_DENIED without it is the RBAC check.
+// Every publish failure starts so (docs/danube-protocol.md §8.2); a PERMISSION_DENIED without it is the RBAC check.
 const PUBLISH_PREFIX = /^\s*Unable to publish the message:?\s*/i;
 
 /**
- * The broker's publish failure texts (protocol §8.2), most specific first. Only the payload rows are bad data;
+ * The broker's publish failure texts (docs/danube-protocol.md §8.2), most specific first. Only the payload rows are bad data;
  * anything not listed (a WAL or storage write error) is a transient broker failure, so a storage fault never
  * drops a record.
  */
@@ -135,7 +135,7 @@ const PUBLISH_REJECTIONS: ReadonlyArray<{ text: RegExp; code: DanubeErrorCode; r
   },
 ];
 
-/** A SendMessage PERMISSION_DENIED (protocol §8.2): an RBAC denial, or a publish failure sorted by its text. */
+/** A SendMessage PERMISSION_DENIED (docs/danube-protocol.md §8.2): an RBAC denial, or a publish failure sorted by its text. */
 function publishRejection(detail: string, where: string): { code: DanubeErrorCode; retryable: boolean; text: string } {
   if (!PUBLISH_PREFIX.test(detail)) {
     return { code: 'DC_ERR_PERMISSION_DENIED', retryable: false, text: `${where} failed: the principal may not produce here: ${detail}` };
@@ -152,7 +152,7 @@ function publishRejection(detail: string, where: string): { code: DanubeErrorCod
 const PREFIX_CLASH = /exist|partition/i;
 
 /**
- * Maps a gRPC failure to a DanubeError following the broker's status table (protocol §12).
+ * Maps a gRPC failure to a DanubeError following the broker's status table (docs/danube-protocol.md §12).
  * Only transport-level conditions are retryable, plus the producer-moved cases the reference clients
  * leave to the application; a missing namespace is never retried (it does not fix itself).
  */
@@ -184,7 +184,7 @@ export function fromGrpcError(err: unknown, ctx: CallContext): DanubeError {
     case GrpcStatus.RESOURCE_EXHAUSTED:
       // The client's own message limit (grpc-js and the http2 transport word it alike): retrying cannot help.
       if (CLIENT_SIZE_LIMIT.test(detail)) {
-        return make('DC_ERR_MESSAGE_TOO_LARGE', false, `${where} failed: message exceeds the client's gRPC message size limit (protocol §2.6): ${detail}`);
+        return make('DC_ERR_MESSAGE_TOO_LARGE', false, `${where} failed: message exceeds the client's gRPC message size limit (docs/danube-protocol.md §2.6): ${detail}`);
       }
       return make('DC_ERR_RESOURCE_EXHAUSTED', true);
     case GrpcStatus.UNAUTHENTICATED:

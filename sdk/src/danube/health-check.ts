@@ -12,7 +12,7 @@ export function runningHealthChecks(): number {
 }
 
 /**
- * Asks the broker every `intervalMs` whether it still knows a producer or consumer (protocol §11) and calls
+ * Asks the broker every `intervalMs` whether it still knows a producer or consumer (docs/danube-protocol.md §11) and calls
  * `onClose` when it answers CLOSE. Unlike the reference clients the loop survives transient errors and acts
  * for producers too, so a producer that lost its broker is recreated before the next send fails.
  */

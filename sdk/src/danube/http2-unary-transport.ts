@@ -255,7 +255,7 @@ export class Http2UnaryTransport {
 
   /**
    * One unary call. `authorization` and `proxyBrokerUrl` become the `authorization` and `x-danube-broker-url`
-   * headers when set (protocol §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
+   * headers when set (docs/danube-protocol.md §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
    * `decode` false: the caller ignores the response, which is then checked for framing but not decoded.
    * Rejects with UnaryCallError.
    */

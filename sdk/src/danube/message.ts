@@ -1,7 +1,7 @@
 import { partitionIndex } from './topic-name.js';
 import type { MsgIdWire, StreamMessageWire } from './wire.js';
 
-/** The broker's identity of a delivered message; acks and nacks send it back unchanged (protocol §9.4). */
+/** The broker's identity of a delivered message; acks and nacks send it back unchanged (docs/danube-protocol.md §9.4). */
 export interface MessageId {
   producerId: string;
   /** The (partition) topic the message is stored in. */
@@ -20,7 +20,7 @@ export interface DanubeMessage {
   /** Partition index for `-part-<i>` topics, else undefined. */
   readonly partition: number | undefined;
   readonly offset: string;
-  /** The producer's request id, which acks carry back (protocol §9.3). */
+  /** The producer's request id, which acks carry back (docs/danube-protocol.md §9.3). */
   readonly requestId: string;
   readonly producerName: string;
   /** Producer-side publish time, ms since the epoch. */
@@ -46,7 +46,7 @@ export function fromWireMessage(wire: StreamMessageWire, subscription: string): 
     routingKey: wire.routing_key,
     schemaId: wire.schema_id,
     schemaVersion: wire.schema_version,
-    // The broker does not fill subscription_name on delivery (§9.3); ours is the truth.
+    // The broker does not fill subscription_name on delivery (docs/danube-protocol.md §9.3); ours is the truth.
     subscription,
     messageId: { producerId: id.producer_id, topicName: id.topic_name, brokerAddr: id.broker_addr, topicOffset: id.topic_offset },
   };

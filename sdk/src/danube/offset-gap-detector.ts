@@ -2,7 +2,7 @@
  * Watches the offsets one partition consumer receives for forward jumps. On a reliable topic an Exclusive or
  * Failover subscription gets each partition's offsets contiguously (a redelivery repeats an offset, never skips
  * one), so a jump means the broker skipped messages for this subscription for good (its live-tail defect,
- * protocol §9.4).
+ * docs/danube-protocol.md §9.4).
  *
  * Only jumps between new offsets of one stream are counted: when a stream opens, the broker first redelivers
  * what was unacked, at most the subscription's window, and some of it may have been delivered to (and partly

@@ -2,7 +2,7 @@ const FNV_OFFSET_BASIS = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
 const MASK_64 = 0xffffffffffffffffn;
 
-/** FNV-1a 64-bit over the UTF-8 bytes of `key`, as the Rust and Go clients compute it (protocol §6.3). */
+/** FNV-1a 64-bit over the UTF-8 bytes of `key`, as the Rust and Go clients compute it (docs/danube-protocol.md §6.3). */
 export function fnv1a64(key: string | Uint8Array): bigint {
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   let hash = FNV_OFFSET_BASIS;

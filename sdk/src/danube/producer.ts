@@ -21,7 +21,7 @@ export interface ProducerOptions {
   partitions?: number;
   /** Dispatch strategy, fixed when the topic is created. Default 'reliable'. */
   dispatch?: DispatchMode;
-  /** Registered schema subject to attach; the version is resolved once at creation (protocol §10.2). */
+  /** Registered schema subject to attach; the version is resolved once at creation (docs/danube-protocol.md §10.2). */
   schema?: { subject: string; version?: SchemaVersionChoice };
   /**
    * 'partition' (default): at most one send in flight per partition, so messages of a partition are stored
@@ -49,7 +49,7 @@ export interface SendOptions {
 }
 
 export interface SendReceipt {
-  /** The request id the broker acknowledged (protocol §8.2: not an offset). */
+  /** The request id the broker acknowledged (docs/danube-protocol.md §8.2: not an offset). */
   requestId: string;
   /** The (partition) topic the message went to. */
   topic: string;
@@ -143,7 +143,7 @@ export class Producer {
 
   /** @internal Resolves the schema reference, then creates every partition's producer. */
   async create(): Promise<void> {
-    // Resolved before any CreateProducer, as the reference clients do (protocol §10.2): an unregistered
+    // Resolved before any CreateProducer, as the reference clients do (docs/danube-protocol.md §10.2): an unregistered
     // subject fails here and creates no topic.
     if (this.options.schema) {
       const schema = await this.resolveSchema(this.options.schema.subject, this.options.schema.version ?? 'latest');
@@ -167,7 +167,7 @@ export class Producer {
     }
   }
 
-  /** The reference clients' resolution (protocol §10.2); a failure fails producer creation. */
+  /** The reference clients' resolution (docs/danube-protocol.md §10.2); a failure fails producer creation. */
   private async resolveSchema(subject: string, version: SchemaVersionChoice): Promise<{ id: string; version: number }> {
     let latest: SchemaInfo;
     try {
@@ -277,7 +277,7 @@ export class Producer {
 
   /**
    * Stops accepting messages, waits for the accepted ones (up to `timeoutMs`, default 30000), then stops
-   * retries and health checks. Danube has no close RPC: the broker keeps the producer by name (protocol §8.1).
+   * retries and health checks. Danube has no close RPC: the broker keeps the producer by name (docs/danube-protocol.md §8.1).
    */
   async close(timeoutMs = 30_000): Promise<void> {
     if (this.closed) return;

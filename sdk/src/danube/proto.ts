@@ -10,7 +10,7 @@ import { sdkPackageRoot } from '../package-root.js';
  * - longs: String: every uint64 (random 64-bit producer/consumer ids, offsets) stays a decimal string;
  * - enums: String: enum values read as their names ("Reliable"), and either form is accepted on write;
  * - defaults: true fills plain fields, but proto3 `optional` fields stay absent when unset, because
- *   protobufjs models them as one-member oneofs, which never get defaults (protocol §2.5).
+ *   protobufjs models them as one-member oneofs, which never get defaults (docs/danube-protocol.md §2.5).
  */
 const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,

@@ -37,7 +37,7 @@ export interface SchemaInfo {
   version: number;
   subject: string;
   type: string;
-  /** The schema text as registered, unwrapped from the broker's envelope (protocol §10.4). */
+  /** The schema text as registered, unwrapped from the broker's envelope (docs/danube-protocol.md §10.4). */
   definition: string;
   description: string;
   createdAt: number;
@@ -72,7 +72,7 @@ const ENVELOPE_KEYS = ['JsonSchema', 'Avro', 'Protobuf'] as const;
 
 /**
  * GetSchema returns the broker's internal definition as JSON, e.g. {"JsonSchema":{"raw_schema":"…"}},
- * {"Protobuf":{"raw_proto":"…"}} or the bare string "Bytes" (protocol §10.4). Unwrap it defensively and fall
+ * {"Protobuf":{"raw_proto":"…"}} or the bare string "Bytes" (docs/danube-protocol.md §10.4). Unwrap it defensively and fall
  * back to the raw text, so a broker that starts returning the original text keeps working.
  */
 export function unwrapSchemaDefinition(bytes: Buffer): string {
@@ -118,8 +118,8 @@ function definitionBytes(definition: string | Buffer | undefined): Buffer {
 }
 
 /**
- * Client of Danube's schema registry. Registry calls go to the service URL (any broker answers, protocol §7.2);
- * the topic-bound ones (configureTopic, updateTopicValidation, topicConfig) go to the topic's owner (§10.5).
+ * Client of Danube's schema registry. Registry calls go to the service URL (any broker answers, docs/danube-protocol.md §7.2);
+ * the topic-bound ones (configureTopic, updateTopicValidation, topicConfig) go to the topic's owner (docs/danube-protocol.md §10.5).
  */
 export class SchemaRegistryClient {
   constructor(private readonly ctx: ClientContext) {}
@@ -203,7 +203,7 @@ export class SchemaRegistryClient {
     }));
   }
 
-  /** Attaches `subject` to a topic and sets the broker-side validation (protocol §10.3, §10.5). */
+  /** Attaches `subject` to a topic and sets the broker-side validation (docs/danube-protocol.md §10.3, §10.5). */
   async configureTopic(topic: string, subject: string, policy: ValidationPolicy, payloadValidation = false): Promise<void> {
     await this.expectSuccess(
       'ConfigureTopicSchema',

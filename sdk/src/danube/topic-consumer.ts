@@ -9,7 +9,7 @@ import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.
 import { retry, withRetry, type RetryOptions } from './retry.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
 
-/** The broker's default unacked window per subscription (protocol §9.4). */
+/** The broker's default unacked window per subscription (docs/danube-protocol.md §9.4). */
 const ACKS_IN_FLIGHT = 10;
 
 interface ConsumerSession {
@@ -35,13 +35,13 @@ export interface TopicConsumerSettings {
 export interface MessageSink {
   deliver(message: DanubeMessage, from: TopicConsumer): boolean;
   fail(error: DanubeError): void;
-  /** The broker skipped offsets `first`..`last` of this (partition) topic for the subscription (protocol §9.4). */
+  /** The broker skipped offsets `first`..`last` of this (partition) topic for the subscription (docs/danube-protocol.md §9.4). */
   gap(from: TopicConsumer, first: bigint, last: bigint): void;
 }
 
 /**
  * The consumer of one (partition) topic: subscribes on the owner, reads the ReceiveMessages stream, and
- * resubscribes by name (same consumer id, protocol §9.1) whenever the stream ends or fails or the health
+ * resubscribes by name (same consumer id, docs/danube-protocol.md §9.1) whenever the stream ends or fails or the health
  * check says CLOSE, for as long as it is open.
  */
 export class TopicConsumer {
@@ -54,7 +54,7 @@ export class TopicConsumer {
   /**
    * Acks and nacks on the wire at once: callers need not wait for one round trip before the next (a consumer
    * acking one at a time falls behind the producer, and a lagging live-tail subscription loses messages,
-   * protocol §9.4); more than the subscription's window (10) never helps, so the rest wait their turn.
+   * docs/danube-protocol.md §9.4); more than the subscription's window (10) never helps, so the rest wait their turn.
    */
   private readonly acks = new InFlightWindow(ACKS_IN_FLIGHT);
   /** Exclusive and Failover only: Shared and KeyShared interleave offsets across consumers by design. */
@@ -228,7 +228,7 @@ export class TopicConsumer {
     return this.ackOrNack('Nack', message, extra);
   }
 
-  /** Cancels the stream: the broker marks the consumer inactive and redelivers its unacked messages (§9.2). */
+  /** Cancels the stream: the broker marks the consumer inactive and redelivers its unacked messages (docs/danube-protocol.md §9.2). */
   close(): void {
     this.acks.close(`consumer ${this.settings.name}`);
     this.health.stop();

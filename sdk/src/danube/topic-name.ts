@@ -1,6 +1,6 @@
 import { DanubeError } from './errors.js';
 
-// Stricter than the broker (protocol §6.1): no empty parts and a leading slash required, because the broker
+// Stricter than the broker (docs/danube-protocol.md §6.1): no empty parts and a leading slash required, because the broker
 // accepts `//x` and `a/b/c` but then treats them in surprising ways.
 const SEGMENT = /^[\p{L}\p{N}_-]+$/u;
 const PARTITION_MARKER = '-part-';
@@ -19,7 +19,7 @@ export function validateTopicName(topic: string, what = 'topic'): void {
   }
 }
 
-/** Base names of partitioned topics must not already look like a partition (the broker's prefix scans, §6.2). */
+/** Base names of partitioned topics must not already look like a partition (the broker's prefix scans, docs/danube-protocol.md §6.2). */
 export function validatePartitionedBase(topic: string): void {
   validateTopicName(topic);
   if (topic.includes(PARTITION_MARKER)) {
@@ -30,7 +30,7 @@ export function validatePartitionedBase(topic: string): void {
   }
 }
 
-/** `<base>-part-<i>`, the broker's partition naming (protocol §6.3). */
+/** `<base>-part-<i>`, the broker's partition naming (docs/danube-protocol.md §6.3). */
 export function partitionTopic(base: string, index: number): string {
   return `${base}${PARTITION_MARKER}${index}`;
 }

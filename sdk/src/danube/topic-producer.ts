@@ -33,7 +33,7 @@ export interface TopicProducerSettings {
 
 /**
  * The producer of one (partition) topic: creates it on the topic's owner, sends with retry, and recreates
- * it by name (the broker reattaches: same producer id, protocol §8.1) whenever a send or the health check
+ * it by name (the broker reattaches: same producer id, docs/danube-protocol.md §8.1) whenever a send or the health check
  * says the broker lost it, moved the topic or dropped the connection.
  */
 export class TopicProducer {
@@ -43,7 +43,7 @@ export class TopicProducer {
   private createRequestId = 0;
   private readonly health: HealthCheckLoop;
   private readonly sendContext: CallContext;
-  /** Stamped on every message once the schema reference is resolved (protocol §10.2). */
+  /** Stamped on every message once the schema reference is resolved (docs/danube-protocol.md §10.2). */
   schema: { id: string; version: number } | undefined;
 
   constructor(

@@ -1,6 +1,6 @@
 /**
  * JS shapes of the Danube wire messages as @grpc/proto-loader produces them with PROTO_LOADER_OPTIONS
- * (snake_case, uint64 as decimal strings, enums as names). Field meanings: shared/danube-protocol.md §3, §4.
+ * (snake_case, uint64 as decimal strings, enums as names). Field meanings: docs/danube-protocol.md §3, §4.
  * Input fields typed `string` for uint64 also accept decimal strings only: never JS numbers (ids exceed 2^53).
  *
  * Written by hand on purpose, not generated: proto-loader already encodes and decodes (the lean transport

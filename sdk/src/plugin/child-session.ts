@@ -49,7 +49,7 @@ async function settleBy<T>(promise: Promise<T>, ms: number): Promise<T | typeof 
 }
 
 /**
- * The message loop of a connector child (DESIGN §5): waits for `start`, builds and starts the connector, sends
+ * The message loop of a connector child (docs/architecture.md §5): waits for `start`, builds and starts the connector, sends
  * `ready`; answers `ping` and `metrics`; pushes `status`; drains on `stop` or when the host goes away; reports
  * fatal and uncaught errors before a non-zero exit (CHILD_EXIT_CODES). Every exit path reports first, and no
  * path waits without a deadline, so the child never outlives its host.

@@ -2,7 +2,7 @@ import type { ConnectorContext, SinkConnector, SourceConnector } from '../connec
 
 /**
  * Brand of plugin definitions. A global-registry symbol, so a plugin built against another copy of the SDK
- * is still recognised by the host's bootstrap (never `instanceof`, DESIGN §2).
+ * is still recognised by the host's bootstrap (never `instanceof`, docs/architecture.md §2).
  */
 export const PLUGIN_BRAND: unique symbol = Symbol.for('danube-connect.plugin') as never;
 

@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /**
  * Event-loop delay of the child, reported with every pong: a loop kept busy by a plugin shows here before
- * pings stop being answered (peers §6.6).
+ * pings stop being answered (docs/architecture.md §5.4).
  */
 export class EventLoopMonitor {
   private readonly histogram: IntervalHistogram;

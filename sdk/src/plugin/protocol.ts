@@ -1,7 +1,7 @@
 /**
  * The IPC protocol between the host and a connector child: one file, both directions, discriminated on
  * `type`, every message carrying the protocol version `v`. Control and metric snapshots only: data never
- * crosses it (DESIGN §1). Exported as `@danube-connect/sdk/protocol`; the host imports nothing else of the
+ * crosses it (docs/architecture.md §1). Exported as `@danube-connect/sdk/protocol`; the host imports nothing else of the
  * child side. Messages travel over the Node IPC channel with `serialization: 'json'`.
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
@@ -165,7 +165,7 @@ export interface FatalMessage {
 
 export type ChildMessage = ReadyMessage | FailedMessage | PongMessage | MetricsResponse | StatusMessage | StoppedMessage | FatalMessage;
 
-/** Exit codes of a connector child, so the host can tell why it ended (DESIGN §5). */
+/** Exit codes of a connector child, so the host can tell why it ended (docs/architecture.md §5.5). */
 export const CHILD_EXIT_CODES = {
   /** Clean stop after `stop`, or the host went away. */
   ok: 0,

@@ -1,7 +1,7 @@
 /**
  * Items in acceptance order, each pending or done. Completions arrive in any order (acks of different topics
  * and partitions race); `ready` hands out only the oldest consecutive done items, so whatever is committed
- * from it never skips an item that is still pending (DESIGN §6: commits go out in receipt order).
+ * from it never skips an item that is still pending (docs/delivery-semantics.md §2: commits go out in receipt order).
  */
 export class CommitTracker<T> {
   private readonly items: T[] = [];

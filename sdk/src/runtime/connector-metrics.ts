@@ -28,7 +28,7 @@ export interface LogOutputView {
 
 /**
  * The Prometheus registry of one connector process, with the reference connectors' metric names
- * (reference-gaps A4) and the real `topic` label, bounded: configured topics and the first MAX_TOPIC_LABELS
+ * (docs/delivery-semantics.md §8) and the real `topic` label, bounded: configured topics and the first MAX_TOPIC_LABELS
  * others have their own, later ones share OTHER_TOPICS (the series count never grows with made-up names). Accounting invariant, per topic:
  *   received = processed + dead_lettered + dropped + in_flight
  * Sources count a record received when the connector hands it over and processed when it is committed;
@@ -95,8 +95,8 @@ export class ConnectorMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.offsetGaps = new Counter({ name: 'danube_connector_offset_gaps_total', help: 'Forward jumps in a partition\'s offsets: ranges the broker skipped for the subscription (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
-    this.skipped = new Counter({ name: 'danube_connector_skipped_messages_total', help: 'Messages the broker skipped for the subscription, never delivered (protocol §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
+    this.offsetGaps = new Counter({ name: 'danube_connector_offset_gaps_total', help: 'Forward jumps in a partition\'s offsets: ranges the broker skipped for the subscription (docs/danube-protocol.md §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
+    this.skipped = new Counter({ name: 'danube_connector_skipped_messages_total', help: 'Messages the broker skipped for the subscription, never delivered (docs/danube-protocol.md §9.4)', labelNames: ['connector', 'topic', 'subscription'], registers });
     this.logDropped = new Counter({
       name: 'danube_connector_log_lines_dropped_total',
       help: 'Log lines of the connector dropped because its log buffer was full (it logs faster than the host relays) or its stdout closed',
@@ -243,7 +243,7 @@ export class ConnectorMetrics {
     return out;
   }
 
-  /** prom-client's JSON form, which the host merges across children with AggregatorRegistry (DESIGN §5). */
+  /** prom-client's JSON form, which the host merges across children with AggregatorRegistry (docs/architecture.md §5.12). */
   toJSON(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
     return this.registry.getMetricsAsJSON();
   }

@@ -3,7 +3,7 @@ import type { ConsumerConfig } from '../connector.js';
 /**
  * The consumer name of each config: `consumerName` when given, else the connector name with every character
  * outside [A-Za-z0-9_-] replaced by '-'. Derived names are stable across restarts, so the broker reattaches
- * the same consumer and hands back its unacked messages (protocol §9.1). Two configs reading the same topic
+ * the same consumer and hands back its unacked messages (docs/danube-protocol.md §9.1). Two configs reading the same topic
  * and subscription would take the consumer over from each other, so the later one gets `-<index>` appended.
  */
 export function consumerNames(connector: string, configs: readonly ConsumerConfig[]): string[] {

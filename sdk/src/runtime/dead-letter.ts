@@ -23,7 +23,7 @@ export interface DeadLetterOrigin {
 
 /**
  * Attributes added to a dead letter, after the record's own (which win on no clash: ours are prefixed).
- * The names mirror Kafka Connect's `__connect.errors.*` context (peers §6.10).
+ * The names mirror Kafka Connect's `__connect.errors.*` context (docs/delivery-semantics.md §6).
  */
 export function deadLetterAttributes(original: Readonly<Record<string, string>>, error: ConnectorError, origin: DeadLetterOrigin): Record<string, string> {
   const attributes: Record<string, string> = {

@@ -3,7 +3,7 @@
  * issue) or set directly in tests. Every field has a default here; schemas/ will carry the same defaults.
  */
 export interface RuntimeSettings {
-  /** Source: records accepted and not yet committed. Default 64 (more only adds latency, perf-notes §5). */
+  /** Source: records accepted and not yet committed. Default 64 (more only adds latency, docs/delivery-semantics.md §7). */
   maxInFlight: number;
   /** Retries of a retryable failure before `onRetryExhausted` applies. Default 5. Danube being down is retried forever regardless. */
   maxRetries: number;
@@ -27,7 +27,7 @@ export interface RuntimeSettings {
   batchTimeoutMs: number;
   /**
    * Sink: unacked messages the broker hands out per subscription and (partition) topic before it waits for
-   * acks (protocol §9.4, default 10); a batch is written as soon as this many are pending. With N consumers on
+   * acks (docs/danube-protocol.md §9.4, default 10); a batch is written as soon as this many are pending. With N consumers on
    * one Shared subscription, use about 10 / N.
    */
   maxUnacked: number;

@@ -4,7 +4,7 @@ export interface SinkBatcherOptions {
   /** Longest wait, in ms, from a batch's first record until it is handed out. */
   batchTimeoutMs: number;
   /**
-   * The broker's window of unacked messages per subscription and (partition) topic (protocol §9.4, default 10).
+   * The broker's window of unacked messages per subscription and (partition) topic (docs/danube-protocol.md §9.4, default 10).
    * Once this many records are pending the broker sends nothing more until acks come, so the batch goes at once.
    */
   maxUnacked: number;
@@ -20,7 +20,7 @@ interface Buffered<T> {
 /**
  * The records of one partition waiting to be written, and when they form a batch: `batchSize` records,
  * `batchTimeoutMs` after the batch's first record, or at once when the unacked window is full (waiting for
- * more would stall: reference defect B29). Records count as pending (unacked) from `push` until `settle`;
+ * more would stall: docs/delivery-semantics.md §4.2). Records count as pending (unacked) from `push` until `settle`;
  * a redelivered copy of a pending record is refused, so a long retry does not collect duplicates.
  */
 export class SinkBatcher<T> {

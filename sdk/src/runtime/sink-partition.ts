@@ -53,7 +53,7 @@ export interface SinkPartitionContext {
   onFatal: (error: ConnectorError) => void;
 }
 
-// A redelivery keeps the stored message's offset, producer and request id (protocol §9.3, §9.4); on NonReliable
+// A redelivery keeps the stored message's offset, producer and request id (docs/danube-protocol.md §9.3, §9.4); on NonReliable
 // topics the offset is whatever the producer sent, but nothing is redelivered there and request ids differ.
 const entryKey = (entry: SinkEntry) => `${entry.message.offset}/${entry.message.messageId.producerId}/${entry.message.requestId}`;
 
@@ -238,7 +238,7 @@ export class SinkPartition {
     }
   }
 
-  /** Dead-letters (or drops) records that cannot be written, then acks them so the stream goes on (B28). */
+  /** Dead-letters (or drops) records that cannot be written, then acks them so the stream goes on (docs/delivery-semantics.md §4.4). */
   private async reject(entries: SinkEntry[], error: ConnectorError, reason: DropReason, attempts: number): Promise<boolean> {
     const { metrics, topic, deadLetters } = this.ctx;
     for (const entry of entries) {
@@ -276,7 +276,7 @@ export class SinkPartition {
   /**
    * Acks records whose fate is settled, without waiting for the round trip: the next write starts at once and
    * the acks of consecutive writes are on the wire together (the consumer bounds them to the window), so a
-   * record-at-a-time sink keeps up with its subscription (protocol §9.4). A failed ack is counted
+   * record-at-a-time sink keeps up with its subscription (docs/danube-protocol.md §9.4). A failed ack is counted
    * (`ack_failure`) but the record still counts as done: it was written, and the broker's redelivery will be
    * received (and counted) anew. The worker waits for its acks before it ends.
    */

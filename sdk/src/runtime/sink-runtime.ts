@@ -11,7 +11,7 @@ import { SinkSubscription } from './sink-subscription.js';
  * Runs a sink connector: one consumer per `consumerConfigs()` entry, one worker per partition (in order within,
  * in parallel across), batches flushed by size, time or a full unacked window, and at-least-once delivery: a
  * message is acked only after the write that carried it succeeded, or after it was dead-lettered or dropped as
- * invalid. DESIGN §6.
+ * invalid. docs/delivery-semantics.md §4.
  */
 export class SinkRuntime implements ConnectorRuntime {
   private readonly state = new StatusTracker();
@@ -169,7 +169,7 @@ export class SinkRuntime implements ConnectorRuntime {
     // left to the broker like any unacked message, not given up.
     let abandoned = 0;
     for (const partition of this.partitions.values()) abandoned += partition.inWrite;
-    // Closing the consumers makes the broker redeliver every unacked message (protocol §9.2).
+    // Closing the consumers makes the broker redeliver every unacked message (docs/danube-protocol.md §9.2).
     // Not waiting for the subscriptions to end: a subscribe in progress cannot be cut short, and one that
     // succeeds after this closes its consumer itself.
     for (const subscription of this.subscriptions) subscription.close();

@@ -26,7 +26,7 @@ export interface SinkSubscriptionContext {
 }
 
 /**
- * Cap of the wait between subscription attempts, in ms. A new subscription starts at the topic's end (protocol
+ * Cap of the wait between subscription attempts, in ms. A new subscription starts at the topic's end (docs/danube-protocol.md
  * §9.4): whatever is published between the topic's creation and our subscribe never reaches this sink, so
  * look again briskly rather than after `retryMaxDelayMs`.
  */
@@ -74,7 +74,7 @@ export class SinkSubscription {
     void this.run();
   }
 
-  /** Cancels the streams: the broker redelivers whatever was not acked (protocol §9.2). */
+  /** Cancels the streams: the broker redelivers whatever was not acked (docs/danube-protocol.md §9.2). */
   close(): void {
     this.consumer?.close();
     this.consumer = undefined;
@@ -82,7 +82,7 @@ export class SinkSubscription {
     this.gapTimers.clear();
   }
 
-  /** The broker skipped messages for this subscription (protocol §9.4): lost for good, so never silent. */
+  /** The broker skipped messages for this subscription (docs/danube-protocol.md §9.4): lost for good, so never silent. */
   private onGap(gap: OffsetGap): void {
     const { topic, subscription } = this.config;
     this.ctx.metrics.recordOffsetGap(topic, subscription, gap.count);
@@ -201,7 +201,7 @@ export class SinkSubscription {
       } else {
         this.log.debug({ partitionTopic: message.topic, offset: message.offset }, 'redelivery of a pending record ignored');
       }
-      // Memory stays bounded (DESIGN §6): a partition with a full buffer holds back the whole consumer. On
+      // Memory stays bounded (docs/delivery-semantics.md §7): a partition with a full buffer holds back the whole consumer. On
       // reliable topics the broker's window keeps each partition below its capacity, so this rarely waits.
       await partition.room(intake);
     }

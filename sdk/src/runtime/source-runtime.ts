@@ -42,7 +42,7 @@ function countByTopic(entries: readonly InFlightRecord[]): Map<string, number> {
 }
 
 /**
- * Runs a source connector (DESIGN §6): takes records from `poll` or `output.send` into a bounded window,
+ * Runs a source connector (docs/delivery-semantics.md §3): takes records from `poll` or `output.send` into a bounded window,
  * publishes each to its topic's producer, and commits them (each record's `ack`, then the connector's
  * `commit`) strictly in acceptance order once Danube has them, so nothing is acknowledged upstream that Danube
  * does not hold. Danube being unavailable pauses intake (the window fills) and is retried forever; invalid

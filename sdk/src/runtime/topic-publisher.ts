@@ -82,7 +82,7 @@ export class TopicPublisher {
   private failures: Array<{ entry: InFlightRecord; error: unknown }> = [];
   private inFlight = 0;
   private rejection: ConnectorError | undefined;
-  /** Danube unavailable: never a reason to give up (DESIGN §6), retried forever whatever on_retry_exhausted says. */
+  /** Danube unavailable: never a reason to give up (docs/delivery-semantics.md), retried forever whatever on_retry_exhausted says. */
   private readonly unavailableBudget: RetryBudget;
   /** Failures of a topic that cannot be written (not transient), under on_retry_exhausted. */
   private readonly blockedBudget: RetryBudget;

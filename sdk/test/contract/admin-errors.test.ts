@@ -4,7 +4,7 @@ import { collect, EXTERNAL, itWithTestBroker, startTarget, text, uniqueName, uni
 // Against an external broker (DANUBE_SERVICE_URL) the admin cases need its admin port: skipped without DANUBE_ADMIN_URL.
 const withAdmin = it.skipIf(EXTERNAL && !process.env.DANUBE_ADMIN_URL);
 
-describe('admin client (protocol §13)', () => {
+describe('admin client (docs/danube-protocol.md §13)', () => {
   withAdmin('creates namespaces and topics and lists them', async () => {
     const target = await startTarget();
     const admin = target.admin();

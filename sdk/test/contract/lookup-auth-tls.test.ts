@@ -8,7 +8,7 @@ import { TestBroker, TestCluster } from '@danube-connect/testing';
 import { collect, itWithTestBroker, startTarget, text, TRANSPORT, uniqueName, uniqueTopic } from './target.js';
 
 // Everything here needs a second broker, an auth or a TLS configuration of the broker: TestBroker only.
-describe('lookup redirect between two brokers (protocol §7)', () => {
+describe('lookup redirect between two brokers (docs/danube-protocol.md §7)', () => {
   itWithTestBroker('a client of broker A is redirected to broker B, which owns the topic', async () => {
     const cluster = new TestCluster();
     const a = await TestBroker.start({ cluster });
@@ -33,7 +33,7 @@ describe('lookup redirect between two brokers (protocol §7)', () => {
   });
 
   itWithTestBroker('behind a proxy (connect URL differs from broker URL) topic RPCs carry x-danube-broker-url', async () => {
-    // Advertise the same port under another host name: lookups then answer proxy = true (protocol §7.1).
+    // Advertise the same port under another host name: lookups then answer proxy = true (docs/danube-protocol.md §7.1).
     const probe = await TestBroker.start();
     const port = new URL(probe.serviceUrl).port;
     await probe.stop();
@@ -59,7 +59,7 @@ describe('lookup redirect between two brokers (protocol §7)', () => {
   });
 });
 
-describe('JWT authentication (protocol §5)', () => {
+describe('JWT authentication (docs/danube-protocol.md §5)', () => {
   const jwtSecret = 'contract-test-secret-with-enough-bytes';
 
   itWithTestBroker('without a token every call fails with DC_ERR_UNAUTHENTICATED, not retried', async () => {

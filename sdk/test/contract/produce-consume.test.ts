@@ -23,10 +23,10 @@ describe('produce and consume', () => {
     expect(messages.map((m) => m.routingKey)).toEqual(Array.from({ length: 20 }, (_, i) => `k${i % 3}`));
     expect(messages.every((m) => m.producerName === producer.name && m.topic === topic && m.partition === undefined)).toBe(true);
     expect(messages.every((m) => m.publishTime >= before - 1000 && m.publishTime <= Date.now() + 1000)).toBe(true);
-    // Reliable offsets are the broker's log positions: strictly increasing (protocol §9.3).
+    // Reliable offsets are the broker's log positions: strictly increasing (docs/danube-protocol.md §9.3).
     const offsets = messages.map((m) => BigInt(m.offset));
     expect(offsets.every((o, i) => i === 0 || o > (offsets[i - 1] as bigint))).toBe(true);
-    // uint64 ids stay decimal strings; the broker's ids are random 64-bit values (protocol §2.3).
+    // uint64 ids stay decimal strings; the broker's ids are random 64-bit values (docs/danube-protocol.md §2.3).
     expect(messages.every((m) => /^\d+$/.test(m.messageId.producerId))).toBe(true);
     expect(receipts.map((r) => r.topic)).toEqual(Array(20).fill(topic));
     expect(receipts.every((r) => /^\d+$/.test(r.requestId))).toBe(true);
@@ -56,7 +56,7 @@ describe('produce and consume', () => {
     expect(messages.map((m) => m.payload.equals(payloads[messages.indexOf(m)] as Buffer))).toEqual([true, true, true]);
   });
 
-  it('a new subscription starts at the end of the topic (protocol §9.4)', async () => {
+  it('a new subscription starts at the end of the topic (docs/danube-protocol.md §9.4)', async () => {
     const target = await startTarget();
     const client = target.client();
     const topic = uniqueTopic('latest');
@@ -137,7 +137,7 @@ describe('produce and consume', () => {
     expect(again.topicNames).toEqual([topic]);
   });
 
-  it('a producer reattaches by name: a second producer with the same name gets the same broker id (protocol §8.1)', async () => {
+  it('a producer reattaches by name: a second producer with the same name gets the same broker id (docs/danube-protocol.md §8.1)', async () => {
     const target = await startTarget();
     const topic = uniqueTopic('reattach');
     const name = uniqueName('p');

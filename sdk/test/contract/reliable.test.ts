@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collect, FAST_POLICY, itWithTestBroker, nextWithin, REDELIVERY_WAIT_MS, startTarget, text, uniqueName, uniqueTopic } from './target.js';
 
-describe('reliable dispatch: ack, nack, redelivery (protocol §9.4)', () => {
+describe('reliable dispatch: ack, nack, redelivery (docs/danube-protocol.md §9.4)', () => {
   it('an acked message is not delivered again', async () => {
     const target = await startTarget({ failurePolicy: FAST_POLICY });
     const client = target.client();

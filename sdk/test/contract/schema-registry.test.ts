@@ -3,10 +3,10 @@ import { collect, startTarget, uniqueName, uniqueTopic } from './target.js';
 
 const v1 = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } }, required: ['id'] };
 const v2 = { ...v1, properties: { ...v1.properties, note: { type: 'string' } } };
-// `name` was optional in v1 and becomes required: what `backward` refuses (protocol §10.1).
+// `name` was optional in v1 and becomes required: what `backward` refuses (docs/danube-protocol.md §10.1).
 const incompatible = { ...v1, required: ['id', 'name'] };
 
-describe('schema registry (protocol §4, §10)', () => {
+describe('schema registry (docs/danube-protocol.md §4, §10)', () => {
   it('registers versions, dedupes identical definitions, and returns the original text', async () => {
     const target = await startTarget();
     const registry = target.client().schemaRegistry;
@@ -41,7 +41,7 @@ describe('schema registry (protocol §4, §10)', () => {
     await expect(registry.register({ subject, type: 'json_schema', definition: JSON.stringify(incompatible) })).resolves.toMatchObject({ version: 2 });
   });
 
-  // The broker's JSON Schema rules (protocol §10.1), which differ from Confluent's: a brand-new required field is
+  // The broker's JSON Schema rules (docs/danube-protocol.md §10.1), which differ from Confluent's: a brand-new required field is
   // backward compatible, and only forward refuses it.
   it.each([
     ['a brand-new required field', { ...v1, properties: { ...v1.properties, owner: { type: 'string' } }, required: ['id', 'owner'] }, { backward: true, forward: false }],
@@ -107,7 +107,7 @@ describe('schema registry (protocol §4, §10)', () => {
     await expect(client.createProducer({ topic: uniqueTopic('min'), name: uniqueName('p'), schema: { subject, version: { min: 3 } } })).rejects.toMatchObject({
       code: 'DC_ERR_SCHEMA',
     });
-    // The reference clients resolve the subject before CreateProducer (protocol §10.2): GetLatestSchema's NOT_FOUND
+    // The reference clients resolve the subject before CreateProducer (docs/danube-protocol.md §10.2): GetLatestSchema's NOT_FOUND
     // fails creation, and no topic is created.
     const nobody = uniqueName('nobody');
     const unregistered = uniqueTopic('unreg');

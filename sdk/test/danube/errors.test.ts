@@ -6,7 +6,7 @@ function grpcError(code: status, details: string) {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
 }
 
-describe('fromGrpcError (protocol §12)', () => {
+describe('fromGrpcError (docs/danube-protocol.md §12)', () => {
   it('maps a missing namespace to DC_ERR_NAMESPACE_NOT_FOUND, names it, and does not retry', () => {
     const err = fromGrpcError(grpcError(status.UNAVAILABLE, 'Unable to find the namespace nope'), {
       rpc: 'CreateProducer',
@@ -42,7 +42,7 @@ describe('fromGrpcError (protocol §12)', () => {
     expect(err).toMatchObject({ code: 'DC_ERR_PRODUCER_NOT_FOUND', retryable: true });
   });
 
-  // The broker's texts after "Unable to publish the message: " (protocol §8.2).
+  // The broker's texts after "Unable to publish the message: " (docs/danube-protocol.md §8.2).
   it.each([
     ['Topic /default/t is draining or closed; retry lookup/moved', 'DC_ERR_TOPIC_MOVED', true],
     ['the producer with id 42 is not attached to topic name: /default/t', 'DC_ERR_TOPIC_MOVED', true],

@@ -3,7 +3,7 @@ import { DanubeClient } from '../../src/danube/danube-client.js';
 import { uniqueName, uniqueTopic } from '../contract/target.js';
 import { startBroker } from '../broker.js';
 
-// A message over the client's gRPC message limit (protocol §2.6) can never be sent: it is bad data, not a busy
+// A message over the client's gRPC message limit (docs/danube-protocol.md §2.6) can never be sent: it is bad data, not a busy
 // broker, on either transport.
 describe.each(['grpc-js', 'http2'] as const)('a message over the client gRPC limit (%s)', (transport) => {
   it('fails at once with DC_ERR_MESSAGE_TOO_LARGE, not retried, and nothing is stored', async () => {

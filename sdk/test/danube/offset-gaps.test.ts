@@ -46,7 +46,7 @@ async function drain(
   return { offsets, deliveries };
 }
 
-describe('Consumer reports offset gaps on Exclusive and Failover subscriptions (protocol §9.4)', () => {
+describe('Consumer reports offset gaps on Exclusive and Failover subscriptions (docs/danube-protocol.md §9.4)', () => {
   it.each(['exclusive', 'failover'] as const)('a %s subscription that lags behind the live tail reports the skipped range', async (type) => {
     const { consumer, gaps, topic, subscription, name, send } = await setup({ liveTailCapacity: 20 }, type);
     // Nothing is acked while 100 messages are published: the window (10) fills and the rest lags behind.
@@ -80,7 +80,7 @@ describe('Consumer reports offset gaps on Exclusive and Failover subscriptions (
     const { broker, consumer, gaps, send, topic, name, subscription } = await setup();
     await send(15);
     const { offsets } = await drain(consumer, 5);
-    // Another process attaches under the same name (protocol §9.1): our stream ends and the client takes it back.
+    // Another process attaches under the same name (docs/danube-protocol.md §9.1): our stream ends and the client takes it back.
     const raw = new RawClients(broker.serviceUrl);
     await raw.danube('ConsumerService', 'Subscribe', subscribeRequest(topic, { consumer_name: name, subscription }));
     await send(15, 'later');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fnv1a64, PartitionRouter } from '../../src/danube/partition-router.js';
 
 // Generated with Go's standard library hash/fnv (fnv.New64a), independent of our implementation;
-// the Go reference client routes keys with the same function (protocol §6.3).
+// the Go reference client routes keys with the same function (docs/danube-protocol.md §6.3).
 // [key, hash hex, mod 3, mod 4, mod 8]
 const VECTORS: Array<[string, string, number, number, number]> = [
   ['', 'cbf29ce484222325', 2, 1, 5],

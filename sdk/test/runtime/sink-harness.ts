@@ -189,7 +189,7 @@ export async function waitForCounts(metrics: ConnectorMetrics, topic: string, ch
   );
 }
 
-/** Payloads never reach the logs (reference defect B23): no line may contain one of them. */
+/** Payloads never reach the logs (docs/delivery-semantics.md §8): no line may contain one of them. */
 export function expectNoPayloadInLogs(logs: string[], payloads: Iterable<string>): void {
   const all = logs.join('');
   for (const payload of payloads) expect(all.includes(`"${payload}"`), `payload ${payload} in logs`).toBe(false);
@@ -197,7 +197,7 @@ export function expectNoPayloadInLogs(logs: string[], payloads: Iterable<string>
 
 /**
  * Shows that every message so far was acked: a new runtime under the same consumer name gets the unacked
- * ones redelivered first (the broker releases them on reattach, protocol §9.1), so when a fresh marker
+ * ones redelivered first (the broker releases them on reattach, docs/danube-protocol.md §9.1), so when a fresh marker
  * arrives, anything unacked would have arrived before it.
  */
 export async function redeliveredAfterRestart(

@@ -3,7 +3,7 @@ import { DanubeClient } from '../../src/danube/danube-client.js';
 import { until } from '../broker.js';
 import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
 
-describe('SinkRuntime keeps up with its subscription (protocol §9.4)', () => {
+describe('SinkRuntime keeps up with its subscription (docs/danube-protocol.md §9.4)', () => {
   it.each(['single', 'batch'] as const)(
     'writes record after record without waiting for each ack round trip; acks are pipelined within the window (%s)',
     async (mode) => {

@@ -4,7 +4,7 @@ import { uniqueTopic } from '../contract/target.js';
 import { startBroker } from '../broker.js';
 import { expectBalanced, PushSource, range, sourceRuntime, storedTexts } from './source-fixtures.js';
 
-describe('SourceRuntime: broker-side publish failures are not bad data (protocol §8.2)', () => {
+describe('SourceRuntime: broker-side publish failures are not bad data (docs/danube-protocol.md §8.2)', () => {
   it('a storage fault on the broker for a while: nothing dropped or dead-lettered, degraded meanwhile, everything arrives after it clears', async () => {
     const broker = await startBroker();
     const topic = uniqueTopic('wal-fault');

@@ -18,7 +18,7 @@ export interface MosquittoTlsListener {
 export interface MosquittoOptions {
   /**
    * Per-client queue limit for offline/slow persistent sessions. Mosquitto's default (1000) silently drops QoS 1
-   * beyond it (perf-notes §3); tests use an explicit large number (0 = unlimited is broken in several 2.0.x).
+   * beyond it (docs/delivery-semantics.md §10); tests use an explicit large number (0 = unlimited is broken in several 2.0.x).
    */
   maxQueuedMessages?: number;
   /** Per-client QoS 1/2 in flight towards a client (MQTT 3.1.1; MQTT 5 clients send Receive Maximum). Default 100. */
