@@ -21,7 +21,7 @@ const SURFACE: Record<string, Record<string, { source: string; names: string[] }
         'ProducerOptions', 'ProducerOrdering', 'RegisterSchemaInput', 'RegisteredSchema', 'RetryOptions', 'RuntimeSettings', 'SECRET_KEYS', 'SchemaInfo',
         'SchemaRegistryClient', 'SchemaType', 'SchemaVersionChoice', 'SchemaVersionInfo', 'SendOptions', 'SendReceipt', 'SinkConnector',
         'SinkPluginDefinition', 'SinkRecord', 'SourceConnector', 'SourceOutput', 'SourcePluginDefinition', 'SourceRecord', 'SourceRecordOptions',
-        'SubscriptionType', 'TlsOptions', 'TokenSource', 'TopicInfo', 'TopicSchemaConfig', 'ValidationPolicy', 'bytesRecord', 'classify',
+        'SubscriptionType', 'TlsOptions', 'TokenSource', 'TopicInfo', 'TopicSchemaConfig', 'Transport', 'ValidationPolicy', 'bytesRecord', 'classify',
         'createConnectorLogger', 'definePlugin', 'fnv1a64', 'isDanubeError', 'isSecretKey', 'jsonRecord', 'maskSecrets', 'maskUrlCredentials',
         'parseBrokerUrl', 'partitionTopic', 'scrubSecretValues', 'secretValues', 'textRecord', 'unwrapSchemaDefinition', 'validateTopicName',
       ],
