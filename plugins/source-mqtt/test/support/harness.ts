@@ -1,47 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DanubeClient, type DanubeMessage } from '@danube-connect/sdk';
-import { ConnectorProcess, TestBroker } from '@danube-connect/testing';
-import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
+import type { DanubeMessage } from '@danube-connect/sdk';
+import type { ConnectorProcess } from '@danube-connect/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { it, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
+import { Arrivals, startPluginChild, uniqueTopic as uniqueTopicWith, type Danube } from '../../../../test/support/plugin-harness.js';
 
-/**
- * Where Danube runs: the in-process TestBroker by default, or the broker at DANUBE_SERVICE_URL (as the SDK's
- * contract suite does, sdk/test/contract/target.ts).
- */
-const EXTERNAL_URL = process.env.DANUBE_SERVICE_URL || undefined;
-/** For cases that need TestBroker fault injection (held or failing acknowledgements): skipped against a real broker. */
-export const itWithTestBroker = it.skipIf(EXTERNAL_URL !== undefined);
-
-export interface Danube {
-  serviceUrl: string;
-  /** Present only for the in-process TestBroker. */
-  broker: TestBroker | undefined;
-  client: DanubeClient;
-}
-
-export async function startDanube(): Promise<Danube> {
-  let broker: TestBroker | undefined;
-  let serviceUrl = EXTERNAL_URL;
-  if (!serviceUrl) {
-    broker = await TestBroker.start();
-    onTestFinished(() => broker?.stop());
-    serviceUrl = broker.serviceUrl;
-  }
-  const token = process.env.DANUBE_TOKEN || undefined;
-  const client = new DanubeClient({ serviceUrl, ...(token ? { token } : {}), retry: { initialDelayMs: 20, maxDelayMs: 500 } });
-  onTestFinished(() => client.close(1_000));
-  return { serviceUrl, broker, client };
-}
+export { itWithTestBroker, startDanube, startMosquitto, type Danube } from '../../../../test/support/plugin-harness.js';
 
 /** A Danube topic no other case or earlier run uses (a real broker keeps its topics). */
-export const uniqueTopic = (prefix = 'mqtt') => `/default/${prefix}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+export const uniqueTopic = (prefix = 'mqtt') => uniqueTopicWith(prefix);
 
 /** Everything that arrives on a Danube topic, from before the connector publishes (a new subscription starts at the end). */
-export class DanubeTap {
-  readonly messages: DanubeMessage[] = [];
-  private readonly waiters = new Set<() => void>();
+export class DanubeTap extends Arrivals<DanubeMessage> {
+  private constructor() {
+    super((m) => m.payload.toString('utf8'));
+  }
+
+  get messages(): readonly DanubeMessage[] {
+    return this.arrived;
+  }
 
   static async open(danube: Danube, topic: string, settings: { partitions?: number; reliable?: boolean } = {}): Promise<DanubeTap> {
     // Create the topic as the connector will (same partitions and dispatch), so the subscription can exist first.
@@ -62,56 +40,12 @@ export class DanubeTap {
         } catch {
           return; // closed at the end of the case
         }
-        tap.messages.push(message);
-        for (const wake of [...tap.waiters]) wake();
+        tap.arrive(message);
         consumer.ack(message).catch(() => {});
       }
     })();
     return tap;
   }
-
-  /** The payloads as text. */
-  texts(): string[] {
-    return this.messages.map((m) => m.payload.toString('utf8'));
-  }
-
-  /** Resolves once `check()` holds, re-checked on every arrival; fails after `timeoutMs` saying what arrived. */
-  until(check: () => boolean, timeoutMs = 30_000, what = 'the expected messages'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const test = () => {
-        if (!check()) return;
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`${what} did not arrive within ${timeoutMs} ms; ${this.messages.length} messages arrived`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(test);
-      };
-      this.waiters.add(test);
-      test();
-    });
-  }
-
-  /** Waits until every sequence number from..from+count-1 (payload text) arrived at least once. */
-  untilSequence(from: number, count: number, timeoutMs = 30_000): Promise<void> {
-    const seen = new Set<number>();
-    let scanned = 0;
-    return this.until(() => {
-      for (; scanned < this.messages.length; scanned++) seen.add(Number((this.messages[scanned] as DanubeMessage).payload.toString('utf8')));
-      for (let i = from; i < from + count; i++) if (!seen.has(i)) return false;
-      return true;
-    }, timeoutMs, `sequence numbers ${from}..${from + count - 1}`);
-  }
-}
-
-export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
-  const broker = await Mosquitto.start(options);
-  onTestFinished(() => broker.dispose());
-  return broker;
 }
 
 /** An MQTT.js client for the test's own publishing and observing, closed at the end of the case. */
@@ -135,26 +69,19 @@ export async function publishSequence(client: MqttClient, topic: string | ((i: n
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 /** Forks the built plugin in a real connector child, as the host does, and waits for `ready`. */
-export async function startSource(
+export function startSource(
   danube: Danube,
   config: Record<string, unknown>,
   options: { connector?: string; runtime?: Record<string, unknown>; logLevel?: 'info' | 'warn' | 'debug'; waitReady?: boolean } = {},
 ): Promise<ConnectorProcess> {
-  const child = new ConnectorProcess();
-  onTestFinished(async () => {
-    await child.kill();
-  });
-  const token = process.env.DANUBE_TOKEN || undefined;
-  child.start({
+  return startPluginChild(danube, {
     entry: ENTRY,
-    connector: options.connector ?? `mqtt-${randomBytes(4).toString('hex')}`,
     kind: 'source',
     plugin: { name: '@danube-plugin/source-mqtt', version: '0.1.0' },
+    connector: options.connector ?? `mqtt-${randomBytes(4).toString('hex')}`,
     config,
-    danube: { serviceUrl: danube.serviceUrl, ...(token ? { token } : {}) },
-    runtime: options.runtime ?? {},
-    logLevel: options.logLevel ?? 'info',
+    runtime: options.runtime,
+    logLevel: options.logLevel,
+    waitReady: options.waitReady,
   });
-  if (options.waitReady !== false) await child.next('ready', 20_000);
-  return child;
 }
