@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestBroker } from '@danube-connect/testing';
+// @ts-expect-error: a plain JS script without types
+import { packAll as untypedPackAll } from '../scripts/pack.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // What users get: the packed tarballs of our packages installed with `npm i` in empty folders (our packages are not
 // on the registry yet), then the installed `danube-connect` binary. Proves the tarballs carry what they need at run
 // time (dist, .proto files, schemas, the connector child), and that the test kit stays out of production installs.
+const packAll = untypedPackAll as (destination: string) => Map<string, string>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PLUGIN = join(ROOT, 'sdk/test/fixtures/plugins/example-file-source');
 /** A plugin as published: depends on @danube-connect/sdk only (the kit and vitest are its devDependencies). */
@@ -54,13 +57,12 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'dc-packed-'));
   const packs = join(dir, 'packs');
   mkdirSync(packs);
-  npm(['pack', '--pack-destination', packs, '-w', 'sdk', '-w', 'testing', '-w', 'host'], ROOT);
+  for (const [name, file] of packAll(packs)) tarballs.set(name, file);
   npm(['pack', '--pack-destination', packs, PLUGIN, PUBLISHED_PLUGIN], ROOT);
-  for (const file of readdirSync(packs)) {
-    const name = file.replace(/-\d+\.\d+\.\d+\.tgz$/, '').replace(/^danube-connect-/, '@danube-connect/').replace(/^fixtures-/, '@fixtures/');
-    tarballs.set(name, join(packs, file));
+  for (const file of readdirSync(packs).filter((f) => f.startsWith('fixtures-'))) {
+    tarballs.set(file.replace(/-\d+\.\d+\.\d+\.tgz$/, '').replace(/^fixtures-/, '@fixtures/'), join(packs, file));
   }
-  expect([...tarballs.keys()].sort()).toEqual(['@danube-connect/host', '@danube-connect/sdk', '@danube-connect/testing', '@fixtures/example-file-source', '@fixtures/published-plugin']);
+  expect([...tarballs.keys()].sort()).toEqual(['@danube-connect/host', '@danube-connect/mqtt', '@danube-connect/sdk', '@danube-connect/testing', '@danube-plugin/sink-mqtt', '@danube-plugin/source-mqtt', '@fixtures/example-file-source', '@fixtures/published-plugin']);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
