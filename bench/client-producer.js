@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { closedLoop, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
+import { closedLoop, leanCpuTarget, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
@@ -106,8 +106,14 @@ async function benchTarget(label, serviceUrl, brokerPid) {
     const of = samples.get(name);
     const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
     return {
-      target: label,
+      broker: label,
       case: name,
+      // The project's common columns: the lean (http2) producer against raw grpc-js unary calls at the same window.
+      msg_per_s: Math.round(med(of.http2, 'msgPerS')),
+      baseline_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
+      p50_ms: round(med(of.http2, 'p50'), 2),
+      p99_ms: round(med(of.http2, 'p99'), 2),
+      rss_mb: med(of.http2, 'rss'),
       concurrency,
       baseline_concurrency: rawConcurrency,
       grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
@@ -120,9 +126,8 @@ async function benchTarget(label, serviceUrl, brokerPid) {
       bare_http2_cpu_us: Math.round(cpu.bare),
       http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
       http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
+      target: name === 'none, in-flight 64' ? leanCpuTarget(cpu.http2 / cpu['grpc-js'], cpu.http2 / cpu.bare) : undefined,
       grpcjs_p99_ms: round(med(of['grpc-js'], 'p99'), 2),
-      http2_p99_ms: round(med(of.http2, 'p99'), 2),
-      http2_rss_mb: med(of.http2, 'rss'),
       broker_cpu_us: brokerPid ? Math.round(med(of.http2, 'brokerUs')) : null,
       failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
     };

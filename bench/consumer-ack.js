@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { median, report, ROOT, round, startBrokerProcess } from './lib.js';
+import { leanCpuTarget, median, report, ROOT, round, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
@@ -167,7 +167,11 @@ const rows = CASES.map((partitions) => {
   const of = samples.get(partitions);
   const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
   return {
+    case: `${partitions} partition${partitions === 1 ? '' : 's'}`,
     partitions,
+    // The project's common columns: consumer + lean (http2) acks against raw grpc-js stream + unary Acks.
+    msg_per_s: Math.round(med(of.http2, 'msgPerS')),
+    baseline_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
     grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
     http2_msg_per_s: Math.round(med(of.http2, 'msgPerS')),
     raw_grpcjs_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
@@ -178,6 +182,7 @@ const rows = CASES.map((partitions) => {
     bare_http2_cpu_us: Math.round(cpu.bare),
     http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
     http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
+    target: leanCpuTarget(cpu.http2 / cpu['grpc-js'], cpu.http2 / cpu.bare),
     failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
   };
 });

@@ -90,6 +90,14 @@ export function rssMb() {
   return round(process.memoryUsage().rss / 1024 / 1024);
 }
 
+/**
+ * The lean transport's target (issue 16): client CPU per call <= 0.55x grpc-js's and <= 1.1x a bare node:http2 loop's.
+ * Returns the row's `target` cell.
+ */
+export function leanCpuTarget(vsGrpcJs, vsBare) {
+  return `cpu <= 0.55x grpc-js, <= 1.1x bare: ${vsGrpcJs <= 0.55 && vsBare <= 1.1 ? 'met' : 'MISSED'}`;
+}
+
 /** Prints the table and writes bench-results/<name>.json in the project's format. */
 export function report(name, rows, notes = []) {
   const columns = Object.keys(rows[0] ?? {});
