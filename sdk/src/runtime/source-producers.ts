@@ -69,6 +69,7 @@ export class SourceProducers {
 
   /** Why `record` can never be published to its topic (invalid data), or undefined. */
   check(record: SourceRecord): ConnectorError | undefined {
+    if (record.invalid) return record.invalid;
     const settings = this.settingsFor(record);
     const subject = record.schema?.subject;
     if (subject !== undefined && subject !== settings.schema?.subject) {
