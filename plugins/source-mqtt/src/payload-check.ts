@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { FILE_TYPES, type RouteSchema } from './config.js';
 
 /** Why a payload does not fit the route's schema, or undefined when it does (or the type is not checked). */
-export type PayloadCheck = (payload: Buffer) => string | undefined;
+type PayloadCheck = (payload: Buffer) => string | undefined;
 
 /** A route's schema file as read at start: its text, and for the JSON types its parsed form. */
 export interface SchemaFile {
