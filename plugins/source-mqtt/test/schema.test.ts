@@ -218,7 +218,8 @@ describe('route schemas end to end', () => {
 });
 
 describe('dead letters and the PUBACK', () => {
-  itWithTestBroker('an invalid message is PUBACKed only once its dead letter is in Danube: none leaves while Danube is away, nor for the valid one behind it', async () => {
+  // Needs TestBroker fault injection (goOffline / comeBackOnline): skipped against DANUBE_SERVICE_URL.
+  itWithTestBroker('an invalid message is PUBACKed only once its dead letter is in Danube: none leaves while Danube is away (TestBroker offline), nor for the valid one behind it', async () => {
     const danube = await startDanube();
     const broker = danube.broker as NonNullable<Danube['broker']>;
     const topic = uniqueTopic('held');
