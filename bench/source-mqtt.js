@@ -5,7 +5,9 @@
 // with the case's partitions and ordering (the Danube limit); baseline_msg_per_s = the smaller. 1 KiB payloads;
 // medians of interleaved runs. Then publish-to-Danube latency at a fixed 1,000 msg/s and the connector child's
 // RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
-// 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. Reports only; asserts nothing.
+// 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. A json_schema case validates each 1 KiB JSON payload against a
+// small schema before publishing (issue 13). BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS
+// rows only with "latency"). Reports only; asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -25,16 +27,26 @@ const CLI = join(ROOT, 'host/dist/cli.js');
 const PLUGIN = join(ROOT, 'plugins/source-mqtt');
 const RUN_ID = Date.now().toString(36);
 
-// [case, qos, partitions, ordering, MQTT topics the publisher spreads over]
-const CASES = [
+// [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type]
+const ALL_CASES = [
   ['qos0-p1-strict', 0, 0, 'partition', 1],
   ['qos0-p8-strict', 0, 8, 'partition', 64],
   ['qos0-none', 0, 0, 'none', 1],
   ['qos1-p1-strict', 1, 0, 'partition', 1],
   ['qos1-p8-strict', 1, 8, 'partition', 64],
   ['qos1-none', 1, 0, 'none', 1],
+  ['qos1-none-json-schema', 1, 0, 'none', 1, 'json_schema'],
 ];
 const LATENCY_CASE = 'latency';
+const SELECTED = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined;
+for (const name of SELECTED ?? []) {
+  if (name !== LATENCY_CASE && !ALL_CASES.some(([known]) => known === name)) throw new Error(`BENCH_CASES: unknown case ${name}; known: ${[...ALL_CASES.map(([known]) => known), LATENCY_CASE].join(', ')}`);
+}
+const selected = (name) => SELECTED === undefined || SELECTED.has(name);
+const CASES = ALL_CASES.filter(([name]) => selected(name));
+const WITH_LATENCY = selected(LATENCY_CASE);
+// The json_schema case: a small schema its payloads (jsonPayload) fit, under a subject of its own per run.
+const JSON_SCHEMA = { type: 'object', required: ['t', 'pad'], properties: { t: { type: 'number' }, pad: { type: 'string', maxLength: 2048 } }, additionalProperties: false };
 const danubeTopic = (name) => `/default/bench-mqtt-${name}-${RUN_ID}`;
 
 /** A 1 KiB payload starting with the send time (ms since the epoch, float64) for latency. */
@@ -42,6 +54,12 @@ function payload() {
   const buffer = Buffer.alloc(PAYLOAD_BYTES, 0x61);
   buffer.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
   return buffer;
+}
+
+/** A 1 KiB JSON payload valid against JSON_SCHEMA, with the send time in `t`. */
+function jsonPayload() {
+  const head = `{"t":${performance.timeOrigin + performance.now()},"pad":"`;
+  return Buffer.from(`${head}${'a'.repeat(PAYLOAD_BYTES - head.length - 2)}"}`);
 }
 
 function vmRssMb(pid) {
@@ -53,22 +71,25 @@ function vmRssMb(pid) {
   }
 }
 
-function hostToml(serviceUrl, mqttUrl) {
+function hostToml(serviceUrl, mqttUrl, schemaFile) {
   let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
   const connector = (name, route) =>
     `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
-  for (const [name, qos, partitions, ordering] of CASES) {
-    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}" }`);
+  for (const [name, qos, partitions, ordering, , schemaType] of CASES) {
+    const schema = schemaType ? `, schema = { subject = "bench-${name}-${RUN_ID}", type = "${schemaType}", file = "${schemaFile}" }` : '';
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`);
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
-  toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
+  if (WITH_LATENCY) toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
   return toml;
 }
 
 async function startHost(dir, serviceUrl, mqttUrl) {
   const file = join(dir, 'host.toml');
-  writeFileSync(file, hostToml(serviceUrl, mqttUrl));
+  const schemaFile = join(dir, 'bench.schema.json');
+  writeFileSync(schemaFile, JSON.stringify(JSON_SCHEMA));
+  writeFileSync(file, hostToml(serviceUrl, mqttUrl, schemaFile));
   const child = spawn(process.execPath, [CLI, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
@@ -111,23 +132,23 @@ async function processed(hostUrl, topic) {
 }
 
 /** Publishes `count` payloads over `topics` MQTT topics with up to `window` QoS 1 PUBACKs outstanding (QoS 0: flushed in chunks). */
-async function publishAll(client, prefix, topics, count, qos) {
+async function publishAll(client, prefix, topics, count, qos, make = payload) {
   if (qos === 1) {
-    await closedLoop(count, 500, (i) => client.publishAsync(`${prefix}/${i % topics}`, payload(), { qos: 1 }));
+    await closedLoop(count, 500, (i) => client.publishAsync(`${prefix}/${i % topics}`, make(), { qos: 1 }));
     return;
   }
   for (let i = 0; i < count; i++) {
-    const written = new Promise((resolve) => client.publish(`${prefix}/${i % topics}`, payload(), { qos: 0 }, resolve));
+    const written = new Promise((resolve) => client.publish(`${prefix}/${i % topics}`, make(), { qos: 0 }, resolve));
     if (i % 200 === 199) await written; // let the socket drain now and then
   }
 }
 
 /** One connector case: N messages as fast as the publisher goes, until processed_total grew by N (or stalled 5 s). */
-async function connectorRun(host, publisher, [name, qos, , , topics]) {
+async function connectorRun(host, publisher, [name, qos, , , topics, schemaType]) {
   const topic = danubeTopic(name);
   const before = await processed(host.url, topic);
   const t0 = performance.now();
-  const publishing = publishAll(publisher, `b/${name}`, topics, MESSAGES, qos);
+  const publishing = publishAll(publisher, `b/${name}`, topics, MESSAGES, qos, schemaType ? jsonPayload : payload);
   let done = before;
   let lastProgress = performance.now();
   let tLast = t0;
@@ -216,11 +237,11 @@ let idleRss;
 try {
   host = await startHost(tmp, serviceUrl, mosquitto.url);
   await sleep(3_000);
-  idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
+  if (WITH_LATENCY) idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
   const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bench-pub-${RUN_ID}`, protocolVersion: 5 });
   publisher.stream.setNoDelay?.(true);
   for (let run = 0; run < RUNS; run++) {
-    for (const qos of [0, 1]) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
+    for (const qos of new Set(CASES.map(([, q]) => q))) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
       const result = await connectorRun(host, publisher, spec);
       samples[spec[0]].msgPerS.push(result.msgPerS);
@@ -229,7 +250,7 @@ try {
     }
     process.stderr.write('.');
   }
-  latency = await latencyRun(host, publisher, serviceUrl);
+  if (WITH_LATENCY) latency = await latencyRun(host, publisher, serviceUrl);
   await publisher.endAsync();
 } finally {
   process.stderr.write('\n');
@@ -261,7 +282,7 @@ const rows = CASES.map(([name, qos]) => {
     target: name === 'qos1-none' ? `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}` : undefined,
   });
 });
-rows.push(row({
+if (WITH_LATENCY) rows.push(row({
   case: `latency qos1 @ ${LATENCY_RATE}/s`,
   msg_per_s: LATENCY_RATE,
   lost_max: latency.total - latency.received,
@@ -269,15 +290,20 @@ rows.push(row({
   p99_ms: round(latency.p99, 2),
   target: `p99 <= 25 ms: ${latency.p99 <= 25 ? 'met' : 'MISSED'}`,
 }));
-rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
-rows.push(row({
-  case: `child RSS @ ${LATENCY_RATE}/s`,
-  rss_mb: round(latency.rssMax),
-  target: `<= idle + 32 MB: ${latency.rssMax <= idleRss + 32 ? 'met' : 'MISSED'}`,
-}));
+if (WITH_LATENCY) {
+  rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
+  rows.push(row({
+    case: `child RSS @ ${LATENCY_RATE}/s`,
+    rss_mb: round(latency.rssMax),
+    target: `<= idle + 32 MB: ${latency.rssMax <= idleRss + 32 ? 'met' : 'MISSED'}`,
+  }));
+}
 report('source-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
   'msg_per_s: first publish to the last processed_total increase of the case\'s topic (host /metrics, polled every 100 ms); lost_max: messages not counted within 5 s of the last progress (QoS 0 may drop).',
+  'qos1-none-json-schema: qos1-none with a json_schema route schema: each 1 KiB JSON payload is checked by ajv (an object with a number and a string, additionalProperties false) before publishing and stamped with the schema id; lost_max counts dead-lettered ones too (none expected).',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
-  `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran.`,
+  WITH_LATENCY
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran.`
+    : 'BENCH_CASES left out the latency and RSS rows.',
 ]);

@@ -62,7 +62,7 @@ export class ConnectorError extends Error {
 }
 
 // A plugin may bundle its own copy of the SDK, so recognise ConnectorErrors by shape, not by instanceof.
-function looksLikeConnectorError(err: unknown): err is ConnectorError {
+export function looksLikeConnectorError(err: unknown): err is ConnectorError {
   const e = err as Partial<ConnectorError> | null;
   return (
     typeof e === 'object' && e !== null && e.name === 'ConnectorError' && typeof e.code === 'string' &&

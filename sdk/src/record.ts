@@ -25,6 +25,13 @@ export interface SourceRecord extends SourceRecordOptions {
   payload: Buffer;
   /** Schema subject the record conforms to; must match the topic's producer config when that names one. */
   schema?: { subject: string; version?: SchemaVersionChoice };
+  /**
+   * Set by a source that found the record invalid itself (a payload failing its schema): the runtime does not
+   * publish it but dead-letters it with this error's code and message in `dc.errors.*` (or, without a
+   * dead-letter topic, counts and drops it), in order with the others; then its `ack` runs, so the stream goes
+   * on. Only a `ConnectorError` of kind `invalid_data` (`ConnectorError.invalidData(…)`) is taken.
+   */
+  invalid?: ConnectorError;
 }
 
 /** A record with a JSON payload (serialised with JSON.stringify). */

@@ -10,6 +10,8 @@ export const MQTT_ERROR_CODES = {
   DC_ERR_MQTT_AUTH: 'the broker refused the credentials or the client id (CONNACK not authorized / bad user name or password); fatal',
   DC_ERR_MQTT_SUBSCRIBE: 'the broker refused a subscription (SUBACK failure, e.g. its ACL denies the filter); fails the start, later reads unhealthy',
   DC_ERR_MQTT_TAKEOVER: 'another client connected with our client id and took the session over; reported as unhealthy while it lasts',
+  DC_ERR_MQTT_SCHEMA: "a route's schema cannot be used: its file cannot be read or is not a valid schema, the registry refused it, or the registered version contradicts the config; fails the start",
+  DC_ERR_MQTT_PAYLOAD_INVALID: "a payload does not fit its route's schema: invalid data, dead-lettered (or counted and dropped), then PUBACKed",
 } as const;
 
 export type MqttErrorCode = keyof typeof MQTT_ERROR_CODES;

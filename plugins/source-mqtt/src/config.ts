@@ -1,5 +1,18 @@
+import { isDeepStrictEqual } from 'node:util';
 import { CONNECTION_MESSAGES, configValidator, connectionProblems, parseTopicFilter, topicFilterProblem, type MqttConnectionConfig } from '@danube-connect/mqtt';
 import schema from '../schema.json' with { type: 'json' };
+
+/** A route's `schema` (docs/danube-protocol.md §10), defaults applied. */
+export interface RouteSchema {
+  subject: string;
+  type: 'json_schema' | 'string' | 'bytes' | 'number' | 'avro' | 'protobuf';
+  file?: string;
+  auto_register: boolean;
+  version: 'latest' | { pinned: number } | { minimum: number };
+}
+
+/** Types with a definition file: registered from it and compared with the registered version. */
+export const FILE_TYPES: ReadonlySet<RouteSchema['type']> = new Set(['json_schema', 'avro', 'protobuf']);
 
 /** One `[[connectors.config.routes]]` entry, defaults applied. */
 export interface RouteConfig {
@@ -11,6 +24,7 @@ export interface RouteConfig {
   reliable?: boolean;
   key: 'topic' | 'none';
   ordering: 'partition' | 'none';
+  schema?: RouteSchema;
 }
 
 /** The plugin's config (schema.json), defaults applied. */
@@ -66,7 +80,34 @@ function routeProblems(config: SourceMqttConfig): string[] {
     if (other && same < i) {
       const differs = (['partitions', 'ordering'] as const).filter((k) => other[k] !== route[k]);
       if (reliableOf(other) !== reliableOf(route)) differs.push('reliable' as never);
+      // One producer per Danube topic, and a producer carries one schema.
+      if (!isDeepStrictEqual(other.schema, route.schema)) differs.push('schema' as never);
       if (differs.length > 0) problems.push(`routes/${i}: writes to ${route.to} like routes/${same} but with another ${differs.join(', ')}; routes sharing a Danube topic must agree`);
+    }
+  });
+  return [...problems, ...schemaProblems(config.routes)];
+}
+
+/** A route schema's file must match its type, and one subject must mean one schema everywhere. */
+function schemaProblems(routes: readonly RouteConfig[]): string[] {
+  const problems: string[] = [];
+  const bySubject = new Map<string, number>();
+  routes.forEach((route, i) => {
+    const schema = route.schema;
+    if (!schema) return;
+    if (FILE_TYPES.has(schema.type) && schema.file === undefined) {
+      problems.push(`routes/${i}/schema/file: is required for type ${schema.type} (the definition to register${schema.type === 'json_schema' ? ' and check payloads against' : ''})`);
+    }
+    if (!FILE_TYPES.has(schema.type) && schema.file !== undefined) {
+      problems.push(`routes/${i}/schema/file: type ${schema.type} has no definition file; remove file`);
+    }
+    const first = bySubject.get(schema.subject);
+    if (first === undefined) bySubject.set(schema.subject, i);
+    else {
+      const other = routes[first]?.schema;
+      if (other && (other.type !== schema.type || other.file !== schema.file || other.auto_register !== schema.auto_register || !isDeepStrictEqual(other.version, schema.version))) {
+        problems.push(`routes/${i}/schema: subject "${schema.subject}" is also used by routes/${first} with another type, file, auto_register or version; give both the same schema`);
+      }
     }
   });
   return problems;

@@ -3,9 +3,11 @@ import { MqttConnection, type ConnectInfo } from '@danube-connect/mqtt';
 import type { IPublishPacket } from 'mqtt';
 import { reliableOf, type SourceMqttConfig } from './config.js';
 import { mqttRecord } from './mqtt-record.js';
+import { loadRouteSchemas, type LoadedSchema } from './payload-check.js';
 import { PubackWindow, type PubackEntry } from './puback-window.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import { RouteTable } from './route-table.js';
+import { RouteTable, type Route } from './route-table.js';
+import { bindSchema, type BoundSchema } from './schema-binding.js';
 import { SourceMetrics } from './source-metrics.js';
 
 /** Passed to MQTT.js's handleMessage callback for QoS 1: it then sends no PUBACK itself and reads on. */
@@ -43,12 +45,15 @@ export class MqttSource implements SourceConnector {
   private stopping = false;
   private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
   private readonly metrics: SourceMetrics;
+  /** Per route (by index): its schema file and payload check, read and compiled once, at create. */
+  private readonly schemas: Array<LoadedSchema | undefined>;
 
   constructor(
     private readonly config: SourceMqttConfig,
-    private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry'>,
+    private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry' | 'danube'>,
   ) {
     this.routes = new RouteTable(config.routes);
+    this.schemas = loadRouteSchemas(config.routes);
     this.window = new PubackWindow(config.receive_maximum, {
       send: (messageId, epoch) => this.connection.sendPuback(messageId, epoch),
       flushed: () => this.resumeLoop(),
@@ -78,11 +83,22 @@ export class MqttSource implements SourceConnector {
     });
   }
 
-  producerConfigs(): ProducerConfig[] {
+  /** One producer per Danube topic; a route's schema is registered and resolved here, before any producer exists. */
+  async producerConfigs(): Promise<ProducerConfig[]> {
     const byTopic = new Map<string, ProducerConfig>();
-    for (const route of this.config.routes) {
+    const bySubject = new Map<string, BoundSchema>();
+    for (const route of this.routes.routes) {
       if (byTopic.has(route.to)) continue; // config.ts checked that routes sharing a topic agree
-      byTopic.set(route.to, { topic: route.to, partitions: route.partitions, dispatch: reliableOf(route) ? 'reliable' : 'non_reliable', ordering: route.ordering });
+      const config: ProducerConfig = { topic: route.to, partitions: route.partitions, dispatch: reliableOf(route) ? 'reliable' : 'non_reliable', ordering: route.ordering };
+      if (route.schema) {
+        let bound = bySubject.get(route.schema.subject); // config.ts checked that routes sharing a subject agree
+        if (!bound) {
+          bound = await bindSchema(this.ctx.danube.schemaRegistry, route.schema, this.schemas[route.index]?.file, `routes/${route.index}/schema`, this.ctx.logger);
+          bySubject.set(route.schema.subject, bound);
+        }
+        config.schema = bound;
+      }
+      byTopic.set(route.to, config);
     }
     return [...byTopic.values()];
   }
@@ -179,6 +195,9 @@ export class MqttSource implements SourceConnector {
       return;
     }
     const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry as PubackEntry) : undefined);
+    const invalid = this.payloadProblem(decision.route, record.payload);
+    // Not published: the runtime dead-letters (or drops) it in order, and only then calls its ack (the PUBACK).
+    if (invalid) record.invalid = invalid;
     this.output.send(record).then(
       (accepted: unknown) => {
         // false (or a rejection): the runtime stopped intake; hold the loop, the message stays unacknowledged.
@@ -189,6 +208,13 @@ export class MqttSource implements SourceConnector {
         this.stopping = true;
       },
     );
+  }
+
+  /** Why the payload fails the route's schema, as invalid data; undefined when it fits or is not checked. */
+  private payloadProblem(route: Route, payload: Buffer): ConnectorError | undefined {
+    const problem = this.schemas[route.index]?.check?.(payload);
+    if (problem === undefined) return undefined;
+    return ConnectorError.invalidData(`routes/${route.index}: schema "${route.schema?.subject}" (${route.schema?.type}): ${problem}`, { code: 'DC_ERR_MQTT_PAYLOAD_INVALID' });
   }
 
   /** Lets MQTT.js read the next packet. */

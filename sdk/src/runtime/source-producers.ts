@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ProducerConfig } from '../connector.js';
 import type { DanubeClient } from '../danube/danube-client.js';
 import type { Producer } from '../danube/producer.js';
@@ -69,11 +70,21 @@ export class SourceProducers {
 
   /** Why `record` can never be published to its topic (invalid data), or undefined. */
   check(record: SourceRecord): ConnectorError | undefined {
+    if (record.invalid) return record.invalid;
     const settings = this.settingsFor(record);
     const subject = record.schema?.subject;
     if (subject !== undefined && subject !== settings.schema?.subject) {
       const expected = settings.schema ? `schema subject "${settings.schema.subject}"` : 'no schema';
       return ConnectorError.invalidData(`a record for ${record.topic} names schema subject "${subject}", but the topic's producer uses ${expected}`);
+    }
+    // The producer stamps the version it resolved from its own choice: a record claiming another choice would carry a
+    // version it does not claim. Compared as choices (absent = "latest"), the same way both are resolved.
+    const claimed = record.schema?.version;
+    const stamped = settings.schema?.version ?? 'latest';
+    if (subject !== undefined && claimed !== undefined && !isDeepStrictEqual(claimed, stamped)) {
+      return ConnectorError.invalidData(
+        `a record for ${record.topic} names version ${JSON.stringify(claimed)} of schema subject "${subject}", but the topic's producer uses version ${JSON.stringify(stamped)}`,
+      );
     }
     const limit = settings.maxMessageBytes ?? 0;
     if (limit > 0 && record.payload.length > limit) {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SourceConnector, SourceOutput } from '../connector.js';
 import { InFlightWindow } from '../danube/in-flight-window.js';
-import { classify, ConnectorError } from '../errors.js';
+import { classify, ConnectorError, looksLikeConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 import type { ConnectorMetrics } from './connector-metrics.js';
 import type { ConnectorRuntime, RuntimeDeps, RuntimeStatus } from './connector-runtime.js';
@@ -29,9 +29,13 @@ const NO_TOPIC = '';
 /** Why `record` is not a record at all (a plugin bug, thrown back at the caller), or undefined. */
 function malformed(record: unknown): string | undefined {
   if (typeof record !== 'object' || record === null) return `a record must be an object, got ${record === null ? 'null' : typeof record}`;
-  const { topic, payload } = record as Partial<SourceRecord>;
+  const { topic, payload, invalid } = record as Partial<SourceRecord>;
   if (typeof topic !== 'string') return `record.topic must be a string, got ${typeof topic}`;
   if (!(payload instanceof Uint8Array)) return `record.payload of a record for ${topic} must be a Buffer, got ${payload === null ? 'null' : typeof payload}`;
+  // Anything else (a retryable error, a plain Error) is not a verdict on the data: never dead-letter on it.
+  if (invalid !== undefined && !(looksLikeConnectorError(invalid) && invalid.kind === 'invalid_data')) {
+    return `record.invalid of a record for ${topic} must be a ConnectorError of kind invalid_data (ConnectorError.invalidData(…)), got ${looksLikeConnectorError(invalid) ? `kind ${invalid.kind}` : typeof invalid}`;
+  }
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SchemaVersionChoice } from '../../src/danube/producer.js';
 import { textRecord } from '../../src/record.js';
 import { producerName, SourceProducers } from '../../src/runtime/source-producers.js';
 import { uniqueTopic } from '../contract/target.js';
@@ -45,6 +46,25 @@ describe('SourceProducers', () => {
     expect(producers.check(record('/default/lazy', 'first', 'events'))).toBeUndefined();
     expect(producers.settingsFor(record('/default/lazy', 'x'))).toMatchObject({ listed: false, name: 'conn-default-lazy', schema: { subject: 'events' } });
     expect(producers.check(record('/default/lazy', 'second', 'other'))?.kind).toBe('invalid_data');
+  });
+
+  it('flags a record whose schema version disagrees with the version the topic\'s producer stamps (it would carry another version than it claims)', () => {
+    const producers = new SourceProducers(testClient(OFFLINE), 'conn', 8);
+    producers.configure([
+      { topic: '/default/latest', schema: { subject: 'orders' } },
+      { topic: '/default/pinned', schema: { subject: 'orders', version: { pinned: 2 } } },
+    ]);
+    const record = (topic: string, version?: SchemaVersionChoice) => ({ ...textRecord(topic, '{}'), schema: { subject: 'orders', ...(version === undefined ? {} : { version }) } });
+    // No version named, or the same choice (absent = "latest"): fine.
+    expect(producers.check(record('/default/latest'))).toBeUndefined();
+    expect(producers.check(record('/default/latest', 'latest'))).toBeUndefined();
+    expect(producers.check(record('/default/pinned', { pinned: 2 }))).toBeUndefined();
+    expect(producers.check(record('/default/pinned'))).toBeUndefined();
+    expect(producers.check(record('/default/latest', { pinned: 1 }))).toMatchObject({
+      kind: 'invalid_data',
+      message: 'a record for /default/latest names version {"pinned":1} of schema subject "orders", but the topic\'s producer uses version "latest"',
+    });
+    expect(producers.check(record('/default/pinned', { min: 1 }))?.kind).toBe('invalid_data');
   });
 
   it('creates producers with one attempt each, with the settings and derived names, and closes them', async () => {

@@ -237,6 +237,67 @@ describe('SourceRuntime: invalid records', () => {
   });
 });
 
+describe('SourceRuntime: records the source found invalid (record.invalid)', () => {
+  it('dead-letters them with the source\'s code and message, publishes the rest, and acks all in order', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('own');
+    const dlq = uniqueTopic('dlq');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics, name } = sourceRuntime(source, broker, { deadLetterTopic: dlq });
+    await runtime.start();
+    await source.send(topic, 'a');
+    const invalid = ConnectorError.invalidData('payload fails schema orders v1: /id must be integer', { code: 'ACME_SCHEMA' });
+    await source.output?.send({ ...textRecord(topic, 'bad', source.log.track('bad', { key: 'k', attributes: { origin: 'test' } })), invalid });
+    await source.send(topic, 'b');
+    await source.log.untilAcked(3);
+
+    expect(source.log.acked).toEqual(['a', 'bad', 'b']);
+    expect(storedTexts(broker, topic)).toEqual(['a', 'b']);
+    const letters = broker.storedMessages(dlq);
+    expect(letters.map((m) => m.payload.toString())).toEqual(['bad']);
+    expect(letters[0]?.routingKey).toBe('k');
+    expect(letters[0]?.attributes).toMatchObject({
+      origin: 'test',
+      'dc.errors.connector': name,
+      'dc.errors.topic': topic,
+      'dc.errors.code': 'ACME_SCHEMA',
+      'dc.errors.kind': 'invalid_data',
+      'dc.errors.message': 'payload fails schema orders v1: /id must be integer',
+      'dc.errors.attempts': '0',
+    });
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 3, processed: 2, deadLettered: 1, dropped: 0, inFlight: 0 });
+  });
+
+  it('counts and drops them without a dead-letter topic', async () => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('own');
+    const source = new PushSource([{ topic }]);
+    const { runtime, metrics } = sourceRuntime(source, broker);
+    await runtime.start();
+    await source.output?.send({ ...textRecord(topic, 'bad', source.log.track('bad')), invalid: ConnectorError.invalidData('not UTF-8') });
+    await source.send(topic, 'b');
+    await source.log.untilAcked(2);
+    expect(storedTexts(broker, topic)).toEqual(['b']);
+    await runtime.stop(5_000);
+    expect(await expectBalanced(metrics)).toMatchObject({ received: 2, processed: 1, dropped: 1, deadLettered: 0 });
+  });
+
+  it.each([
+    ['a retryable ConnectorError', ConnectorError.retryable('upstream timed out'), /must be a ConnectorError of kind invalid_data .*got kind retryable/],
+    ['a plain Error', new Error('something failed'), /must be a ConnectorError of kind invalid_data .*got object/],
+  ])('refuses %s as record.invalid (an unknown failure is never taken for bad data)', async (_what, invalid, message) => {
+    const broker = await startBroker();
+    const topic = uniqueTopic('own');
+    const source = new PushSource([{ topic }]);
+    const { runtime } = sourceRuntime(source, broker);
+    await runtime.start();
+    await expect(source.output?.send({ ...textRecord(topic, 'x'), invalid: invalid as ConnectorError })).rejects.toThrow(message);
+    await runtime.stop(5_000);
+    expect(broker.storedMessages(topic)).toEqual([]);
+  });
+});
+
 describe('SourceRuntime: Danube failures', () => {
   it('keeps retrying while Danube is unavailable: degraded, nothing committed meanwhile, then everything delivered once', async () => {
     const broker = await startBroker();
