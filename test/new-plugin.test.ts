@@ -88,6 +88,13 @@ describe('danube-connect new-plugin, from scaffold to a running plugin', () => {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
     await npm(['install', ...['@danube-connect/sdk', '@danube-connect/host', PLUGINS.source, PLUGINS.sink].map((name) => tarballs.get(name) as string)], app);
 
+    // The installed host carries the templates: its new-plugin writes what the workspace's wrote.
+    const again = join(dir, 'scaffold-again');
+    await run(join(app, 'node_modules/.bin/danube-connect'), ['new-plugin', PLUGINS.sink, '--kind', 'sink', '--dir', again], dir, 30_000);
+    const scaffolded = readdirSync(again, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(again.length + 1));
+    expect(scaffolded.sort()).toEqual(['.gitignore', 'README.md', 'package.json', 'src/config-schema.ts', 'src/index.ts', 'test/conformance.test.ts', 'tsconfig.json', 'tsup.config.ts']);
+    for (const file of scaffolded) expect(readFileSync(join(again, file), 'utf8'), file).toBe(readFileSync(join(pluginDir('sink'), file), 'utf8'));
+
     const broker = await TestBroker.start();
     const admin = new DanubeAdminClient({ adminUrl: broker.adminUrl });
     try {

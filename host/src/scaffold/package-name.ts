@@ -8,7 +8,8 @@ const SPECIAL = /[~'!()*]/;
 /**
  * What is wrong with `name` as the name of a new npm package (npm's rules, those of validate-npm-package-name
  * for new packages), one problem per entry naming the bad part; [] when it is fine. An `@scope/` prefix is
- * checked part by part.
+ * checked part by part. Stricter than discovery's `packageNameProblem`, which accepts the legacy names (capitals)
+ * of packages that already exist.
  */
 export function packageNameProblems(name: string): string[] {
   if (name.length === 0) return ['the name is empty'];
