@@ -13,9 +13,10 @@ export function hostPackageRoot(): string {
 interface HostPackageJson {
   version: string;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
-/** The host's own package.json (version, and the SDK range it depends on). */
+/** The host's own package.json (version, the SDK range it depends on, the test kit's range). */
 export function hostPackageJson(): HostPackageJson {
   return JSON.parse(readFileSync(join(hostPackageRoot(), 'package.json'), 'utf8')) as HostPackageJson;
 }

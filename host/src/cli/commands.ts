@@ -1,5 +1,6 @@
 import type { CliCommand } from './cli-command.js';
 import { pauseCommand, restartCommand, resumeCommand } from './connector-command.js';
+import { newPluginCommand } from './new-plugin-command.js';
 import { pluginsCommand } from './plugins-command.js';
 import { publishCommand } from './publish-command.js';
 import { reloadCommand } from './reload-command.js';
@@ -20,4 +21,5 @@ export const commands: Readonly<Record<string, CliCommand>> = {
   resume: resumeCommand,
   tail: tailCommand,
   publish: publishCommand,
+  'new-plugin': newPluginCommand,
 };

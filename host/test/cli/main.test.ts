@@ -8,7 +8,9 @@ describe('danube-connect', () => {
   test('--help lists the commands; no command prints it to stderr with exit 64', async () => {
     const help = await runCli(['--help'], '/');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {7}.+\n {2}reload {4}.+\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
+    // Names padded to the longest (new-plugin), summaries in one column.
+    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {9}\S.+\n {2}reload {6}\S.+\n {2}validate {4}\S.+\n {2}plugins {5}\S.+\n/);
+    expect(help.stdout).toMatch(/\n {2}new-plugin {2}create a new source or sink plugin package/);
     const none = await runCli([], '/');
     expect(none.code).toBe(64);
     expect(none.stderr).toBe(help.stdout);
