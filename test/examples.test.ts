@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// A YAML parser for the compose and Kubernetes files: `yaml` is already installed (knip, tsup and vite use it);
-// the root package only declares it, at the installed version.
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { execForm, parseDockerfile } from './support/dockerfile.js';
+import { loadKubernetesExample } from './support/kubernetes-example.js';
 
 // The examples/ folder: every host.toml (files and the Kubernetes ConfigMap's) passes the built CLI's `danube-connect
 // validate` with the plugins of this workspace, and the compose and Kubernetes files agree with each other, with
@@ -111,53 +110,32 @@ describe('examples/compose', () => {
 });
 
 describe('examples/kubernetes', () => {
-  // The manifests' shapes are Kubernetes' (many levels deep): typed loosely, every field read is asserted.
-  type Manifest = { apiVersion: string; kind: string; metadata: { name: string } } & Record<string, any>;
-  const folder = join(EXAMPLES, 'kubernetes');
-  const kustomization = parse(readFileSync(join(folder, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
-  const manifests: Manifest[] = kustomization.resources.flatMap((file) => parseAllDocuments(readFileSync(join(folder, file), 'utf8')).map((d) => d.toJS() as Manifest));
-  const ofKind = (kind: string) => {
-    const found = manifests.filter((m) => m.kind === kind);
-    expect(found, kind).toHaveLength(1);
-    return found[0] as Manifest;
-  };
-  const set = ofKind('StatefulSet');
+  const example = loadKubernetesExample();
+  const set = example.ofKind('StatefulSet');
   const pod = set.spec.template.spec;
   const container = pod.containers[0];
-  const configMap = ofKind('ConfigMap');
-  const secret = ofKind('Secret');
-  const service = ofKind('Service');
+  const configMap = example.ofKind('ConfigMap');
+  const secret = example.ofKind('Secret');
+  const service = example.ofKind('Service');
   const podName = `${set.metadata.name}-0`;
-
-  /** The container's environment as the kubelet sets it for the first pod (values, the pod name, the Secret). */
-  const env: Record<string, string> = {};
-  for (const variable of container.env as { name: string; value?: string; valueFrom?: Record<string, any> }[]) {
-    if (variable.value !== undefined) env[variable.name] = variable.value;
-    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = podName;
-    else if (variable.valueFrom?.secretKeyRef) {
-      const { name, key } = variable.valueFrom.secretKeyRef as { name: string; key: string };
-      expect(name, `${variable.name}'s Secret`).toBe(secret.metadata.name);
-      env[variable.name] = secret.stringData[key];
-    } else throw new Error(`${variable.name}: a source this test does not know`);
-  }
   let config: EffectiveConfig;
   let source: EffectiveConfig['connectors'][number] | undefined;
   beforeAll(() => {
     const file = join(dir, 'host.toml');
-    writeFileSync(file, configMap.data['host.toml']);
-    config = validate(file, env);
+    writeFileSync(file, example.hostToml);
+    config = validate(file, example.podEnv(0));
     source = config.connectors.find((c) => c.plugin.startsWith('@danube-plugin/source-mqtt@'));
   });
 
   it('lists every manifest of the folder in kustomization.yaml', () => {
-    expect(kustomization.resources.sort()).toEqual(readdirSync(folder).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort());
+    expect([...example.resources].sort()).toEqual(example.files.sort());
   });
 
   it('is a StatefulSet whose MQTT client ids are made from the stable pod name', () => {
     expect(set.kind).toBe('StatefulSet');
     expect(set.spec.replicas).toBeGreaterThan(1);
     expect((container.env as { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[]).find((e) => e.name === 'HOSTNAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
-    expect(configMap.data['host.toml']).toContain('client_id = "iot-${HOSTNAME}"');
+    expect(example.hostToml).toContain('client_id = "iot-${HOSTNAME}"');
     expect(source?.config.client_id).toBe(`iot-${podName}`);
   });
 
@@ -168,7 +146,7 @@ describe('examples/kubernetes', () => {
   });
 
   it('takes the MQTT credentials from the Secret and never prints them', () => {
-    expect(configMap.data['host.toml']).toContain('password = "${MQTT_PASSWORD}"');
+    expect(example.hostToml).toContain('password = "${MQTT_PASSWORD}"');
     expect(source?.config.username).toBe('***');
     expect(source?.config.password).toBe('***');
     for (const value of Object.values(secret.stringData as Record<string, string>)) expect(JSON.stringify(config)).not.toContain(value);

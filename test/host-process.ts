@@ -18,10 +18,10 @@ export interface HostProcess {
 /**
  * `danube-connect run <toml>`, its stdout and stderr collected; SIGKILLed when the test ends if still running.
  * `ownGroup`: the host leads a process group of its own, as a shell's foreground job does (a terminal's Ctrl-C
- * is `kill(-pid, SIGINT)`).
+ * is `kill(-pid, SIGINT)`). `env`: the host's environment instead of the test's.
  */
-export function startHost(toml: string, { ownGroup = false } = {}): HostProcess {
-  const child = spawn(process.execPath, [CLI, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+export function startHost(toml: string, { ownGroup = false, env }: { ownGroup?: boolean; env?: NodeJS.ProcessEnv } = {}): HostProcess {
+  const child = spawn(process.execPath, [CLI, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup, ...(env ? { env } : {}) });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
