@@ -7,10 +7,12 @@
 // Without plugin names, every @danube-plugin/* tarball in <tarball-dir> is installed. Our own libraries the chosen
 // packages depend on (@danube-connect/sdk, @danube-connect/mqtt) come from the tarballs as well, since they are not
 // on the public registry yet; the test kit (@danube-connect/testing, an optional peer of the host) stays out.
-// Third-party dependencies install from the registry as usual. healthcheck.mjs is copied beside node_modules.
+// Third-party dependencies install from the registry as usual. The chosen tarballs are kept in <prefix>/packs, so
+// package.json's `file:packs/...` entries stay valid and a later `npm i <plugin>` in <prefix> (an image built
+// FROM this one) keeps what is installed. healthcheck.mjs is copied beside node_modules.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HOST = '@danube-connect/host';
@@ -55,8 +57,12 @@ for (const plugin of wanted) {
   choose(plugin);
 }
 
-mkdirSync(prefix, { recursive: true });
+mkdirSync(join(prefix, 'packs'), { recursive: true });
 writeFileSync(join(prefix, 'package.json'), `${JSON.stringify({ name: 'danube-connect-install', private: true, type: 'module' }, null, 2)}\n`);
-execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', ...[...chosen.values()].map((entry) => entry.file)], { cwd: prefix, stdio: ['ignore', 'inherit', 'inherit'] });
+const kept = [...chosen.values()].map(({ file }) => {
+  copyFileSync(file, join(prefix, 'packs', basename(file)));
+  return `./packs/${basename(file)}`;
+});
+execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error', ...kept], { cwd: prefix, stdio: ['ignore', 'inherit', 'inherit'] });
 copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'healthcheck.mjs'), join(prefix, 'healthcheck.mjs'));
 for (const [name, { manifest }] of chosen) process.stdout.write(`installed ${name}@${manifest.version}\n`);

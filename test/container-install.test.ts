@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -246,5 +246,30 @@ describe('the installed image, run as its non-root user', () => {
     expect(failing.status).toBe(1);
     expect(failing.stderr).toBe(`unhealthy: http://127.0.0.1:${port}/healthz answered 503\n`);
     expect(paths).toEqual(['/healthz', '/healthz']);
+  });
+});
+
+describe('an image built FROM this one', () => {
+  it('adds a plugin with `npm i` in /opt/danube-connect, without the build\'s tarballs, and keeps what was installed', async () => {
+    const prefix = local('/opt/danube-connect');
+    const manifest = JSON.parse(readFileSync(join(prefix, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const [name, spec] of Object.entries(manifest.dependencies)) expect(spec, name).toMatch(/^file:packs\/[\w.-]+\.tgz$/);
+    const plugin = join(dir, 'extra');
+    mkdirSync(plugin);
+    execFileSync('npm', ['pack', '--pack-destination', plugin, join(ROOT, 'test/fixtures/published-plugin'), '--loglevel=error'], { stdio: 'pipe' });
+    const tarball = join(plugin, readdirSync(plugin)[0] as string);
+    // The README's recipe (`USER root`, then `RUN cd /opt/danube-connect && npm i --omit=dev <plugin>`), with the
+    // build stage's tarballs gone as they are in the image.
+    const moved = `${packs}.gone`;
+    renameSync(packs, moved);
+    try {
+      execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: prefix, stdio: 'pipe' });
+    } finally {
+      renameSync(moved, packs);
+    }
+    const listed = await asImageUser([entrypoint[0] as string, 'plugins', '--json']);
+    expect(listed.status, listed.stderr).toBe(0);
+    const { plugins } = JSON.parse(listed.stdout) as { plugins: { name: string; compatible: boolean }[] };
+    expect(plugins.filter((p) => p.compatible).map((p) => p.name).sort()).toEqual(['@danube-plugin/sink-mqtt', '@danube-plugin/source-mqtt', '@fixtures/published-plugin']);
   });
 });
