@@ -18,10 +18,11 @@ export interface HostProcess {
 /**
  * `danube-connect run <toml>`, its stdout and stderr collected; SIGKILLed when the test ends if still running.
  * `ownGroup`: the host leads a process group of its own, as a shell's foreground job does (a terminal's Ctrl-C
- * is `kill(-pid, SIGINT)`). `cli`: another build of the CLI (an installed one), default the workspace's.
+ * is `kill(-pid, SIGINT)`). `cli`: another build of the CLI (an installed one), default the workspace's. `env`: the
+ * host's environment instead of the test's.
  */
-export function startHost(toml: string, { ownGroup = false, cli = CLI } = {}): HostProcess {
-  const child = spawn(process.execPath, [cli, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
+export function startHost(toml: string, { ownGroup = false, cli = CLI, env }: { ownGroup?: boolean; cli?: string; env?: NodeJS.ProcessEnv } = {}): HostProcess {
+  const child = spawn(process.execPath, [cli, 'run', toml], { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup, ...(env ? { env } : {}) });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
