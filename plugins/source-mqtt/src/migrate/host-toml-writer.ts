@@ -4,7 +4,7 @@ import { EnvReference, type MigratedConnector, type TomlValue } from './migrate-
  * A TOML basic string the host reads back as `text`: JSON's escapes are TOML's, and `${` is written `$${` so the
  * host does not expand it (README "host.toml": `$${` is a literal `${`).
  */
-const literal = (text: string) => JSON.stringify(text.replaceAll('${', '$${'));
+const literal = (text: string) => JSON.stringify(text.replaceAll('${', () => '$${')); // a function: in a replacement string "$$" is one "$"
 
 function value(v: TomlValue): string {
   if (v instanceof EnvReference) return `"\${${v.variable}}"`;

@@ -11,7 +11,7 @@ export interface MigrationMessage {
 
 export type VersionStrategy = 'latest' | { pinned: number } | { minimum: number };
 
-export interface ReferenceRoute {
+interface ReferenceRoute {
   from: string;
   to: string;
   qos?: string;
@@ -142,7 +142,7 @@ function slot(doc: Table, key: string): { table: Table; name: string } | undefin
 function applyEnv(doc: Table, env: NodeJS.ProcessEnv, fromEnv: Map<string, string>, messages: MigrationMessage[]): void {
   for (const override of ENV_OVERRIDES) {
     const raw = env[override.variable];
-    if (raw === undefined || !override.overrides.includes('_')) continue; // the file, the log level: read elsewhere
+    if (raw === undefined || override.parse === 'path' || override.parse === 'log_filter') continue; // the file, the log level: read elsewhere
     const target = slot(doc, override.overrides);
     if (!target) continue; // [mqtt] is missing: reported
     let value: string | number | boolean = raw;
@@ -177,7 +177,9 @@ export function readReferenceConfig(text: string, env: NodeJS.ProcessEnv): ReadR
   try {
     doc = parse(text) as Table;
   } catch (err) {
-    messages.push({ level: 'error', key: '', text: `is not valid TOML: ${(err as Error).message.split('\n')[0]}` });
+    const { line, column } = err as { line?: number; column?: number };
+    const where = line === undefined ? '' : ` (line ${line}, column ${column ?? '?'})`;
+    messages.push({ level: 'error', key: '', text: `is not valid TOML${where}: ${(err as Error).message.split('\n')[0]}` });
     return { fromEnv, messages };
   }
   checkTable(doc, '', '', messages);

@@ -3,7 +3,7 @@
 // table is rendered from (test/readme.test.ts). The facts are in README.md "Coming from the Rust source-mqtt".
 
 /** How the reference's serde reads a value; anything else is a parse error there. */
-export type ReferenceType = 'string' | 'integer' | 'boolean' | 'table' | 'tables' | 'qos' | 'version_strategy';
+type ReferenceType = 'string' | 'integer' | 'boolean' | 'table' | 'tables' | 'qos' | 'version_strategy';
 
 export interface ReferenceKey {
   /** Path in connector.toml: `mqtt.broker_port`, `mqtt.routes[].qos`. */
@@ -68,7 +68,7 @@ export const REFERENCE_KEYS: readonly ReferenceKey[] = [
 ];
 
 /** How the reference parses an environment variable; `'bool'` and `'port'` values it cannot parse it ignores silently. */
-export type EnvParse = 'string' | 'port' | 'bool' | 'path' | 'log_filter';
+type EnvParse = 'string' | 'port' | 'bool' | 'path' | 'log_filter';
 
 export interface EnvOverride {
   readonly variable: string;
