@@ -129,6 +129,59 @@ describe('danube-source-mqtt-migrate', () => {
     expect(result.code).toBe(2);
   });
 
+  it("maps the reference's names: ExactlyOnce, json, pinned and minimum versions, one schema for two routes of a topic", () => {
+    const text = withDoc((d) => {
+      Object.assign(mqttOf(d), { broker_host: '::1', include_metadata: false });
+      mqttOf(d)['routes'] = [
+        { from: 'alarms/#', to: '/iot/alarms', qos: 'ExactlyOnce', reliable_dispatch: true },
+        { from: 'a/+', to: '/iot/a', qos: 'AtMostOnce', reliable_dispatch: false },
+        { from: 'b/+', to: '/iot/a', qos: 'AtMostOnce' },
+      ];
+      d['schemas'] = [
+        { topic: '/iot/alarms', subject: 'alarm', schema_type: 'Json', schema_file: '/etc/alarm.json', version_strategy: { pinned: 2 } },
+        { topic: '/iot/a', subject: 'a', schema_type: 'bytes', schema_file: '', auto_register: false, version_strategy: { minimum: 1 } },
+      ];
+    });
+    const result = migrateText(text);
+    expect(result.code).toBe(0);
+    expect(result.stdout.slice(result.stdout.indexOf('[connectors.config]'))).toBe(
+      [
+        '[connectors.config]',
+        'url = "mqtt://[::1]:1883"',
+        'client_id = "c1"',
+        'include_metadata = false',
+        '',
+        '[[connectors.config.routes]]',
+        'from = "alarms/#"',
+        'to = "/iot/alarms"',
+        'qos = 2',
+        'reliable = true',
+        'schema = { subject = "alarm", type = "json_schema", file = "/etc/alarm.json", version = { pinned = 2 } }',
+        '',
+        '[[connectors.config.routes]]',
+        'from = "a/+"',
+        'to = "/iot/a"',
+        'qos = 0',
+        'reliable = false',
+        'schema = { subject = "a", type = "bytes", auto_register = false, version = { minimum = 1 } }',
+        '',
+        '[[connectors.config.routes]]',
+        'from = "b/+"',
+        'to = "/iot/a"',
+        'qos = 0',
+        'schema = { subject = "a", type = "bytes", auto_register = false, version = { minimum = 1 } }',
+        '',
+      ].join('\n'),
+    );
+    expect(lines(result.stderr)).toEqual(
+      expect.arrayContaining([
+        'connector.toml: note: mqtt.routes[0].qos: "ExactlyOnce" becomes qos = 2: the reference acknowledged on receipt (at most once); here PUBREC waits for Danube',
+        "connector.toml: warning: schemas[0]: becomes the schema of mqtt.routes[0], type \"json_schema\": the broker's alias of json_schema, validated as json_schema before publishing here (the reference published everything); a payload that does not fit goes to [connectors.processing] dead_letter_topic, or is counted and dropped when none is set",
+        'connector.toml: note: schemas[1]: becomes the schema of mqtt.routes[1], mqtt.routes[2], type "bytes": payloads pass through',
+      ]),
+    );
+  });
+
   it('applies the environment overrides as the reference does, and never prints a credential', () => {
     const text = withDoc((d) => Object.assign(mqttOf(d), { username: 'file-user', password: 'file-secret-1' }));
     const env = {
