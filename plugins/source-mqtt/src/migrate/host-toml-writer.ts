@@ -1,4 +1,5 @@
-import { EnvReference, type MigratedConnector, type TomlValue } from './migrate-config.js';
+import type { MigratedConnector } from './migrate-config.js';
+import { EnvReference, type TomlValue } from './toml-value.js';
 
 /**
  * A TOML basic string the host reads back as `text`: JSON's escapes are TOML's, and `${` is written `$${` so the

@@ -97,6 +97,8 @@ describe('danube-source-mqtt-migrate', () => {
     ['a QoS number', withDoc((d) => ((routesOf(d)[0] as Doc)['qos'] = 1)), {}, 'connector.toml: error: mqtt.routes[0].qos: must be one of "AtMostOnce", "AtLeastOnce", "ExactlyOnce" (the reference\'s names; here qos = 0, 1, 2)'],
     ['a QoS name in the wrong case', withDoc((d) => ((routesOf(d)[0] as Doc)['qos'] = 'atleastonce')), {}, 'connector.toml: error: mqtt.routes[0].qos: must be one of "AtMostOnce", "AtLeastOnce", "ExactlyOnce" (the reference\'s names; here qos = 0, 1, 2)'],
     ['a missing required key, whatever the environment says', withDoc((d) => delete mqttOf(d)['broker_host']), { MQTT_BROKER_HOST: 'broker' }, 'connector.toml: error: mqtt.broker_host: is required (the reference refuses the file without it, whatever the environment says)'],
+    ['a port written into the host', withDoc((d) => (mqttOf(d)['broker_host'] = 'broker:1883')), {}, 'connector.toml: error: mqtt.broker_host: has a ":": the reference took it as part of the host name; give the port as mqtt.broker_port'],
+    ['a URL as the host', withDoc((d) => (mqttOf(d)['broker_host'] = 'mqtt://broker')), {}, 'connector.toml: error: mqtt.broker_host: is not a host name or address'],
     ['a port above 65535', withDoc((d) => (mqttOf(d)['broker_port'] = 70000)), {}, 'connector.toml: error: mqtt.broker_port: must be at most 65535'],
     ['[[mqtt.routes]] written as one table', withDoc((d) => (mqttOf(d)['routes'] = { from: 'a', to: '/a/b' })), {}, 'connector.toml: error: mqtt.routes: must be an array of tables ([[mqtt.routes]])'],
     ['no route', withDoc((d) => (mqttOf(d)['routes'] = [])), {}, 'connector.toml: error: mqtt.routes: is empty: the reference refuses to start without a route'],
@@ -208,6 +210,13 @@ describe('danube-source-mqtt-migrate', () => {
         expect.stringMatching(/^connector\.toml: warning: mqtt\.use_tls = true \(from the environment variable MQTT_USE_TLS\) becomes url = "mqtts:\/\/broker\.prod:8883": the reference never applied it/),
       ]),
     );
+  });
+
+  it('never quotes a credential in an error', () => {
+    const result = migrateText(withDoc((d) => Object.assign(mqttOf(d), { username: 'u', password: 12345678, passwd: 'hunter2-typo' })));
+    expect(lines(result.stderr)).toContain('connector.toml: error: mqtt.password: must be a string');
+    expect(result.stdout + result.stderr).not.toMatch(/12345678|hunter2-typo/);
+    expect(result.code).toBe(2);
   });
 
   it('tells where a password written in the file must go, without printing it', () => {
