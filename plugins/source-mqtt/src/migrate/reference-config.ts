@@ -91,8 +91,9 @@ const typeProblem = (spec: ReferenceKey, value: unknown): string | undefined => 
       if (value === 'latest') return undefined;
       const entries = isTable(value) ? Object.entries(value) : [];
       const [name, n] = entries[0] ?? [];
-      const ok = entries.length === 1 && (name === 'pinned' || name === 'minimum') && typeof n === 'number' && Number.isInteger(n) && n >= 0;
-      return ok ? undefined : 'must be "latest", { pinned = N } or { minimum = N }';
+      // Registry versions start at 1: the reference parses 0 and then finds no such version.
+      const ok = entries.length === 1 && (name === 'pinned' || name === 'minimum') && typeof n === 'number' && Number.isInteger(n) && n >= 1;
+      return ok ? undefined : 'must be "latest", { pinned = N } or { minimum = N } with N ≥ 1';
     }
   }
 };
