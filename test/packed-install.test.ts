@@ -146,4 +146,11 @@ await loadTestingKit().then(() => console.log('loaded'), (err) => console.log(er
     expect(installed).toContain('@grpc/grpc-js');
     for (const kit of ['@danube-connect/testing', 'jose', 'ajv', 'vitest']) expect(installed, `${kit} in a plugin's production install`).not.toContain(kit);
   }, 240_000);
+
+  it("source-mqtt's bin danube-source-mqtt-migrate is installed and runs from a production install", () => {
+    const app = install('migrate-prod', ['@danube-connect/sdk', '@danube-connect/mqtt', '@danube-plugin/source-mqtt'], ['--omit=dev']);
+    writeFileSync(join(app, 'connector.toml'), 'danube_service_url = "http://danube:6650"\nconnector_name = "plant"\n[mqtt]\nbroker_host = "broker"\nclient_id = "c1"\n[[mqtt.routes]]\nfrom = "a/#"\nto = "/iot/a"\n');
+    const printed = execFileSync(join(app, 'node_modules/.bin/danube-source-mqtt-migrate'), ['connector.toml'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    expect(printed).toContain('[connectors.config]\nurl = "mqtt://broker:1883"\nclient_id = "c1"\n');
+  }, 240_000);
 });

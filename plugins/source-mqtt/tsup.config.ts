@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // migrate.ts starts with #!/usr/bin/env node, which esbuild keeps on dist/migrate.js only; tsup then marks
+  // the file executable (the package's bin danube-source-mqtt-migrate).
+  entry: { index: 'src/index.ts', migrate: 'src/migrate/cli.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',
