@@ -42,7 +42,7 @@ async function startRegistry(folder: string): Promise<Server> {
     packages: Object.fromEntries(SCOPES.map((scope) => [`${scope}/*`, { access: '$all', publish: '$authenticated' }])),
     log: { type: 'stdout', format: 'json', level: 'error' },
     web: { enable: false },
-  } as never)) as Server;
+  } satisfies Parameters<typeof runServer>[0])) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
@@ -191,7 +191,7 @@ describe('npm i from a registry that serves our scopes', () => {
 
     host.kill('SIGTERM');
     expect(await exit, output.text()).toBe(0);
-  });
+  }, 180_000); // an install that finds third-party packages missing from the npm cache downloads them
 });
 
 /** A child's stdout and stderr, with waits re-checked on every chunk (never on a timer). */
