@@ -3,7 +3,7 @@
 // registry, this is how they are installed elsewhere (`npm i <folder>/*.tgz`), and what the install, registry and
 // container tests start from. Run after `npm run build`: a tarball carries dist/ as it is.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,9 +23,14 @@ export function publishableWorkspaces() {
     });
 }
 
-/** Packs every publishable workspace into `destination`; returns the tarball paths by package name. */
+/**
+ * Packs every publishable workspace into `destination`, after removing the tarballs already there (an older
+ * version's tarball beside the new one would make `npm i <folder>/*.tgz` install both); returns the tarball paths
+ * by package name.
+ */
 export function packAll(destination) {
   mkdirSync(destination, { recursive: true });
+  for (const file of readdirSync(destination).filter((f) => f.endsWith('.tgz'))) rmSync(join(destination, file));
   const args = ['pack', '--json', '--pack-destination', destination, ...publishableWorkspaces().flatMap((w) => ['-w', w])];
   const packed = JSON.parse(execFileSync('npm', [...args, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
   return new Map(packed.map((entry) => [entry.name, join(destination, entry.filename)]));

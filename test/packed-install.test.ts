@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,5 +152,28 @@ await loadTestingKit().then(() => console.log('loaded'), (err) => console.log(er
     writeFileSync(join(app, 'connector.toml'), 'danube_service_url = "http://danube:6650"\nconnector_name = "plant"\n[mqtt]\nbroker_host = "broker"\nclient_id = "c1"\n[[mqtt.routes]]\nfrom = "a/#"\nto = "/iot/a"\n');
     const printed = execFileSync(join(app, 'node_modules/.bin/danube-source-mqtt-migrate'), ['connector.toml'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
     expect(printed).toContain('[connectors.config]\nurl = "mqtt://broker:1883"\nclient_id = "c1"\n');
+  }, 240_000);
+});
+
+describe("the README's install from this repository", () => {
+  it('npm run pack && npm i --prefix <project> "$PWD"/packs/*.tgz installs every package into another project', () => {
+    // The README's one line; `npm ci && npm run build` before it are what this run already did (and a test must not
+    // rebuild the dist/ other tests are running). It writes ./packs of this repository, as it does for a user.
+    const line = readFileSync(join(ROOT, 'README.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('npm run pack && npm i --prefix'));
+    const command = line?.match(/^npm ci && npm run build && (npm run pack && npm i --prefix \.\.\/my-app "\$PWD"\/packs\/\*\.tgz)$/)?.[1];
+    expect(command, `the README's install line: ${line}`).toBeDefined();
+    const app = join(dir, 'my-app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'my-app', private: true }));
+    execFileSync('sh', ['-c', (command as string).replace('../my-app', app)], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+
+    const { dependencies } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(dependencies).sort()).toEqual(['@danube-connect/host', '@danube-connect/mqtt', '@danube-connect/sdk', '@danube-connect/testing', '@danube-plugin/sink-mqtt', '@danube-plugin/source-mqtt']);
+    for (const spec of Object.values(dependencies)) expect(spec).toMatch(/^file:.*\/packs\/[a-z-]+-\d+\.\d+\.\d+\.tgz$/);
+    const toml = join(app, 'host.toml');
+    writeFileSync(toml, `[[connectors]]\nname = "sensors"\nplugin = "@danube-plugin/source-mqtt"\n[connectors.config]\nurl = "mqtt://127.0.0.1:1883"\n[[connectors.config.routes]]\nfrom = "sensors/#"\nto = "/default/sensors"\n`);
+    expect(execFileSync(join(app, 'node_modules/.bin/danube-connect'), ['validate', toml], { encoding: 'utf8' })).toContain('ok: 1 connector');
   }, 240_000);
 });
