@@ -170,6 +170,23 @@ batch_lines = ${batchLinesOfB}
     expect(host.output()).not.toContain(SECRET);
   });
 
+  it("resolves a plugin's relative file paths from host.toml's folder, not from where the host was started", async () => {
+    const broker = await TestBroker.start();
+    cleanups.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'dc-run-cwd-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const toml = join(dir, 'host.toml');
+    // The host runs from this test's cwd (the repository); the plugin's config names files relative to host.toml.
+    writeFileSync(toml, `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${broker.serviceUrl}"\n\n[[connectors]]\nname = "relative"\nplugin = "${SOURCE_PLUGIN}"\n[connectors.config]\npath = "lines.txt"\ntopic = "/default/relative"\nstate_file = "lines.offset"\n`);
+    const host = startHost(toml);
+    await runningLine(host);
+    appendFileSync(join(dir, 'lines.txt'), 'r1\nr2\n');
+    await vi.waitFor(() => expect(broker.storedMessages('/default/relative').map((m) => m.payload.toString())).toEqual(['r1', 'r2']), WAIT);
+    await vi.waitFor(() => expect(readFileSync(join(dir, 'lines.offset'), 'utf8')).toBe('6'), WAIT);
+    host.process.kill('SIGTERM');
+    expect(await host.exit).toBe(0);
+  });
+
   it('a SIGKILLed host leaves no orphan: every child notices the lost channel and exits by itself', async () => {
     const broker = await TestBroker.start();
     cleanups.push(() => broker.stop());
