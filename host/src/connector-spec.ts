@@ -53,6 +53,11 @@ export interface ConnectorSpec {
   /** How long a stop may drain before SIGKILL, ms. */
   shutdownTimeoutMs: number;
   logLevel: StartMessage['logLevel'];
+  /**
+   * The child's working directory: host.toml's folder, so a relative file path in a plugin's config means what a
+   * relative path means everywhere else in host.toml, wherever the host was started.
+   */
+  workDir: string;
   /** `[connectors.env]`: set in the child over the allowlisted part of the host's environment (see childEnv). */
   env: Readonly<Record<string, string>>;
   /**

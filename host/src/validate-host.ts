@@ -92,7 +92,7 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const resolved = configSchema === undefined ? plugin : { ...plugin, configSchema: structuredClone(configSchema) };
     const secrets = [...new Set([...secretValues(config, configSchema), ...secretValues(rest.danube), ...secretValues(rest.env), ...valid.fileSecrets])];
     const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null, env: rest.env };
-    return { ...rest, plugin: resolved, config, secrets, fingerprint: fingerprint(identity) };
+    return { ...rest, plugin: resolved, config, workDir: check.dir, secrets, fingerprint: fingerprint(identity) };
   });
   return { ok: true, config: valid, connectors: deepFreeze(specs) };
 }

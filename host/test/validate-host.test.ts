@@ -101,6 +101,7 @@ describe('validateHost', () => {
       logLevel: 'info',
       secrets: [],
       env: {},
+      workDir: p.dir,
       fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(out?.plugin.kind).toBe('sink');

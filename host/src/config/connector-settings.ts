@@ -24,7 +24,7 @@ export interface HostSettings {
 }
 
 /** One connector's settings from host.toml alone (before its plugin is resolved). */
-export type ConnectorSettings = Omit<ConnectorSpec, 'plugin' | 'fingerprint' | 'secrets'> & {
+export type ConnectorSettings = Omit<ConnectorSpec, 'plugin' | 'fingerprint' | 'secrets' | 'workDir'> & {
   /** The `plugin` value as written: a package name or a folder path. */
   pluginRequest: string;
 };

@@ -17,6 +17,8 @@ export interface ConnectorChildOptions {
   childEntry?: string;
   /** Node flags, e.g. `--max-old-space-size=256`; the host's own flags are never inherited. */
   execArgv: string[];
+  /** Working directory of the child. */
+  cwd: string;
   /** The child's whole environment (childEnv); the host's own is never inherited. */
   env: NodeJS.ProcessEnv;
   onMessage(message: ChildMessage): void;
@@ -66,6 +68,7 @@ export class ConnectorChild {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: options.execArgv,
       env: options.env,
+      cwd: options.cwd,
       detached: true,
     });
     this.pid = this.process.pid;

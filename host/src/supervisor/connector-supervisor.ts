@@ -227,6 +227,7 @@ export class ConnectorSupervisor {
       // certificate is still checked against the IP. Nothing for an operator to do, so not printed.
       execArgv: ['--disable-warning=DEP0123', ...(spec.memoryMb !== undefined ? [`--max-old-space-size=${spec.memoryMb}`] : [])],
       env: childEnv(spec.env),
+      cwd: spec.workDir,
       onMessage: (message) => this.onMessage(attempt, message),
       onLine: (stream, line, truncated) => this.onLine(attempt, stream, line, truncated),
     });

@@ -66,6 +66,7 @@ export function fixtureSpec(plugin: string, options: FixtureSpecOptions): Connec
     logLevel: 'info',
     secrets: [],
     env: {},
+    workDir: dir,
     fingerprint: options.fingerprint ?? JSON.stringify({ plugin, config }),
   };
 }

@@ -90,7 +90,7 @@ export function attachSchemas(schemas: readonly ReferenceSchema[], ref: Referenc
       say('note', `${at}.schema_file`, `not carried: a ${known.type} schema has no file (the reference did not read it)`);
     } else {
       out['file'] = entry.schema_file;
-      if (!isAbsolute(entry.schema_file)) say('warning', `${at}.schema_file`, `"${entry.schema_file}" is relative: the reference read it from its working directory; make it absolute so it does not depend on where the host runs (or is started from)`);
+      if (!isAbsolute(entry.schema_file)) say('warning', `${at}.schema_file`, `"${entry.schema_file}" is relative: the reference read it from its working directory, the host reads it from host.toml's folder; make it absolute, or check it is there`);
     }
     if (entry.auto_register !== undefined) out['auto_register'] = entry.auto_register;
     if (entry.version_strategy !== undefined) out['version'] = versionOf(entry.version_strategy);

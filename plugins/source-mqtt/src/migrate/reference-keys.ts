@@ -43,7 +43,7 @@ export const REFERENCE_KEYS: readonly ReferenceKey[] = [
   { key: 'schemas[].topic', type: 'string', required: true, here: 'the routes with `to` = topic', note: 'two entries for one topic are an error' },
   { key: 'schemas[].subject', type: 'string', required: true, here: '`routes[].schema.subject`', note: '' },
   { key: 'schemas[].schema_type', type: 'string', required: true, here: '`routes[].schema.type`', note: 'see the schema types below' },
-  { key: 'schemas[].schema_file', type: 'string', required: true, here: '`routes[].schema.file`', note: '`""` = none (string, number, bytes only); a relative path (read from the working directory there) is a warning: make it absolute' },
+  { key: 'schemas[].schema_file', type: 'string', required: true, here: '`routes[].schema.file`', note: '`""` = none (string, number, bytes only); a relative path (read from the working directory there, from the host.toml folder here) is a warning' },
   { key: 'schemas[].auto_register', type: 'boolean', default: 'true', here: '`routes[].schema.auto_register`', note: '' },
   { key: 'schemas[].version_strategy', type: 'version_strategy', default: '"latest"', here: '`routes[].schema.version`', note: '`"latest"`, `{ pinned = N }`, `{ minimum = N }` as there' },
   { key: 'mqtt', type: 'table', required: true, here: CONFIG, note: 'unknown keys are errors here (the reference ignored them)' },
