@@ -11,7 +11,7 @@ import type { TestProject } from 'vitest/node';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** The workspaces whose dist/ each project's tests run. */
-const NEEDS: Record<string, string[]> = { sdk: ['sdk', 'testing'], testing: ['sdk', 'testing'], host: ['sdk', 'testing', 'host'], e2e: ['sdk', 'testing', 'host'] };
+const NEEDS: Record<string, string[]> = { sdk: ['sdk', 'testing'], testing: ['sdk', 'testing'], host: ['sdk', 'testing', 'host'], e2e: ['sdk', 'testing', 'host', 'plugins/mqtt-common', 'plugins/source-mqtt', 'plugins/sink-mqtt'] };
 
 /** Outputs of a workspace's build beyond dist/, and the repository files they are built from. */
 const BUILT_OUTPUTS: Record<string, string[]> = { host: ['schemas/host.schema.json', 'schemas/plugin-manifest.schema.json'] };

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@danube-connect/mqtt/testing';
+import { expect, it, onTestFinished } from 'vitest';
+import { alive } from './host-process.js';
+
+// The README's first command, `npm run demo` (its script, after the build the global setup checks): the real demo
+// with `danube-connect dev` embedding both brokers, the plugins in real children, until a terminal's Ctrl-C.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const READINGS = 6;
+
+/** The counts of one live line, or undefined for any other line. */
+function liveCounts(line: string): { published: number; source: number; sink: number; alerts: number } | undefined {
+  const m = /published (\d+) .*source → Danube (\d+) .*sink → MQTT (\d+) .*alerts\/# received (\d+)/.exec(line);
+  return m ? { published: Number(m[1]), source: Number(m[2]), sink: Number(m[3]), alerts: Number(m[4]) } : undefined;
+}
+
+it(`npm run demo: readings go MQTT → source → Danube → sink → MQTT alerts/, shown live; Ctrl-C drains and exits 0`, async () => {
+  // Free addresses, so nothing already running is found (the demo would then only watch) and parallel runs do not meet.
+  const env = {
+    ...process.env,
+    DANUBE_SERVICE_URL: `http://127.0.0.1:${await freePort()}`,
+    MQTT_URL: `mqtt://127.0.0.1:${await freePort()}`,
+    DANUBE_CONNECT_HTTP: '127.0.0.1:0',
+    DANUBE_TOKEN: '',
+  };
+  // Its own process group, as a shell's foreground job: Ctrl-C is kill(-pid, SIGINT).
+  const demo = spawn(process.execPath, ['scripts/demo.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const exit = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+  const enough = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const counts = out.split('\n').map(liveCounts).filter((c) => c !== undefined);
+      if (counts.some((c) => c.source >= READINGS && c.sink >= READINGS && c.alerts >= READINGS)) resolve();
+    };
+    demo.stdout.on('data', onData);
+    demo.stderr.on('data', onData);
+    void exit.then((code) => reject(new Error(`the demo exited (code ${code}) before ${READINGS} readings went through:\n${out}`)));
+  });
+  onTestFinished(async () => {
+    const devPid = Number(/dev pid (\d+)/.exec(out)?.[1]);
+    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+    await exit;
+    // dev leads a group of its own (the demo stops it); it must not outlive a failed case either.
+    if (devPid && alive(devPid)) process.kill(-devPid, 'SIGKILL');
+  });
+
+  await enough;
+  process.kill(-(demo.pid as number), 'SIGINT');
+  expect(await exit, out).toBe(0);
+
+  // dev embedded both brokers, and the plugins fell back to MQTT 3.1.1 for aedes.
+  expect(out).toContain(`dev: Danube ${env.DANUBE_SERVICE_URL} (sensors-in, alerts-out): nothing answered, started TestBroker: service ${env.DANUBE_SERVICE_URL}`);
+  expect(out).toContain(`dev: MQTT ${env.MQTT_URL} (sensors-in, alerts-out): nothing answered, started an embedded MQTT 3.1.1 broker (aedes, in memory) at ${env.MQTT_URL}`);
+  expect(out).toMatch(/host {3}│ sensors-in: MQTT broker refused protocol version 5; falling back to 3\.1\.1/);
+  expect(out).toContain(`publishing 3 readings a second`);
+  // The tail of the Danube topic: readings keyed by their MQTT topic.
+  expect(out).toMatch(/danube │ \/default\/temperature offset=0 key=sensors\/(kitchen|garage|attic)\/temperature \{"sensor":/);
+  // The last counts, after the drain: every connector moved readings, and dev and tail exited 0.
+  const stopped = /stopped: published (\d+), source → Danube (\d+), sink → MQTT (\d+), alerts\/# received (\d+); dev exit 0, tail exit 0/.exec(out);
+  expect(stopped, out).not.toBeNull();
+  const [published, source, sink, alerts] = (stopped as RegExpExecArray).slice(1).map(Number) as [number, number, number, number];
+  expect(published).toBeGreaterThanOrEqual(READINGS);
+  expect(source).toBeGreaterThanOrEqual(READINGS);
+  expect(sink).toBeGreaterThanOrEqual(READINGS);
+  expect(alerts).toBeGreaterThanOrEqual(READINGS);
+  // Nothing more reached Danube than was published: the alerts did not loop back into it.
+  expect(source).toBeLessThanOrEqual(published);
+});
