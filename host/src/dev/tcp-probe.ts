@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 
 /** How long a probe waits for a TCP connection, ms: a listener on loopback answers at once, a firewall never. */
-export const PROBE_TIMEOUT_MS = 1_000;
+const PROBE_TIMEOUT_MS = 1_000;
 
 /**
  * Whether something accepts TCP connections at host:port within `timeoutMs`. A refused or unreachable address,
