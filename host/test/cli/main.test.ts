@@ -8,7 +8,7 @@ describe('danube-connect', () => {
   test('--help lists the commands; no command prints it to stderr with exit 64', async () => {
     const help = await runCli(['--help'], '/');
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {7}.+\n {2}reload {4}.+\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
+    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {7}.+\n {2}dev {7}.+\n {2}reload {4}.+\n {2}validate {2}.+\n {2}plugins {3}.+\n/);
     const none = await runCli([], '/');
     expect(none.code).toBe(64);
     expect(none.stderr).toBe(help.stdout);
@@ -33,6 +33,16 @@ describe('danube-connect', () => {
     const missing = await runCli(['validate'], '/');
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/^danube-connect validate: validate needs the path of host.toml\n/);
+  });
+
+  test('dev without an argument runs ./host.toml, and without one there says so (exit 64)', async () => {
+    const none = await runCli(['dev'], tempProject().dir);
+    expect(none.code).toBe(64);
+    expect(none.stderr).toMatch(/^danube-connect dev: dev needs host.toml: there is none in <dir>; give its path \(in this repository: examples\/iot\/host.toml\)\n/);
+    const p = tempProject({ 'host.toml': '[[connectors]]\nname = "a"\nplugin = "@fixtures/not-there"\n' });
+    const invalid = await runCli(['dev'], p.dir);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('<dir>/host.toml: 1 problem; nothing started');
   });
 
   test('validate prints "ok: N connectors" and exits 0', async () => {
