@@ -68,7 +68,7 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-it('uses the mosquitto it finds and says so, starting only a TestBroker (with the namespaces of the connectors\' topics)', async () => {
+it('uses the mosquitto it finds and says so, starting only a TestBroker', async () => {
   const mosquitto = await Mosquitto.start();
   onTestFinished(() => mosquitto.dispose());
   const danubeUrl = `http://127.0.0.1:${await freePort()}`;

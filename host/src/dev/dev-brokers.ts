@@ -29,9 +29,11 @@ export interface DevBrokers {
 
 type Embeddable = { ok: true; address: BrokerAddress } | { ok: false; why: string };
 
+/** Whether dev can start the broker at `configured`: plaintext (TLS would need certificates), loopback only. */
 function embeddable(kind: 'danube' | 'mqtt', configured: string, address: BrokerAddress | undefined, tls: boolean): Embeddable {
   if (!address) return { ok: false, why: `"${configured}" has no host and port` };
   if (tls) return { ok: false, why: `it is configured with TLS, and dev embeds only a plaintext ${kind === 'danube' ? 'http://' : 'mqtt://'} broker` };
+  if (kind === 'mqtt' && !/^(mqtt|tcp):/.test(configured)) return { ok: false, why: 'dev embeds MQTT over TCP only (mqtt://), not over WebSocket' };
   if (!isLoopback(address.host)) return { ok: false, why: `dev starts brokers only on loopback addresses (127.0.0.1, ::1, localhost), not on ${address.host}` };
   return { ok: true, address };
 }
@@ -70,7 +72,7 @@ export async function startDevBrokers(host: ValidatedHost): Promise<DevBrokers> 
     brokers.push(broker);
     if (broker.state === 'found') continue;
     // Of a failover list, the first server dev can embed: one broker, so the connectors of the list meet there.
-    const candidates = target.urls.map((url) => embeddable('mqtt', url, brokerAddress(url), !/^(mqtt|tcp):/.test(url)));
+    const candidates = target.urls.map((url) => embeddable('mqtt', url, brokerAddress(url), /^(mqtts|ssl|wss):/.test(url)));
     const can = candidates.find((c) => c.ok) ?? candidates[0];
     if (!can?.ok) problems.push(`nothing answers at the MQTT broker ${configured}, and dev cannot start one there: ${can?.why ?? 'no URL'}`);
     else toStart.mqtt.push({ broker, address: can.address });

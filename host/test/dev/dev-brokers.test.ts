@@ -80,6 +80,15 @@ describe('startDevBrokers', () => {
   });
 });
 
+it('refuses an MQTT broker over WebSocket, starting nothing', async () => {
+  const danube = `http://127.0.0.1:${await freePort()}`;
+  const port = await freePort();
+  await expect(startDevBrokers(host(danube, `ws://127.0.0.1:${port}`))).rejects.toThrow(
+    `danube-connect dev: nothing answers at the MQTT broker ws://127.0.0.1:${port}, and dev cannot start one there: dev embeds MQTT over TCP only (mqtt://), not over WebSocket`,
+  );
+  expect(await tcpAnswers('127.0.0.1', Number(new URL(danube).port)), 'nothing started when one broker cannot be').toBe(false);
+});
+
 it('isLoopback: only loopback addresses and localhost', () => {
   expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].map(isLoopback)).toEqual([true, true, true, true]);
   expect(['0.0.0.0', '10.0.0.1', '::', 'broker.example', '128.0.0.1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([false, false, false, false, false, false]);
