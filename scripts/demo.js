@@ -139,9 +139,11 @@ async function counted() {
   return { source: done[SOURCE] ?? 0, sink: done[SINK] ?? 0 };
 }
 
-try {
+/** Startup, then the live view; each step gives up once a stop began (nothing new is started while stopping). */
+async function run() {
   const running = await firstLine(dev, devOut, (line) => parse(line)?.msg === 'danube-connect running' ? parse(line) : undefined, 'danube-connect dev');
   http = running.http;
+  if (stopping) return;
   const mqttBroker = devBrokers?.find((b) => b.kind === 'mqtt' && b.connectors.includes(SOURCE));
   const danube = devBrokers?.find((b) => b.kind === 'danube' && b.connectors.includes(SOURCE));
   if (!mqttBroker || !danube) throw new Error(`dev did not report the brokers of ${SOURCE}`);
@@ -150,22 +152,27 @@ try {
   // subscription, then for both connectors to be running.
   await Promise.race([subscribed, dev.exited]);
   await connectorsRunning(http, dev);
+  if (stopping) return;
 
   // The Danube side, as `danube-connect tail` prints it; subscribed before the first reading (it starts at the end).
   tail = cli(['tail', DANUBE_TOPIC, '--service-url', danube.serviceUrl ?? danube.configured, '--json']);
+  say(`tail pid ${tail.pid}`);
   createInterface({ input: tail.stdout }).on('line', (line) => {
     const m = parse(line);
     say(m ? `danube │ ${m.topic} offset=${m.offset} key=${m.key} ${m.payload}` : `danube │ ${line}`);
   });
   await firstLine(tail, createInterface({ input: tail.stderr }), (line) => (line.startsWith('tail: subscription') ? line : undefined), 'danube-connect tail');
+  if (stopping) return;
 
   const url = mqttBroker.url ?? mqttBroker.configured.split(', ')[0];
   alerts = await mqtt.connectAsync(url, { clientId: `demo-alerts-${randomBytes(3).toString('hex')}`, clean: true, reconnectPeriod: 1000 });
   alerts.on('message', () => counts.alerts++);
   await alerts.subscribeAsync('alerts/#', { qos: 1 });
+  if (stopping) return;
 
   if (mqttBroker.state === 'started') {
     publisher = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: `demo-sensors-${randomBytes(3).toString('hex')}`, clean: true });
+    if (stopping) return void publisher.end(true);
     const celsius = Object.fromEntries(ROOMS.map((room, i) => [room, 19 + i * 1.5]));
     const publish = () => {
       for (const room of ROOMS) {
@@ -202,9 +209,11 @@ try {
     say(`dev exited on its own (code ${devCode}); see ${log}`);
     await stop('failure');
   }
-} catch (err) {
+}
+
+run().catch(async (err) => {
   if (!stopping) {
     say(`demo failed: ${err.message}; see ${log}`);
     await stop('failure');
   }
-}
+});

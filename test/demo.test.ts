@@ -29,11 +29,10 @@ function startDemo(env: NodeJS.ProcessEnv) {
   demo.stderr.on('data', onData);
   const exit = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
   onTestFinished(async () => {
-    const devPid = Number(/dev pid (\d+)/.exec(out)?.[1]);
     if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
     await exit;
-    // dev leads a group of its own (the demo stops it); it must not outlive a failed case either.
-    if (devPid && alive(devPid)) process.kill(-devPid, 'SIGKILL');
+    // dev and tail lead groups of their own (the demo stops them); they must not outlive a failed case either.
+    for (const [, pid] of out.matchAll(/^(?:dev|tail) pid (\d+)$/gm)) if (alive(Number(pid))) process.kill(-Number(pid), 'SIGKILL');
   });
   return {
     output: () => out,
