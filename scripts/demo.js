@@ -116,7 +116,13 @@ function stop(reason) {
     clearInterval(publishTimer);
     clearInterval(liveTimer);
     await publisher?.endAsync().catch(() => {});
-    if (http && dev.exitCode === null) Object.assign(counts, await counted().catch(() => ({})));
+    // The readings still on their way get up to 5 s to arrive, so the last line adds up; dev drains the rest.
+    const until = Date.now() + 5_000;
+    while (http && dev.exitCode === null) {
+      Object.assign(counts, await counted().catch(() => ({})));
+      if ((counts.source >= counts.published && counts.sink >= counts.source && counts.alerts >= counts.sink) || Date.now() > until) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     for (const child of [tail, dev]) if (child && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGINT');
     const [devCode, tailCode] = await Promise.all([dev.exited, tail?.exited ?? 0]);
     await alerts?.endAsync(true).catch(() => {});
