@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TestBroker } from '@danube-connect/testing';
+import { TestBroker, unusedLoopbackUrl } from '@danube-connect/testing';
 // @ts-expect-error: a plain JS script without types
 import { packAll as untypedPackAll } from '../scripts/pack.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -129,13 +129,26 @@ await broker.stop();
 });
 
 describe('production installs', () => {
-  it('a host installed without the test kit says how to install it when the kit is needed', () => {
+  it('a host installed without the test kit says how to install it when the kit is needed', async () => {
     const app = install('host-only', ['@danube-connect/sdk', '@danube-connect/host']);
     expect(installedPackages(join(app, 'node_modules'))).not.toContain('@danube-connect/testing');
     const run = runModule(app, `import { loadTestingKit } from '@danube-connect/host';
 await loadTestingKit().then(() => console.log('loaded'), (err) => console.log(err.message));
 `);
     expect(run.output).toBe('install @danube-connect/testing (npm i -D @danube-connect/testing) to use danube-connect dev\n');
+
+    // `danube-connect dev` with neither broker running: it would embed both, and names both packages to install.
+    mkdirSync(join(app, 'mqtt-plugin'));
+    writeFileSync(join(app, 'mqtt-plugin/package.json'), JSON.stringify({ name: 'mqtt-plugin', version: '1.0.0', type: 'module', 'danube-connect': { kind: 'source', entry: './index.js', sdk: '^0.1.0' } }));
+    writeFileSync(join(app, 'mqtt-plugin/index.js'), 'export default {};\n');
+    const toml = join(app, 'host.toml');
+    writeFileSync(toml, `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${await unusedLoopbackUrl()}"\n[[connectors]]\nname = "m"\nplugin = "./mqtt-plugin"\n[connectors.config]\nurl = "${(await unusedLoopbackUrl()).replace('http:', 'mqtt:')}"\n`);
+    const dev = spawnSync(join(app, 'node_modules/.bin/danube-connect'), ['dev', toml], { encoding: 'utf8', env: { ...process.env, DANUBE_SERVICE_URL: '' } });
+    expect(dev.stderr).toBe(
+      'danube-connect dev: install @danube-connect/testing (npm i -D @danube-connect/testing) to use danube-connect dev\n' +
+        'danube-connect dev: install aedes (npm i -D aedes@1) to use the MQTT broker danube-connect dev embeds\n',
+    );
+    expect(dev.status).toBe(1);
   }, 240_000);
 
   it('npm i --omit=dev of a packed plugin carries no test-kit dependency', () => {

@@ -1,4 +1,5 @@
 import type { CliCommand } from './cli-command.js';
+import { devCommand } from './dev-command.js';
 import { pauseCommand, restartCommand, resumeCommand } from './connector-command.js';
 import { newPluginCommand } from './new-plugin-command.js';
 import { pluginsCommand } from './plugins-command.js';
@@ -13,6 +14,7 @@ import { validateCommand } from './validate-command.js';
  */
 export const commands: Readonly<Record<string, CliCommand>> = {
   run: runCommand,
+  dev: devCommand,
   reload: reloadCommand,
   validate: validateCommand,
   plugins: pluginsCommand,

@@ -7,7 +7,7 @@ import { HostStatus } from './host-status.js';
 import { createLogOutput } from './log-output.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { ConnectorSpec } from '../connector-spec.js';
-import { validateHost, type ValidateHostOptions } from '../validate-host.js';
+import { validateHost, type ValidatedHost, type ValidateHostOptions } from '../validate-host.js';
 
 export interface RunHostOptions extends ValidateHostOptions {
   /** Where problems go before the logger exists. */
@@ -16,6 +16,12 @@ export interface RunHostOptions extends ValidateHostOptions {
   signals?: NodeJS.EventEmitter;
   /** Called once everything listens, with the status server's address. */
   onListening?: (address: string) => void;
+  /**
+   * Runs once host.toml is valid, before the status server and any connector start (`danube-connect dev` starts
+   * its embedded brokers here); the function it resolves with runs after every connector stopped. A rejection
+   * ends the run before anything started: its message is printed and the exit code is 1.
+   */
+  prepare?: (host: ValidatedHost, logger: Logger) => Promise<() => Promise<void>>;
 }
 
 /**
@@ -36,7 +42,7 @@ function hostChanges(running: HostSettings, next: HostSettings, logger: Logger):
 }
 
 /** Exit codes of `danube-connect run`. */
-const RUN_EXIT_CODES = { ok: 0, unclean: 1, invalid: 2 } as const;
+const RUN_EXIT_CODES = { ok: 0, unclean: 1, failure: 1, invalid: 2 } as const;
 
 /**
  * `danube-connect run` (docs/architecture.md §5): validate everything (every problem printed, exit 2, nothing started), start
@@ -73,6 +79,16 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
     if (answer.needsRestart.length > 0) logger.warn({ needsRestart: answer.needsRestart }, 'reload: some changes take effect only at a restart');
     return answer;
   };
+  let release = async () => {};
+  if (options.prepare) {
+    try {
+      release = await options.prepare(first, logger);
+    } catch (err) {
+      options.err((err as Error).message);
+      await output.close();
+      return RUN_EXIT_CODES.failure;
+    }
+  }
   let server: StatusServer;
   try {
     server = await StatusServer.start(new HostStatus(supervisor, reload, output.stats), {
@@ -81,6 +97,8 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
     });
   } catch (err) {
     options.err(`${file}: cannot listen on [host] http ${settings.http.host}:${settings.http.port}: ${(err as Error).message}`);
+    await release();
+    await output.close();
     return RUN_EXIT_CODES.invalid;
   }
   supervisor.start(first.connectors);
@@ -105,6 +123,8 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   signals.off('SIGHUP', onHup);
   logger.info({ signal: stopSignal }, 'stopping every connector');
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
+  // After the connectors drained: their last acks and PUBACKs still need the brokers `prepare` started.
+  await release();
   logger.info({ clean: result.clean, droppedLogLines: output.stats().droppedLines }, 'danube-connect stopped');
   await output.close();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;

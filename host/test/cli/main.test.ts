@@ -9,7 +9,7 @@ describe('danube-connect', () => {
     const help = await runCli(['--help'], '/');
     expect(help.code).toBe(0);
     // Names padded to the longest (new-plugin), summaries in one column.
-    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {9}\S.+\n {2}reload {6}\S.+\n {2}validate {4}\S.+\n {2}plugins {5}\S.+\n/);
+    expect(help.stdout).toMatch(/^Usage: danube-connect <command> \[options\]\n\nCommands:\n {2}run {9}\S.+\n {2}dev {9}\S.+\n {2}reload {6}\S.+\n {2}validate {4}\S.+\n {2}plugins {5}\S.+\n/);
     expect(help.stdout).toMatch(/\n {2}new-plugin {2}create a new source or sink plugin package/);
     const none = await runCli([], '/');
     expect(none.code).toBe(64);
@@ -35,6 +35,16 @@ describe('danube-connect', () => {
     const missing = await runCli(['validate'], '/');
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/^danube-connect validate: validate needs the path of host.toml\n/);
+  });
+
+  test('dev without an argument runs ./host.toml, and without one there says so (exit 64)', async () => {
+    const none = await runCli(['dev'], tempProject().dir);
+    expect(none.code).toBe(64);
+    expect(none.stderr).toMatch(/^danube-connect dev: dev needs host.toml: there is none in <dir>; give its path \(in this repository: examples\/iot\/host.toml\)\n/);
+    const p = tempProject({ 'host.toml': '[[connectors]]\nname = "a"\nplugin = "@fixtures/not-there"\n' });
+    const invalid = await runCli(['dev'], p.dir);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('<dir>/host.toml: 1 problem; nothing started');
   });
 
   test('validate prints "ok: N connectors" and exits 0', async () => {
