@@ -27,7 +27,7 @@ const CLI = join(ROOT, 'host/dist/cli.js');
 const PLUGIN = join(ROOT, 'plugins/source-mqtt');
 const RUN_ID = Date.now().toString(36);
 
-// [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type]
+// [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type, Danube transport]
 const ALL_CASES = [
   ['qos0-p1-strict', 0, 0, 'partition', 1],
   ['qos0-p8-strict', 0, 8, 'partition', 64],
@@ -36,6 +36,8 @@ const ALL_CASES = [
   ['qos1-p8-strict', 1, 8, 'partition', 64],
   ['qos1-none', 1, 0, 'none', 1],
   ['qos1-none-json-schema', 1, 0, 'none', 1, 'json_schema'],
+  // The lean transport (issue 16) end to end; its baseline is the SDK producer on the same transport.
+  ['qos1-none-http2', 1, 0, 'none', 1, undefined, 'http2'],
 ];
 const LATENCY_CASE = 'latency';
 const SELECTED = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined;
@@ -73,11 +75,11 @@ function vmRssMb(pid) {
 
 function hostToml(serviceUrl, mqttUrl, schemaFile) {
   let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
-  const connector = (name, route) =>
-    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
-  for (const [name, qos, partitions, ordering, , schemaType] of CASES) {
+  const connector = (name, route, transport) =>
+    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n${transport ? `[connectors.danube]\ntransport = "${transport}"\n` : ''}[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
+  for (const [name, qos, partitions, ordering, , schemaType, transport] of CASES) {
     const schema = schemaType ? `, schema = { subject = "bench-${name}-${RUN_ID}", type = "${schemaType}", file = "${schemaFile}" }` : '';
-    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`);
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`, transport);
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
@@ -185,9 +187,9 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
   return received / ((tLast - t0) / 1000);
 }
 
-/** The Danube limit: the SDK producer alone with the case's partitions and ordering, 64 in flight. */
-async function danubeBaseline(serviceUrl, [name, , partitions, ordering, topics], run) {
-  const client = new DanubeClient({ serviceUrl });
+/** The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight. */
+async function danubeBaseline(serviceUrl, [name, , partitions, ordering, topics, , transport], run) {
+  const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
   const producer = await client.createProducer({ topic: `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
   const result = await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` }));
   await client.close();

@@ -15,7 +15,7 @@ const broker = await startBrokerProcess();
 const mosquitto = await Mosquitto.start({ persistence: false });
 const dir = mkdtempSync(join(tmpdir(), 'zz-prof-'));
 const topic = `/default/zz-${Date.now()}`;
-writeFileSync(join(dir, 'host.toml'), `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${broker.serviceUrl}"\ntransport = "${TRANSPORT}"\n[[connectors]]\nname = "p"\nplugin = "${join(ROOT, 'plugins/source-mqtt')}"\nlog_level = "warn"\n${PROF ? `[connectors.env]\nNODE_OPTIONS = "--cpu-prof --cpu-prof-dir=/tmp/prof"\n` : ''}[connectors.config]\nurl = "${mosquitto.url}"\nreceive_maximum = ${RM}\nroutes = [{ from = "z/#", to = "${topic}", qos = 1, ordering = "none" }]\n`);
+writeFileSync(join(dir, 'host.toml'), `[host]\nhttp = "127.0.0.1:0"\n[danube]\nservice_url = "${broker.serviceUrl}"\ntransport = "${TRANSPORT}"\n[[connectors]]\nname = "p"\nplugin = "${join(ROOT, 'plugins/source-mqtt')}"\nlog_level = "warn"\n${PROF ? `[connectors.env]\nNODE_OPTIONS = "--require /tmp/prof/preload.cjs"\nPROF_START_MS = "${process.env.PROF_START_MS ?? 4000}"\nPROF_MS = "6000"\n` : ''}[connectors.config]\nurl = "${mosquitto.url}"\nreceive_maximum = ${RM}\nroutes = [{ from = "z/#", to = "${topic}", qos = 1, ordering = "none" }]\n`);
 const host = spawn(process.execPath, [join(ROOT, 'host/dist/cli.js'), 'run', join(dir, 'host.toml')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const http = await new Promise((resolve) => { let b = ''; host.stdout.on('data', (c) => { b += c; const m = /"http":"([^"]+)"/.exec(b); if (m) resolve(m[1]); }); });
 let pid;
