@@ -22,14 +22,18 @@ describe('the control endpoint of a running host', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exit;
     });
-    const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Complete lines only: the last one may still be arriving.
+    const lines = () => out.split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const running = await vi.waitFor(() => {
       const line = lines().find((l) => l.msg === 'danube-connect running');
       expect(line, out).toBeDefined();
       return line as { http: string };
     }, { timeout: 20_000, interval: 50 });
-    const warning = lines().find((l) => l.level === 40 && String(l.msg).startsWith('the status endpoint listens on every interface'));
-    expect(warning, out).toBeDefined();
+    // The warning follows the running line: wait for it rather than expect it in the same chunk.
+    await vi.waitFor(() => {
+      const warning = lines().find((l) => l.level === 40 && String(l.msg).startsWith('the status endpoint listens on every interface'));
+      expect(warning, out).toBeDefined();
+    }, { timeout: 20_000, interval: 50 });
     const port = running.http.split(':').at(-1);
 
     const reload = spawnSync(process.execPath, [CLI, 'reload', '--http', `127.0.0.1:${port}`], { encoding: 'utf8' });
