@@ -5,6 +5,6 @@ export { CONNECTION_MESSAGES, connectionProblems, serverUrls, type MqttConnectio
 export { MQTT_ERROR_CODES, configError, type MqttErrorCode } from './errors.js';
 export { MqttConnection, type ConnectInfo, type MqttConnectionHooks, type MqttConnectionOptions } from './mqtt-connection.js';
 export { describeEndpoint, parseServerUrl, toMqttOptions, type ServerEndpoint } from './mqtt-options.js';
-export { externalRefs, inlineSchema } from './inline-schema.js';
+export { externalRefs, inlineSchema, renderPluginSchema } from './inline-schema.js';
 export { loadTlsMaterial, type TlsConfig, type TlsMaterial } from './tls-material.js';
 export { parseTopicFilter, topicFilterProblem, topicMatches, type TopicFilter } from './topic-filter.js';

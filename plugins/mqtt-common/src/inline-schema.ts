@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 type Json = Record<string, unknown>;
 
 const INCLUDE = 'x-include';
@@ -43,4 +46,15 @@ export function externalRefs(schema: unknown): string[] {
   };
   walk(schema);
   return found;
+}
+
+/**
+ * The published `schema.json` text of an MQTT plugin: its `schema.src.json` with this package's connection schema
+ * inlined (see inlineSchema). What the plugins' build writes (`danube-mqtt-plugin-schema`) and their tests compare.
+ */
+export function renderPluginSchema(sourceFile: string): string {
+  const source = JSON.parse(readFileSync(sourceFile, 'utf8')) as Json;
+  // From dist/ (the built package) or src/ (tests of this package), the schema folder is one level up.
+  const connection = JSON.parse(readFileSync(fileURLToPath(new URL('../schema/connection.schema.json', import.meta.url)), 'utf8')) as Json;
+  return `${JSON.stringify(inlineSchema(source, connection), null, 2)}\n`;
 }
