@@ -89,7 +89,9 @@ describe('every publishable package manifest', () => {
       for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
         if (typeof target === 'object') expect(Object.keys(target as object), subpath).toEqual(['types', 'import']);
       }
-      for (const file of Object.values(manifest.bin ?? {})) expect(file).toMatch(/^\.\/dist\/.+\.js$/);
+      // A bin is built (dist/) or a plain committed file (bin/): one a workspace runs while building must exist before
+      // anything is built, or npm links nothing (@danube-connect/mqtt's danube-mqtt-plugin-schema).
+      for (const file of Object.values(manifest.bin ?? {})) expect(file).toMatch(/^\.\/(dist|bin)\/.+\.js$/);
     });
 
     it('takes the SDK as a peer dependency unless it brings its own, and pins MQTT.js', () => {
