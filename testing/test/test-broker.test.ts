@@ -245,6 +245,18 @@ describe('SendMessage (docs/danube-protocol.md §8.2)', () => {
     expect(await send(message(producer.id, '/default/send', '12345678', { request_id: '99' }))).toEqual({ request_id: '99' });
   });
 
+  it("refuses a request over 4 MiB as the broker's decoder (tonic) does: OUT_OF_RANGE, before any Danube check", async () => {
+    const broker = await startBroker();
+    const clients = new RawClients(broker.serviceUrl, { channelOptions: { 'grpc.max_send_message_length': 16 * 1024 * 1024 } });
+    const producer = await openProducer(clients, '/default/huge');
+    const send = (payload: string) => clients.danube('ProducerService', 'SendMessage', message(producer.id, '/default/huge', payload));
+    const huge = 'x'.repeat(4 * 1024 * 1024);
+    await expectStatus(send(huge), status.OUT_OF_RANGE, /^Error, decoded message length too large: found \d+ bytes, the limit is: 4194304 bytes$/);
+    // Just under the limit (the whole encoded request counts, not only the payload) is stored.
+    await send('x'.repeat(4 * 1024 * 1024 - 1024));
+    expect(broker.storedMessages('/default/huge')).toHaveLength(1);
+  });
+
   it('stores Reliable messages with 0-based offsets', async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl);
