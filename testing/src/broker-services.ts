@@ -8,7 +8,7 @@ import type { Broker } from './broker.js';
 import { consumerService } from './consumer-service.js';
 import { discoveryService } from './discovery-service.js';
 import type { FaultState } from './fault-state.js';
-import { guardService } from './grpc-handlers.js';
+import { guardService, withDecodeLimit } from './grpc-handlers.js';
 import { healthService } from './health-service.js';
 import { producerService } from './producer-service.js';
 import { schemaRegistryService } from './schema-registry-service.js';
@@ -19,7 +19,7 @@ const UNAVAILABLE: Denial = { code: status.UNAVAILABLE, details: 'Broker unavail
 
 function addAll(server: Server, pkg: keyof DanubeGrpcPackages, implementations: Implementations, check: CallCheck): void {
   for (const [service, implementation] of Object.entries(implementations)) {
-    const definition = serviceDefinition(pkg, service);
+    const definition = withDecodeLimit(serviceDefinition(pkg, service));
     server.addService(definition, guardService(definition, implementation, check));
   }
 }

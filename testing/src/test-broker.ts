@@ -3,6 +3,7 @@ import { AuthGuard } from './auth-guard.js';
 import { Broker } from './broker.js';
 import { registerBrokerServices } from './broker-services.js';
 import { ConnectionListener } from './connection-listener.js';
+import { RECEIVE_LIMIT_BYTES } from './grpc-handlers.js';
 import { resolveFailurePolicy } from './failure-policy.js';
 import type { FailurePolicy } from './failure-policy.js';
 import { FaultState } from './fault-state.js';
@@ -135,7 +136,8 @@ export class TestBroker {
             tls.requireClientCert ?? false,
           )
         : ServerCredentials.createInsecure();
-    const servers = { client: new Server(), admin: new Server() };
+    const serverOptions = { 'grpc.max_receive_message_length': RECEIVE_LIMIT_BYTES };
+    const servers = { client: new Server(serverOptions), admin: new Server(serverOptions) };
     const client = await ConnectionListener.listen(servers.client, credentials(), host, options.port ?? 0);
     let admin: ConnectionListener;
     try {

@@ -248,7 +248,7 @@ describe('SendMessage (docs/danube-protocol.md §8.2)', () => {
   it("refuses a request over 4 MiB as the broker's decoder (tonic) does: OUT_OF_RANGE, before any Danube check", async () => {
     const broker = await startBroker();
     const clients = new RawClients(broker.serviceUrl, { channelOptions: { 'grpc.max_send_message_length': 16 * 1024 * 1024 } });
-    const producer = await openProducer(clients, '/default/huge');
+    const producer = await openProducer(clients, '/default/huge', { dispatch_strategy: 'Reliable' });
     const send = (payload: string) => clients.danube('ProducerService', 'SendMessage', message(producer.id, '/default/huge', payload));
     const huge = 'x'.repeat(4 * 1024 * 1024);
     await expectStatus(send(huge), status.OUT_OF_RANGE, /^Error, decoded message length too large: found \d+ bytes, the limit is: 4194304 bytes$/);

@@ -22,3 +22,17 @@ describe.each(['grpc-js', 'http2'] as const)('a message over the client gRPC lim
     expect(broker.storedMessages(topic).map((m) => m.payload.toString())).toEqual(['small']);
   });
 });
+
+// Over the broker's own decode limit (4 MiB, docs/danube-protocol.md §2.6) but under the client's (16 MiB): the broker
+// answers OUT_OF_RANGE (as tonic does; TestBroker follows it), which is bad data too.
+describe.each(['grpc-js', 'http2'] as const)("a message over the broker's 4 MiB decode limit (%s)", (transport) => {
+  it('fails at once with DC_ERR_MESSAGE_TOO_LARGE, not retried, and the next message goes through', async () => {
+    const broker = await startBroker();
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl, transport, retry: { deadlineMs: 2_000, initialDelayMs: 20, maxDelayMs: 100 } });
+    onTestFinished(() => client.close(1_000));
+    const topic = uniqueTopic('over-decode-limit');
+    const producer = await client.createProducer({ topic, name: uniqueName('p') });
+    await expect(producer.send(Buffer.alloc(4 * 1024 * 1024 + 1))).rejects.toMatchObject({ code: 'DC_ERR_MESSAGE_TOO_LARGE', retryable: false });
+    await expect(producer.send('small')).resolves.toMatchObject({ topic });
+  });
+});
