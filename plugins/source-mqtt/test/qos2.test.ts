@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { DanubeTap, mqttClient, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
+import { DanubeTap, itWithTestBroker, mqttClient, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
+import { ScriptedBroker } from './support/scripted-broker.js';
 
 // QoS 2 end to end (README "Delivery guarantees"): a real mosquitto, the built plugin in a real connector child,
 // Danube (TestBroker or DANUBE_SERVICE_URL). PUBREC leaves only once Danube has the message, so a SIGKILL or a
@@ -95,5 +96,56 @@ describe('source-mqtt QoS 2', () => {
     expect(missing(tap, COUNT)).toEqual([]);
     // The connector lived: what the broker re-sent after the restart is recognised by its packet id, not republished.
     expect(duplicates(tap)).toBe(0);
+  });
+
+  itWithTestBroker('holds each PUBREC until Danube has the message and all before it, sends them in receipt order, answers PUBREL with PUBCOMP', async () => {
+    const danube = await startDanube();
+    const topic = uniqueTopic('pubrec');
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    await startSource(danube, { url: broker.url, routes: [{ from: 'w/#', to: topic, qos: 2, ordering: 'none' }] });
+    await broker.until(() => broker.count('subscribe') >= 1);
+    const holdMs = 2_000;
+    danube.broker?.delayAcks(holdMs);
+    const sentAt = performance.now();
+    for (const id of [1, 2, 3, 4]) broker.publish(`w/${id}`, String(id), 2, id);
+    await tap.until(() => tap.messages.length >= 4); // Danube has them; its acknowledgements are held
+    const checkedAt = performance.now();
+    expect(checkedAt - sentAt, 'checked while still held').toBeLessThan(holdMs);
+    expect(broker.seen.filter((s) => s.cmd === 'pubrec' && s.at < checkedAt), 'PUBRECs while Danube holds the acks').toEqual([]);
+    await broker.until(() => broker.ids('pubrec').length === 4);
+    expect(broker.ids('pubrec')).toEqual([1, 2, 3, 4]);
+    expect(broker.ids('puback'), 'no PUBACK for QoS 2').toEqual([]);
+    for (const id of [1, 2, 3, 4]) broker.pubrel(id);
+    await broker.until(() => broker.ids('pubcomp').length === 4);
+    expect(broker.ids('pubcomp')).toEqual([1, 2, 3, 4]);
+    expect(tap.texts().sort()).toEqual(['1', '2', '3', '4']);
+    expect(broker.closed).toBe(0);
+  });
+
+  itWithTestBroker.each([
+    [true, 1],
+    [false, 2], // the deliberately wrong case: without a kept session the re-sent PUBLISH is a new message
+  ])('a PUBLISH re-sent after its PUBREC was lost with the connection (session kept %s) reaches Danube %i time(s) and gets its PUBREC again', async (sessionPresent, expected) => {
+    const danube = await startDanube();
+    const topic = uniqueTopic('resent');
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    const child = await startSource(danube, { url: broker.url, reconnect_period_ms: 20, routes: [{ from: 'w/#', to: topic, qos: 2 }] });
+    await broker.until(() => broker.count('subscribe') >= 1);
+    broker.publish('w/7', 'seven', 2, 7);
+    await broker.until(() => broker.ids('pubrec', 1).length === 1);
+    // As if our PUBREC had been lost on the way: the broker drops the connection and, on a kept session, sends the PUBLISH again.
+    broker.sessionPresent = sessionPresent;
+    broker.drop();
+    await broker.until(() => broker.count('connect') >= 2);
+    broker.publish('w/7', 'seven', 2, 7, true);
+    await broker.until(() => broker.ids('pubrec', 2).length === 1);
+    broker.pubrel(7);
+    await broker.until(() => broker.ids('pubcomp', 2).length === 1);
+    broker.publish('w/8', 'marker', 2, 8);
+    await tap.until(() => tap.texts().includes('marker'));
+    await child.stop(10_000);
+    expect(tap.texts()).toEqual([...Array(expected).fill('seven'), 'marker']);
   });
 });
