@@ -1,11 +1,12 @@
 // source-mqtt benchmark (issue 12, "Benchmark"): an mqtt.js publisher → mosquitto → @danube-plugin/source-mqtt run
 // by the host (`danube-connect run`) → Danube (the TestBroker in its own process, or DANUBE_SERVICE_URL), counted
-// by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1). Baselines in the same
+// by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1, PUBRECed for QoS 2). Baselines in the same
 // run: mosquitto → a plain mqtt.js subscriber (the MQTT limit) and the SDK producer alone into the same Danube
 // with the case's partitions and ordering (the Danube limit); baseline_msg_per_s = the smaller. 1 KiB payloads;
 // medians of interleaved runs. Then publish-to-Danube latency at a fixed 1,000 msg/s and the connector child's
 // RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
-// 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. Reports only; asserts nothing.
+// 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. Reports only; asserts nothing. BENCH_CASES=qos2-none (comma-separated
+// case names, `latency` for the latency and RSS rows) runs only those.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,15 +27,21 @@ const PLUGIN = join(ROOT, 'plugins/source-mqtt');
 const RUN_ID = Date.now().toString(36);
 
 // [case, qos, partitions, ordering, MQTT topics the publisher spreads over]
-const CASES = [
+const ALL_CASES = [
   ['qos0-p1-strict', 0, 0, 'partition', 1],
   ['qos0-p8-strict', 0, 8, 'partition', 64],
   ['qos0-none', 0, 0, 'none', 1],
   ['qos1-p1-strict', 1, 0, 'partition', 1],
   ['qos1-p8-strict', 1, 8, 'partition', 64],
   ['qos1-none', 1, 0, 'none', 1],
+  ['qos2-none', 2, 0, 'none', 1],
 ];
 const LATENCY_CASE = 'latency';
+// BENCH_CASES=qos2-none,latency runs only those (the latency case brings the RSS rows); default: all.
+const ONLY = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(',').map((c) => c.trim()) : undefined;
+const CASES = ALL_CASES.filter(([name]) => !ONLY || ONLY.includes(name));
+const WITH_LATENCY = !ONLY || ONLY.includes(LATENCY_CASE);
+const QOS_LEVELS = [...new Set(CASES.map(([, qos]) => qos))];
 const danubeTopic = (name) => `/default/bench-mqtt-${name}-${RUN_ID}`;
 
 /** A 1 KiB payload starting with the send time (ms since the epoch, float64) for latency. */
@@ -62,7 +69,7 @@ function hostToml(serviceUrl, mqttUrl) {
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
-  toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
+  if (WITH_LATENCY) toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
   return toml;
 }
 
@@ -110,8 +117,15 @@ async function processed(hostUrl, topic) {
   return sum;
 }
 
-/** Publishes `count` payloads over `topics` MQTT topics with up to `window` QoS 1 PUBACKs outstanding (QoS 0: flushed in chunks). */
+/**
+ * Publishes `count` payloads over `topics` MQTT topics: QoS 1 with up to 500 PUBACKs outstanding, QoS 2 with up to 64
+ * unfinished (mosquitto refuses more than its Receive Maximum with "Quota exceeded"), QoS 0 flushed in chunks.
+ */
 async function publishAll(client, prefix, topics, count, qos) {
+  if (qos === 2) {
+    await closedLoop(count, 64, (i) => client.publishAsync(`${prefix}/${i % topics}`, payload(), { qos: 2 }));
+    return;
+  }
   if (qos === 1) {
     await closedLoop(count, 500, (i) => client.publishAsync(`${prefix}/${i % topics}`, payload(), { qos: 1 }));
     return;
@@ -210,17 +224,17 @@ const serviceUrl = external ?? broker.serviceUrl;
 const mosquitto = await Mosquitto.start({ persistence: false });
 let host;
 const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [] }]));
-const mqttLimit = { 0: [], 1: [] };
+const mqttLimit = { 0: [], 1: [], 2: [] };
 let latency;
 let idleRss;
 try {
   host = await startHost(tmp, serviceUrl, mosquitto.url);
   await sleep(3_000);
-  idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
+  if (WITH_LATENCY) idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
   const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bench-pub-${RUN_ID}`, protocolVersion: 5 });
   publisher.stream.setNoDelay?.(true);
   for (let run = 0; run < RUNS; run++) {
-    for (const qos of [0, 1]) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
+    for (const qos of QOS_LEVELS) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
       const result = await connectorRun(host, publisher, spec);
       samples[spec[0]].msgPerS.push(result.msgPerS);
@@ -229,7 +243,7 @@ try {
     }
     process.stderr.write('.');
   }
-  latency = await latencyRun(host, publisher, serviceUrl);
+  if (WITH_LATENCY) latency = await latencyRun(host, publisher, serviceUrl);
   await publisher.endAsync();
 } finally {
   process.stderr.write('\n');
@@ -261,7 +275,7 @@ const rows = CASES.map(([name, qos]) => {
     target: name === 'qos1-none' ? `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}` : undefined,
   });
 });
-rows.push(row({
+if (WITH_LATENCY) rows.push(row({
   case: `latency qos1 @ ${LATENCY_RATE}/s`,
   msg_per_s: LATENCY_RATE,
   lost_max: latency.total - latency.received,
@@ -269,8 +283,8 @@ rows.push(row({
   p99_ms: round(latency.p99, 2),
   target: `p99 <= 25 ms: ${latency.p99 <= 25 ? 'met' : 'MISSED'}`,
 }));
-rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
-rows.push(row({
+if (WITH_LATENCY) rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
+if (WITH_LATENCY) rows.push(row({
   case: `child RSS @ ${LATENCY_RATE}/s`,
   rss_mb: round(latency.rssMax),
   target: `<= idle + 32 MB: ${latency.rssMax <= idleRss + 32 ? 'met' : 'MISSED'}`,
