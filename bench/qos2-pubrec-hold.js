@@ -34,6 +34,7 @@ async function subscriberRun(mqttUrl, publisher, run, hold) {
   await closedLoop(MESSAGES, 64, () => publisher.publishAsync(`${prefix}/x`, PAYLOAD, { qos: 2 }));
   await Promise.race([all, new Promise((r) => setTimeout(r, 120_000))]);
   await subscriber.endAsync(true);
+  if (received < MESSAGES) process.stderr.write(`${hold ? 'held' : 'plain'} run ${run}: ${received} of ${MESSAGES} arrived within 120 s\n`);
   return received / ((tLast - t0) / 1000);
 }
 
