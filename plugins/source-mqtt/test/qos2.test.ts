@@ -123,7 +123,7 @@ describe('source-mqtt QoS 2', () => {
     expect(broker.closed).toBe(0);
   });
 
-  itWithTestBroker.each([
+  it.each([
     [true, 1],
     [false, 2], // the deliberately wrong case: without a kept session the re-sent PUBLISH is a new message
   ])('a PUBLISH re-sent after its PUBREC was lost with the connection (session kept %s) reaches Danube %i time(s) and gets its PUBREC again', async (sessionPresent, expected) => {
