@@ -1,13 +1,14 @@
 // source-mqtt benchmark (issue 12, "Benchmark"): an mqtt.js publisher → mosquitto → @danube-plugin/source-mqtt run
 // by the host (`danube-connect run`) → Danube (the TestBroker in its own process, or DANUBE_SERVICE_URL), counted
-// by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1). Baselines in the same
+// by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1, PUBRECed for QoS 2). Baselines in the same
 // run: mosquitto → a plain mqtt.js subscriber (the MQTT limit) and the SDK producer alone into the same Danube
 // with the case's partitions and ordering (the Danube limit); baseline_msg_per_s = the smaller. 1 KiB payloads;
 // medians of interleaved runs. Then publish-to-Danube latency at a fixed 1,000 msg/s and the connector child's
 // RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
 // 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. A json_schema case validates each 1 KiB JSON payload against a
-// small schema before publishing (issue 13). BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS
-// rows only with "latency"). Reports only; asserts nothing.
+// small schema before publishing, and a QoS 2 case holds each PUBREC until Danube has the message (issue 13).
+// BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS rows only with "latency"). Reports only;
+// asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -36,6 +37,7 @@ const ALL_CASES = [
   ['qos1-p8-strict', 1, 8, 'partition', 64],
   ['qos1-none', 1, 0, 'none', 1],
   ['qos1-none-json-schema', 1, 0, 'none', 1, 'json_schema'],
+  ['qos2-none', 2, 0, 'none', 1],
   // The lean transport (issue 16) end to end; its baseline is the SDK producer on the same transport.
   ['qos1-none-http2', 1, 0, 'none', 1, undefined, 'http2'],
 ];
@@ -133,8 +135,15 @@ async function processed(hostUrl, topic) {
   return sum;
 }
 
-/** Publishes `count` payloads over `topics` MQTT topics with up to `window` QoS 1 PUBACKs outstanding (QoS 0: flushed in chunks). */
+/**
+ * Publishes `count` payloads over `topics` MQTT topics: QoS 1 with up to 500 PUBACKs outstanding, QoS 2 with up to 64
+ * unfinished (mosquitto refuses more than its Receive Maximum with "Quota exceeded"), QoS 0 flushed in chunks.
+ */
 async function publishAll(client, prefix, topics, count, qos, make = payload) {
+  if (qos === 2) {
+    await closedLoop(count, 64, (i) => client.publishAsync(`${prefix}/${i % topics}`, make(), { qos: 2 }));
+    return;
+  }
   if (qos === 1) {
     await closedLoop(count, 500, (i) => client.publishAsync(`${prefix}/${i % topics}`, make(), { qos: 1 }));
     return;
@@ -233,7 +242,7 @@ const serviceUrl = external ?? broker.serviceUrl;
 const mosquitto = await Mosquitto.start({ persistence: false });
 let host;
 const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [] }]));
-const mqttLimit = { 0: [], 1: [] };
+const mqttLimit = { 0: [], 1: [], 2: [] };
 let latency;
 let idleRss;
 try {

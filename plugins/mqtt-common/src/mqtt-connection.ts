@@ -43,10 +43,13 @@ export interface ConnectInfo {
 
 export interface MqttConnectionHooks {
   /**
-   * Every PUBLISH, in receipt order, from MQTT.js's packet loop. `done()` lets MQTT.js read the next packet;
-   * for QoS > 0 it must be called with an error so MQTT.js sends no PUBACK itself (`sendPuback` does, later).
+   * Every PUBLISH, in receipt order, from MQTT.js's packet loop. `done()` lets MQTT.js read the next packet and
+   * acknowledges a QoS 1 or 2 PUBLISH at once (PUBACK / PUBREC); `done(err)` reads on without acknowledging,
+   * so the caller acknowledges later with `sendAck`.
    */
   onPublish(packet: IPublishPacket, done: (err?: Error) => void, epoch: number): void;
+  /** A PUBREL: the broker got our PUBREC for `messageId` and ends its QoS 2 flow (MQTT.js answers PUBCOMP). */
+  onPubrel?(messageId: number, epoch: number): void;
   /** A connection is up (CONNACK accepted). */
   onConnect(info: ConnectInfo): void | Promise<void>;
   /** The connection went down; acknowledgements of its packets are void now. */
@@ -65,11 +68,14 @@ export interface MqttConnectionOptions {
 // `_sendPacket` is private in MQTT.js's types.
 type PrivateClient = { connected: boolean; _sendPacket(packet: object, cb?: (err?: Error) => void): void };
 
+/** What `done(err)` passes on for a QoS 2 PUBLISH MQTT.js handles as QoS 1: it sends no PUBACK and reads on. */
+const NOT_BY_MQTTJS = new Error('acknowledged by MqttConnection, not MQTT.js');
+
 /**
  * One MQTT connection, kept up: reconnects with exponential backoff and jitter, tries the configured servers
  * in turn, falls back from MQTT 5 to 3.1.1 once when the broker refuses 5, detects another client taking our
  * client id over, and reports its state as connector health. PUBACKs are sent only on the connection the
- * PUBLISH came in on (`sendPuback` refuses older epochs), since a packet id means nothing on a later connection.
+ * PUBLISH came in on (`sendAck` refuses older epochs), since a packet id means nothing on a later connection.
  */
 export class MqttConnection {
   private client: MqttClient | undefined;
@@ -144,12 +150,15 @@ export class MqttConnection {
     return { status: 'degraded', detail: `MQTT broker not connected: ${this.lastProblem}` };
   }
 
-  /** Sends a PUBACK for `messageId` if the connection that received it is still up; false otherwise. */
-  sendPuback(messageId: number, epoch: number): boolean {
+  /**
+   * Acknowledges a PUBLISH of QoS `qos` (1: PUBACK, 2: PUBREC) if the connection that received it is still up;
+   * false otherwise.
+   */
+  sendAck(messageId: number, epoch: number, qos: 1 | 2): boolean {
     const client = this.client as unknown as PrivateClient | undefined;
     if (!client || epoch !== this.currentEpoch || !client.connected) return false;
-    // MQTT.js has no public API for a deferred, ordered PUBACK (docs/delivery-semantics.md §10); pinned version, covered by tests.
-    client._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+    // MQTT.js has no public API for a deferred, ordered PUBACK or PUBREC (docs/delivery-semantics.md §10); pinned version, covered by tests.
+    client._sendPacket({ cmd: qos === 2 ? 'pubrec' : 'puback', messageId, reasonCode: 0 });
     return true;
   }
 
@@ -185,7 +194,32 @@ export class MqttConnection {
     this.attemptErrored = false;
     const client = mqtt.connect(options);
     this.client = client;
-    client.handleMessage = (packet, callback) => this.options.hooks.onPublish(packet, callback, this.currentEpoch);
+    // QoS 2 (docs/delivery-semantics.md §10): MQTT.js sends PUBREC before anyone sees the message and serialises
+    // its only earlier hook (customHandleAcks), so it is made to handle a QoS 2 PUBLISH as QoS 1 (which has the
+    // non-blocking handleMessage hook) and the PUBREC is ours to send. Its PUBREL handler then finds nothing stored
+    // and answers PUBCOMP, which is all the receiver's side of QoS 2 needs once PUBREC is sent (MQTT 5 §4.3.3).
+    const qos2 = new WeakSet<IPublishPacket>();
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'publish' && packet.qos === 2) {
+        qos2.add(packet);
+        (packet as { qos: number }).qos = 1;
+      } else if (packet.cmd === 'pubrel' && packet.messageId !== undefined) {
+        this.options.hooks.onPubrel?.(packet.messageId, this.currentEpoch);
+      }
+    });
+    client.handleMessage = (packet, callback) => {
+      const epoch = this.currentEpoch;
+      if (!qos2.has(packet)) return this.options.hooks.onPublish(packet, callback, epoch);
+      packet.qos = 2;
+      this.options.hooks.onPublish(
+        packet,
+        (err) => {
+          if (!err) this.sendAck(packet.messageId as number, epoch, 2);
+          callback(NOT_BY_MQTTJS);
+        },
+        epoch,
+      );
+    };
     client.on('connect', (connack: IConnackPacket) => this.connectedEvent(client, connack));
     client.on('close', () => this.closed(client));
     client.on('disconnect', (packet: IDisconnectPacket) => {

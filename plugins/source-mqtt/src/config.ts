@@ -18,9 +18,9 @@ export const FILE_TYPES: ReadonlySet<RouteSchema['type']> = new Set(['json_schem
 export interface RouteConfig {
   from: string;
   to: string;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
   partitions: number;
-  /** Absent: derived from the QoS (1 → reliable, 0 → non-reliable), as the reference does. */
+  /** Absent: derived from the QoS (1 and 2 → reliable, 0 → non-reliable), as the reference does. */
   reliable?: boolean;
   key: 'topic' | 'none';
   ordering: 'partition' | 'none';
@@ -47,7 +47,7 @@ export function filterCovers(wide: string, narrow: string): boolean {
   return w.length === n.length;
 }
 
-const reliableOf = (route: RouteConfig) => route.reliable ?? route.qos === 1;
+const reliableOf = (route: RouteConfig) => route.reliable ?? route.qos >= 1;
 
 /** What schema.json cannot say: filter syntax, routes that can never match, routes that disagree about a topic. */
 function routeProblems(config: SourceMqttConfig): string[] {

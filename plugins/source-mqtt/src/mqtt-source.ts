@@ -10,8 +10,8 @@ import { RouteTable, type Route } from './route-table.js';
 import { bindSchema, type BoundSchema } from './schema-binding.js';
 import { SourceMetrics } from './source-metrics.js';
 
-/** Passed to MQTT.js's handleMessage callback for QoS 1: it then sends no PUBACK itself and reads on. */
-const DEFERRED = new Error('PUBACK deferred until Danube has the message');
+/** Passed to MQTT.js's handleMessage callback for QoS 1 and 2: it then sends no PUBACK/PUBREC itself and reads on. */
+const DEFERRED = new Error('PUBACK/PUBREC deferred until Danube has the message');
 
 /** SUBACK codes at or above this are failures (0x80 in 3.1.1; 0x80–0xA2 in MQTT 5). */
 const SUBACK_FAILURE = 0x80;
@@ -42,6 +42,12 @@ export class MqttSource implements SourceConnector {
    * id and DUP set, and then the copy is PUBACKed once the original is in Danube instead of being published twice.
    */
   private readonly unacknowledged = new Map<number, PubackEntry>();
+  /**
+   * QoS 2 packet ids whose PUBREC went out and whose PUBREL has not come yet (the message is in Danube). A PUBLISH
+   * with such an id is the broker re-sending one whose PUBREC it missed (a connection lost): it gets its PUBREC again
+   * and is not published twice (MQTT 5 §4.3.3). Lives as long as the process; a SIGKILL forgets it (README).
+   */
+  private readonly released = new Set<number>();
   private stopping = false;
   private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
   private readonly metrics: SourceMetrics;
@@ -55,7 +61,11 @@ export class MqttSource implements SourceConnector {
     this.routes = new RouteTable(config.routes);
     this.schemas = loadRouteSchemas(config.routes);
     this.window = new PubackWindow(config.receive_maximum, {
-      send: (messageId, epoch) => this.connection.sendPuback(messageId, epoch),
+      send: (messageId, epoch, qos) => {
+        const sent = this.connection.sendAck(messageId, epoch, qos);
+        if (sent && qos === 2) this.released.add(messageId);
+        return sent;
+      },
       flushed: () => this.resumeLoop(),
     });
     this.unmatchedLog = new RateLimitedLog(ctx.logger, 'MQTT message matches no route: acknowledged and not published');
@@ -67,6 +77,7 @@ export class MqttSource implements SourceConnector {
       hooks: {
         onPublish: (packet, done, epoch) => this.onPublish(packet, done, epoch),
         onConnect: (info) => this.onConnect(info),
+        onPubrel: (messageId) => this.released.delete(messageId),
         onDisconnect: (epoch) => {
           const dropped = this.window.dropEpoch(epoch);
           this.ctx.logger.debug({ epoch, dropped: dropped.length }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
@@ -75,6 +86,10 @@ export class MqttSource implements SourceConnector {
           for (const id of this.unacknowledged.keys()) {
             if (this.unacknowledged.size <= 4 * config.receive_maximum) break;
             this.unacknowledged.delete(id);
+          }
+          for (const id of this.released) {
+            if (this.released.size <= 4 * config.receive_maximum) break;
+            this.released.delete(id);
           }
           // The loop of a closed connection never reads again; a new connection has its own.
           this.parked = undefined;
@@ -130,7 +145,10 @@ export class MqttSource implements SourceConnector {
   private async onConnect(info: ConnectInfo): Promise<void> {
     if (!info.first) this.metrics.recordReconnect();
     // Without a kept session nothing is redelivered, and packet ids start afresh.
-    if (!info.sessionPresent) this.unacknowledged.clear();
+    if (!info.sessionPresent) {
+      this.unacknowledged.clear();
+      this.released.clear();
+    }
     // Resubscribing into a kept session would make the broker re-send retained messages.
     if (info.sessionPresent && !info.first) {
       this.ctx.logger.info({ epoch: info.epoch }, 'MQTT session resumed: subscriptions kept, not resubscribing');
@@ -165,12 +183,20 @@ export class MqttSource implements SourceConnector {
       this.parked = { packet, done, epoch };
       return;
     }
-    const entry = needsAck ? this.window.add(packet.messageId as number, epoch) : undefined;
+    const entry = needsAck ? this.window.add(packet.messageId as number, epoch, packet.qos as 1 | 2) : undefined;
     const next = () => this.continueLoop(needsAck ? () => done(DEFERRED) : () => done());
     const topic = packet.topic.toString();
     const decision = this.routes.decide(topic, packet.properties?.subscriptionIdentifier);
     const original = needsAck ? this.unacknowledged.get(packet.messageId as number) : undefined;
     if (original) this.unacknowledged.delete(packet.messageId as number);
+    if (entry && packet.qos === 2 && this.released.has(entry.messageId)) {
+      // Already in Danube, PUBREC sent and lost with a connection: PUBREC again (in order), publish nothing.
+      this.counts.duplicatesIgnored++;
+      if (decision.kind !== 'unmatched') this.metrics.recordDuplicate(decision.route.to);
+      this.window.complete(entry);
+      next();
+      return;
+    }
     if (entry && original && packet.dup) {
       // The redelivery of a message an earlier connection handed to the runtime: PUBACK it once Danube has that.
       this.counts.duplicatesIgnored++;

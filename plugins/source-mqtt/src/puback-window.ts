@@ -1,7 +1,8 @@
-/** One received QoS 1 PUBLISH waiting for its PUBACK. */
+/** One received QoS 1 or 2 PUBLISH waiting for its PUBACK (QoS 1) or PUBREC (QoS 2). */
 export interface PubackEntry {
   readonly messageId: number;
   readonly epoch: number;
+  readonly qos: 1 | 2;
   /** Danube has the message (or it needs no publish). */
   done: boolean;
   /** Called once when it becomes done (for a redelivered copy waiting on it). */
@@ -9,8 +10,8 @@ export interface PubackEntry {
 }
 
 export interface PubackWindowEvents {
-  /** Sends the PUBACK; false when the connection that received it is gone (then it is dropped, not retried). */
-  send(messageId: number, epoch: number): boolean;
+  /** Sends the PUBACK (PUBREC for QoS 2); false when the connection that received it is gone (then it is dropped, not retried). */
+  send(messageId: number, epoch: number, qos: 1 | 2): boolean;
   /** PUBACKs went out: entries left the window. */
   flushed(): void;
 }
@@ -19,7 +20,7 @@ export interface PubackWindowEvents {
  * The in-order deferred PUBACK window (docs/delivery-semantics.md §10): QoS 1 messages join a FIFO on receipt; each is marked done
  * when Danube has it (or it needs no publish: unmatched, an extra copy), and PUBACKs leave from the head while
  * the head is done, so they go out in receipt order (MQTT 5 §4.6) and never before Danube has the message and
- * every message before it. At most `capacity` entries are outstanding: the caller parks a PUBLISH that finds it full.
+ * every message before it. QoS 2 PUBRECs share the FIFO: MQTT 5 §4.6 orders PUBACK and PUBREC alike. At most `capacity` entries are outstanding: the caller parks a PUBLISH that finds it full.
  */
 export class PubackWindow {
   private readonly fifo: PubackEntry[] = [];
@@ -51,8 +52,8 @@ export class PubackWindow {
     return this.sentCount;
   }
 
-  add(messageId: number, epoch: number): PubackEntry {
-    const entry: PubackEntry = { messageId, epoch, done: false };
+  add(messageId: number, epoch: number, qos: 1 | 2 = 1): PubackEntry {
+    const entry: PubackEntry = { messageId, epoch, qos, done: false };
     this.fifo.push(entry);
     this.highWater = Math.max(this.highWater, this.size);
     return entry;
@@ -67,7 +68,7 @@ export class PubackWindow {
     const before = this.size;
     while (this.head < this.fifo.length && (this.fifo[this.head] as PubackEntry).done) {
       const next = this.fifo[this.head++] as PubackEntry;
-      if (this.events.send(next.messageId, next.epoch)) this.sentCount++;
+      if (this.events.send(next.messageId, next.epoch, next.qos)) this.sentCount++;
     }
     this.compact();
     if (this.size < before) this.events.flushed();

@@ -41,7 +41,7 @@ export class SourceMetrics {
     });
     new Gauge({
       name: 'danube_connector_mqtt_awaiting_puback',
-      help: 'QoS 1 messages received and not yet acknowledged to the broker (at most receive_maximum)',
+      help: 'QoS 1 and 2 messages received and not yet acknowledged to the broker (PUBACK / PUBREC; at most receive_maximum)',
       labelNames: ['connector'],
       registers,
       collect() {

@@ -35,11 +35,11 @@ describe('parseConfig', () => {
   });
 
   it('lists every problem with its key path in one error', () => {
-    expect(problemsOf({ ...base, keepalive_s: -1, routes: [{ from: 'a/#/b', to: 'nope', qos: 2 }] })).toMatchInlineSnapshot(`
+    expect(problemsOf({ ...base, keepalive_s: -1, routes: [{ from: 'a/#/b', to: 'nope', qos: 3 }] })).toMatchInlineSnapshot(`
       "invalid MQTT connector config:
         keepalive_s: must be >= 0
         routes/0/to: must be a Danube topic /<namespace>/<topic> (letters, digits, _ and -)
-        routes/0/qos: QoS 2 (exactly once) is not supported yet: use 1 (at least once) or 0 (at most once)"
+        routes/0/qos: must be <= 2"
     `);
   });
 
@@ -48,7 +48,12 @@ describe('parseConfig', () => {
     ['unknown root key', { ...base, broker_host: 'x' }, 'broker_host: is not a known key; expected one of: url, servers'],
     ['unknown route key', withRoutes({ from: 'a', to: '/a/b', reliable_dispatch: true }), 'routes/0/reliable_dispatch: is not a known key'],
     ['unknown tls key', { ...base, url: 'mqtts://h:8883', tls: { use_tls: true } }, 'tls/use_tls: is not a known key'],
-    ['QoS 2', withRoutes({ from: 'a', to: '/a/b', qos: 2 }), 'routes/0/qos: QoS 2 (exactly once) is not supported yet'],
+    ['QoS 3', withRoutes({ from: 'a', to: '/a/b', qos: 3 }), 'routes/0/qos: must be <= 2'],
+    ['negative QoS', withRoutes({ from: 'a', to: '/a/b', qos: -1 }), 'routes/0/qos: must be >= 0'],
+    ['QoS as a string', withRoutes({ from: 'a', to: '/a/b', qos: '2' }), 'routes/0/qos: must be integer'],
+    ['QoS as a reference name', withRoutes({ from: 'a', to: '/a/b', qos: 'ExactlyOnce' }), 'routes/0/qos: must be integer'],
+    ['fractional QoS', withRoutes({ from: 'a', to: '/a/b', qos: 1.5 }), 'routes/0/qos: must be integer'],
+    ['QoS 2 routes sharing a topic with a QoS 0 route (reliable from the QoS)', withRoutes({ from: 'a', to: '/a/b', qos: 2 }, { from: 'b', to: '/a/b', qos: 0 }), 'routes/1: writes to /a/b like routes/0 but with another reliable'],
     ['neither url nor servers', { routes: base.routes }, '(config): set exactly one of url and servers'],
     ['both url and servers', { ...base, servers: ['mqtt://h:1'] }, '(config): set exactly one of url and servers'],
     ['bad URL scheme', { ...base, url: 'http://h:1883' }, 'url: must match pattern'],
@@ -86,6 +91,11 @@ describe('parseConfig', () => {
     expect(message).not.toContain('12345678');
     expect(message).not.toContain('SECRET-KEY');
     expect(message).not.toContain('hunter2');
+  });
+
+  it('accepts QoS 2 and derives reliable dispatch from it', () => {
+    const config = parseConfig(withRoutes({ from: 'a', to: '/a/b', qos: 2 }, { from: 'b', to: '/a/b', qos: 1 }));
+    expect(config.routes.map((r) => r.qos)).toEqual([2, 1]);
   });
 
   it('accepts overlapping but not shadowed routes, and routes agreeing on a shared topic', () => {

@@ -18,6 +18,21 @@ const windowSending = (capacity = 4) => {
 const expectReceiptOrder = (sent: number[], received: number[]) => expect(sent).toEqual(received.slice(0, sent.length));
 
 describe('PubackWindow', () => {
+  it('keeps QoS 1 PUBACKs and QoS 2 PUBRECs in one receipt order, each sent as its own kind', () => {
+    const sent: Array<[number, number]> = [];
+    const window = new PubackWindow(4, { send: (id, _epoch, qos) => sent.push([id, qos]) > 0, flushed: () => {} });
+    const [a, b, c] = [window.add(1, 1, 2), window.add(2, 1), window.add(3, 1, 2)];
+    window.complete(b);
+    window.complete(c);
+    expect(sent, 'nothing before the head is done').toEqual([]);
+    window.complete(a);
+    expect(sent).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 2],
+    ]);
+  });
+
   it('sends PUBACKs from the head only, in receipt order, whatever order Danube finishes in', () => {
     const { window, sent } = windowSending();
     const [a, b, c] = [window.add(1, 1), window.add(2, 1), window.add(3, 1)];

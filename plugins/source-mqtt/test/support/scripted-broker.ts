@@ -91,8 +91,13 @@ export class ScriptedBroker {
   }
 
   /** Sends a PUBLISH to the connected client. */
-  publish(topic: string, payload: string | Buffer, qos: 0 | 1, messageId: number, dup = false): void {
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, messageId: number, dup = false): void {
     this.write({ cmd: 'publish', topic, payload, qos, messageId, retain: false, dup });
+  }
+
+  /** Sends a PUBREL (QoS 2, the broker's second step after the client's PUBREC). */
+  pubrel(messageId: number): void {
+    this.write({ cmd: 'pubrel', messageId });
   }
 
   /** Closes the client's connection without DISCONNECT, as a network failure does. */
@@ -104,6 +109,11 @@ export class ScriptedBroker {
   disconnect(reasonCode: number): void {
     this.write({ cmd: 'disconnect', reasonCode });
     this.socket?.end();
+  }
+
+  /** Message ids of the `cmd` packets received (e.g. `pubrec`), in order, on connection `connection` or any. */
+  ids(cmd: string, connection?: number): number[] {
+    return this.seen.filter((s) => s.cmd === cmd && (connection === undefined || s.connection === connection)).map((s) => s.messageId as number);
   }
 
   /** PUBACK message ids received, in order (on any connection). */
