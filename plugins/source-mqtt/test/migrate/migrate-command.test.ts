@@ -61,6 +61,22 @@ describe('danube-source-mqtt-migrate', () => {
     expect(result.code).toBe(0);
   });
 
+  it.each(['example', 'schemas-example'])("the reference's %s configuration, migrated, passes the built danube-connect validate (route schemas)", (name) => {
+    const dir = tempDir();
+    const migrated = migrate([join(FIXTURES, `${name}.toml`)], {}, dir);
+    expect(migrated.code).toBe(0);
+    writeFileSync(join(dir, 'host.toml'), migrated.stdout);
+    expect(validate(dir)).toEqual({ code: 0, stdout: 'ok: 1 connector\n', stderr: '' });
+  });
+
+  it('an ExactlyOnce route becomes qos = 2, which the built danube-connect validate accepts', () => {
+    const migrated = migrateText(withDoc((doc) => Object.assign(routesOf(doc)[0] as Doc, { qos: 'ExactlyOnce', reliable_dispatch: true })));
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain('qos = 2');
+    writeFileSync(join(migrated.dir, 'host.toml'), migrated.stdout);
+    expect(validate(migrated.dir)).toEqual({ code: 0, stdout: 'ok: 1 connector\n', stderr: '' });
+  });
+
   it('prints an entry that the built danube-connect validate accepts, credentials from the environment and a literal "${" kept', () => {
     const dir = tempDir();
     const result = migrate([join(FIXTURES, 'secured.toml')]);
