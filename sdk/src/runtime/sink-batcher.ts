@@ -94,11 +94,14 @@ export class SinkBatcher<T> {
     while (this.buffer.length >= this.capacity && !signal.aborted) await this.waitForChange(signal, undefined);
   }
 
-  /** Resolves with the next batch when it is due, or undefined once `signal` aborts (no batch is taken then). */
-  async next(signal: AbortSignal): Promise<T[] | undefined> {
+  /**
+   * Resolves with the next batch (at most `max` records) when it is due, or undefined once `signal` aborts (no
+   * batch is taken then).
+   */
+  async next(signal: AbortSignal, max = this.batchSize): Promise<T[] | undefined> {
     while (!signal.aborted) {
       const waitMs = this.dueInMs();
-      if (waitMs === 0) return this.take();
+      if (waitMs === 0) return this.take(max);
       await this.waitForChange(signal, waitMs);
     }
     return undefined;
@@ -112,8 +115,8 @@ export class SinkBatcher<T> {
     return Math.max(0, first.arrivedAt + this.batchTimeoutMs - this.now());
   }
 
-  private take(): T[] {
-    const batch = this.buffer.splice(0, this.batchSize).map((b) => b.item);
+  private take(max: number): T[] {
+    const batch = this.buffer.splice(0, Math.max(1, Math.min(max, this.batchSize))).map((b) => b.item);
     if (this.buffer.length === 0) this.windowFull = false;
     this.notify();
     return batch;
