@@ -5,12 +5,14 @@ import { MessageBuilder } from './mqtt-message.js';
 import { MqttPublisher } from './mqtt-publisher.js';
 
 /**
- * Danube → MQTT. The runtime hands each partition's records in order, one batch at a time, up to the
- * subscription's unacked window (10 on a reliable subscription); the batch is published pipelined on the one
- * MQTT connection and the call resolves only when every publish completed, so Danube acks only what the broker
- * has. Partitions publish side by side on the same connection.
+ * Danube → MQTT. Pipelined (docs/delivery-semantics.md §4.2): the runtime hands over each record as it arrives,
+ * without waiting for earlier publishes, up to the subscription's unacked window (10 on a reliable subscription)
+ * per partition; the publisher sends in call order on the one MQTT connection, which keeps each partition's order
+ * (MQTT 5 §4.6), and a call resolves only when its publish completed, so Danube acks only what the broker has,
+ * message by message. Partitions publish side by side on the same connection.
  */
 export class MqttSink implements SinkConnector {
+  readonly pipelined = true;
   private readonly connection: MqttConnection;
   private readonly publisher: MqttPublisher;
   /** Per `<topic>|<subscription>`: the route's message builder. */
