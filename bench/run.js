@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const BENCHMARKS = ['client-producer', 'consumer-ack', 'source-runtime', 'host', 'source-mqtt'];
+const BENCHMARKS = ['client-producer', 'consumer-ack', 'source-runtime', 'host', 'source-mqtt', 'sink-mqtt'];
 for (const name of BENCHMARKS.filter((b) => only.length === 0 || only.includes(b))) {
   const result = spawnSync(process.execPath, [join(here, `${name}.js`)], { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);

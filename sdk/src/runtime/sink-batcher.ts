@@ -89,17 +89,27 @@ export class SinkBatcher<T> {
     this.notify();
   }
 
+  /** Wakes whoever waits in `next`, `room` or `changed` to look again (their caller's state changed). */
+  poke(): void {
+    this.notify();
+  }
+
+  /** Resolves at the next push, settle or poke, or when `signal` aborts. */
+  changed(signal: AbortSignal): Promise<void> {
+    return signal.aborted ? Promise.resolve() : this.waitForChange(signal, undefined);
+  }
+
   /** Resolves once fewer than `capacity` records are buffered, or when `signal` aborts. */
   async room(signal: AbortSignal): Promise<void> {
     while (this.buffer.length >= this.capacity && !signal.aborted) await this.waitForChange(signal, undefined);
   }
 
   /**
-   * Resolves with the next batch (at most `max` records) when it is due, or undefined once `signal` aborts (no
-   * batch is taken then).
+   * Resolves with the next batch (at most `max` records) when it is due, or undefined once `signal` aborts or
+   * `stop()` says so at a `poke` (no batch is taken then).
    */
-  async next(signal: AbortSignal, max = this.batchSize): Promise<T[] | undefined> {
-    while (!signal.aborted) {
+  async next(signal: AbortSignal, max = this.batchSize, stop?: () => boolean): Promise<T[] | undefined> {
+    while (!signal.aborted && !stop?.()) {
       const waitMs = this.dueInMs();
       if (waitMs === 0) return this.take(max);
       await this.waitForChange(signal, waitMs);

@@ -89,8 +89,6 @@ export class SinkPartition {
   private readonly pipelined: boolean;
   /** Pipelined connectors: records in write, in order. */
   private readonly writes: PipelinedWrite[] = [];
-  /** Pipelined connectors: wakes the loop when a write settles (room in the window, or a failure to sort out). */
-  private wake = new AbortController();
 
   constructor(private readonly ctx: SinkPartitionContext) {
     this.pipelined = ctx.connector.pipelined === true;
@@ -160,9 +158,14 @@ export class SinkPartition {
           continue;
         }
         const room = maxUnacked - this.writes.length;
-        const batch = room > 0 ? await this.batcher.next(AbortSignal.any([intake, this.wake.signal]), room) : await this.waitForWake();
+        if (room <= 0) {
+          // Every ack settles a record in the batcher, and a failure pokes it: either wakes this wait.
+          await this.batcher.changed(intake);
+          if (intake.aborted) break;
+          continue;
+        }
+        const batch = await this.batcher.next(intake, room, () => this.writes[0]?.state === 'failed');
         if (intake.aborted) break;
-        if (this.wake.signal.aborted) this.wake = new AbortController();
         for (const entry of batch ?? []) this.startWrite(entry);
       }
       // Stopping: the records in write may finish (and are acked), as a batch in progress does.
@@ -174,14 +177,6 @@ export class SinkPartition {
       await Promise.all(this.writes.map((w) => w.settled));
       await Promise.all([...this.unanswered]);
     }
-  }
-
-  private waitForWake(): Promise<undefined> {
-    const signal = AbortSignal.any([this.ctx.intake, this.wake.signal]);
-    return new Promise((resolve) => {
-      if (signal.aborted) resolve(undefined);
-      else signal.addEventListener('abort', () => resolve(undefined), { once: true });
-    });
   }
 
   private startWrite(entry: SinkEntry): void {
@@ -222,7 +217,8 @@ export class SinkPartition {
       this.failing = false;
       this.log.info('writes work again');
     }
-    if ((written > 0 && this.writes.length + written >= this.ctx.maxUnacked) || this.writes[0]?.state === 'failed') this.wake.abort();
+    // An ack above woke the loop already (it settles the record in the batcher); a failure must too.
+    if (this.writes[0]?.state === 'failed') this.batcher.poke();
   }
 
   /**
