@@ -18,7 +18,7 @@ import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeClient } from '@danube-connect/sdk';
 import { ConnectorProcess } from '@danube-connect/testing';
 import mqtt from 'mqtt';
-import { closedLoop, median, percentile, report, ROOT, round, startBrokerProcess } from './lib.js';
+import { closedLoop, median, percentile, processCpuSeconds, report, ROOT, round, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -79,7 +79,7 @@ async function until(check, timeoutMs, stalledMs = 5_000) {
 }
 
 /** The sink in a connector child, reading `topic` into MQTT `to`, ready (subscribed) when this resolves. */
-async function startSink(serviceUrl, mqttUrl, topic, to, name) {
+async function startSink(serviceUrl, mqttUrl, topic, to, name, transport = 'grpc-js') {
   const child = new ConnectorProcess(CPU_PROF ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : {});
   child.start({
     entry: PLUGIN,
@@ -87,7 +87,7 @@ async function startSink(serviceUrl, mqttUrl, topic, to, name) {
     kind: 'sink',
     plugin: { name: '@danube-plugin/sink-mqtt', version: '0.1.0' },
     config: { url: mqttUrl, routes: [{ from: topic, to, qos: 1 }] },
-    danube: { serviceUrl },
+    danube: { serviceUrl, transport },
     runtime: {},
     logLevel: 'warn',
   });
@@ -100,22 +100,24 @@ async function skippedBy(child) {
   return metrics.find((m) => m.name === 'danube_connector_skipped_messages_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 }
 
-/** Pace: the producer at full speed (64 in flight), msg/s from the first send to the last arrival. */
-async function paceRun(serviceUrl, mqttUrl, partitions, run) {
-  const id = `pace-${partitions}-${run}-${RUN_ID}`;
+/** Pace: the producer at full speed (64 in flight), msg/s from the first send to the last arrival; the child's CPU per message. */
+async function paceRun(serviceUrl, mqttUrl, partitions, run, transport) {
+  const id = `pace-${transport}-${partitions}-${run}-${RUN_ID}`;
   const topic = `/default/bench-sink-${id}`;
   const client = new DanubeClient({ serviceUrl });
   const producer = await client.createProducer({ topic, name: `bench-${id}`, partitions: partitions === 1 ? 0 : partitions, dispatch: 'reliable', maxInFlight: 64 });
   const tap = await subscriber(mqttUrl, `bench/${id}/#`, id);
-  const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`);
+  const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`, transport);
+  const cpu0 = processCpuSeconds(child.pid);
   const t0 = performance.now();
   await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `k${i % 16}` }));
   await until(() => ({ done: tap.arrived >= MESSAGES, value: tap.arrived }), 120_000);
   const msgPerS = tap.arrived / ((tap.tLast - t0) / 1000);
+  const cpuUs = ((processCpuSeconds(child.pid) - cpu0) * 1e6) / Math.max(1, tap.arrived);
   await child.stop();
   await tap.client.endAsync(true);
   await client.close();
-  return { msgPerS, lost: MESSAGES - tap.arrived };
+  return { msgPerS, cpuUs, lost: MESSAGES - tap.arrived };
 }
 
 /** At the source-mqtt rate through the emulated live tail: latency, lag and gaps. */
@@ -225,7 +227,7 @@ async function ackBaseline(serviceUrl, partitions, run) {
 const plain = await startBrokerProcess();
 const lagging = await startBrokerProcess(['--live-tail-capacity', String(LIVE_TAIL)]);
 const mosquitto = await Mosquitto.start({ persistence: false });
-const samples = new Map(PARTITIONS.map((p) => [p, { pace: [], rate: [], mqtt: [], ack: [] }]));
+const samples = new Map(PARTITIONS.map((p) => [p, { pace: [], paceHttp2: [], rate: [], mqtt: [], ack: [] }]));
 const rates = new Map(PARTITIONS.map((p) => [p, sourceRate(p)]));
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -233,7 +235,8 @@ try {
       const s = samples.get(partitions);
       s.mqtt.push(await mqttBaseline(mosquitto.url, partitions, run));
       s.ack.push(await ackBaseline(plain.serviceUrl, partitions, run));
-      s.pace.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run));
+      s.pace.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run, 'grpc-js'));
+      s.paceHttp2.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run, 'http2'));
       s.rate.push(await rateRun(lagging.serviceUrl, mosquitto.url, partitions, rates.get(partitions).rate, run));
       process.stderr.write('.');
     }
@@ -260,6 +263,10 @@ const rows = PARTITIONS.map((partitions) => {
     mqtt_limit_msg_per_s: round(mqttMsgPerS, 0),
     danube_ack_limit_msg_per_s: round(ackMsgPerS, 0),
     of_baseline_pct: round(ratio * 100, 0),
+    sink_cpu_us_per_msg: round(median(s.pace.map((r) => r.cpuUs)), 0),
+    http2_msg_per_s: round(median(s.paceHttp2.map((r) => r.msgPerS)), 0),
+    http2_of_baseline_pct: round((median(s.paceHttp2.map((r) => r.msgPerS)) / baseline) * 100, 0),
+    http2_cpu_us_per_msg: round(median(s.paceHttp2.map((r) => r.cpuUs)), 0),
     source_rate_msg_per_s: rates.get(partitions).rate,
     produced_msg_per_s: round(median(s.rate.map((r) => r.producedMsgPerS)), 0),
     p50_ms: round(median(s.rate.map((r) => r.p50)), 2),
@@ -273,7 +280,7 @@ const rows = PARTITIONS.map((partitions) => {
 });
 report('sink-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B, QoS 1, an Exclusive subscription; TestBrokers in their own processes, mosquitto on loopback, the sink in a connector child; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
-  'msg_per_s: a producer at full speed (64 in flight), first send to the last arrival at an MQTT subscriber here; lost_max: never arrived (nor counted skipped).',
+  'msg_per_s: a producer at full speed (64 in flight), first send to the last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
   `mqtt_limit: a plain mqtt.js publisher, QoS 1, ${ACKS_IN_FLIGHT} in flight per partition, to the same mosquitto; danube_ack_limit: raw grpc-js ReceiveMessages + unary Acks, ${ACKS_IN_FLIGHT} in flight per partition, draining a full topic on the same TestBroker; baseline = the smaller.`,
   `source_rate: the producer's rate for p50/p99 (send to MQTT arrival), lag (sent minus arrived, sampled every 5 ms) and skipped (the sink's danube_connector_skipped_messages_total) through a TestBroker emulating a live-tail channel of ${LIVE_TAIL} (docs/danube-protocol.md §9.4); source rate from ${[...rates.values()].map((r) => r.from).join(' / ')}.`,
 ]);
