@@ -3,6 +3,7 @@ import { MqttConnection, type ConnectInfo } from '@danube-connect/mqtt';
 import type { IPublishPacket } from 'mqtt';
 import { reliableOf, type SourceMqttConfig } from './config.js';
 import { mqttRecord } from './mqtt-record.js';
+import { OriginFilter } from './origin-filter.js';
 import { PubackWindow, type PubackEntry } from './puback-window.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { RouteTable } from './route-table.js';
@@ -43,12 +44,14 @@ export class MqttSource implements SourceConnector {
   private stopping = false;
   private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
   private readonly metrics: SourceMetrics;
+  private readonly origins: OriginFilter;
 
   constructor(
     private readonly config: SourceMqttConfig,
     private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry'>,
   ) {
     this.routes = new RouteTable(config.routes);
+    this.origins = new OriginFilter(config.ignore_origins);
     this.window = new PubackWindow(config.receive_maximum, {
       send: (messageId, epoch) => this.connection.sendPuback(messageId, epoch),
       flushed: () => this.resumeLoop(),
@@ -174,6 +177,13 @@ export class MqttSource implements SourceConnector {
         this.counts.duplicatesIgnored++;
         this.metrics.recordDuplicate(decision.route.to);
       }
+      if (entry) this.window.complete(entry);
+      next();
+      return;
+    }
+    if (this.origins.skipped(packet) !== undefined) {
+      // Published by a Danube sink: taking it in again would loop (README, Loops).
+      this.metrics.recordLoopIgnored();
       if (entry) this.window.complete(entry);
       next();
       return;
