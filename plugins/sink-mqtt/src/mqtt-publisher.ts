@@ -93,17 +93,18 @@ export class MqttPublisher {
 
   /**
    * Publishes `messages` in order after everything asked for before, pipelined; resolves when all completed,
-   * rejects with the first failure (the rest are still settled, never left to reject unobserved). `signal`
-   * aborts the wait; what was not sent yet then is not sent.
+   * rejects with the first failure (the rest are still settled, never left to reject unobserved). `completed`
+   * hears each message (by index) that completed, as it does. `signal` aborts the wait; what was not sent yet then
+   * is not sent.
    */
-  async publishAll(messages: readonly MqttMessage[], signal: AbortSignal): Promise<void> {
+  async publishAll(messages: readonly MqttMessage[], signal: AbortSignal, completed?: (index: number) => void): Promise<void> {
     const version = this.connection.version;
     for (const m of messages) {
       if (this.maximumPacketSize !== undefined && publishPacketSize(m, version) > this.maximumPacketSize) {
         throw ConnectorError.invalidData(`the MQTT PUBLISH to "${m.topic}" would be ${publishPacketSize(m, version)} bytes, over the broker's maximum packet size of ${this.maximumPacketSize}`, { code: 'DC_ERR_MQTT_TOO_LARGE' });
       }
     }
-    const results = await Promise.allSettled(messages.map((m) => this.enqueue(m, signal)));
+    const results = await Promise.allSettled(messages.map((m, i) => (completed ? this.enqueue(m, signal).then(() => completed(i)) : this.enqueue(m, signal))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

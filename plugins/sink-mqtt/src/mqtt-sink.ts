@@ -52,7 +52,7 @@ export class MqttSink implements SinkConnector {
     }));
   }
 
-  async processBatch(records: readonly SinkRecord[], signal: AbortSignal): Promise<void> {
+  async processBatch(records: readonly SinkRecord[], signal: AbortSignal, written?: (record: SinkRecord) => void): Promise<void> {
     const version = this.connection.version;
     // Every record is built before anything is sent: an invalid one fails the batch untouched, and the runtime
     // then writes its records one by one, dead-letters the bad one and goes on.
@@ -61,7 +61,8 @@ export class MqttSink implements SinkConnector {
       if (!builder) throw ConnectorError.fatal(`no route for ${record.topic} (subscription ${record.subscription})`, { code: 'DC_ERR_CONNECTOR_BUG' });
       return builder.build(record, version);
     });
-    await this.publisher.publishAll(messages, signal);
+    // Each record is reported as its own PUBACK comes, so the runtime acks it without waiting for the others.
+    await this.publisher.publishAll(messages, signal, written && ((index) => written(records[index] as SinkRecord)));
   }
 
   health(): ConnectorHealth {

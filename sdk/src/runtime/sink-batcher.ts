@@ -89,6 +89,11 @@ export class SinkBatcher<T> {
     this.notify();
   }
 
+  /** Up to `max` buffered records at once, without waiting (none when nothing is buffered). */
+  takeNow(max: number): T[] {
+    return this.buffer.length === 0 || max < 1 ? [] : this.take(max);
+  }
+
   /** Wakes whoever waits in `next`, `room` or `changed` to look again (their caller's state changed). */
   poke(): void {
     this.notify();

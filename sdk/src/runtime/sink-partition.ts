@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SinkConnector } from '../connector.js';
 import type { Consumer } from '../danube/consumer.js';
@@ -62,8 +63,8 @@ interface PipelinedWrite {
   readonly entry: SinkEntry;
   state: 'writing' | 'written' | 'failed';
   error?: unknown;
-  /** Resolves once the write settled (never rejects). */
-  readonly settled: Promise<void>;
+  /** Resolves once the call that carries it settled (never rejects). */
+  settled: Promise<void>;
 }
 
 /**
@@ -166,7 +167,14 @@ export class SinkPartition {
         }
         const batch = await this.batcher.next(intake, room, () => this.writes[0]?.state === 'failed');
         if (intake.aborted) break;
-        for (const entry of batch ?? []) this.startWrite(entry);
+        if (!batch) continue;
+        if (batch.length < room && this.ctx.connector.processBatch) {
+          // What arrives in this turn of the event loop goes in the same call: one write to the external system
+          // for a burst (the broker refills a window several messages at once), each record still acked alone.
+          await nextTurn();
+          batch.push(...this.batcher.takeNow(room - batch.length));
+        }
+        this.startWrites(batch);
       }
       // Stopping: the records in write may finish (and are acked), as a batch in progress does.
       await Promise.all(this.writes.map((w) => w.settled));
@@ -179,30 +187,54 @@ export class SinkPartition {
     }
   }
 
-  private startWrite(entry: SinkEntry): void {
-    const { connector, run } = this.ctx;
-    const started = performance.now();
-    let call: Promise<void>;
-    try {
-      call = connector.processBatch ? connector.processBatch([entry.record], run) : (connector.process as NonNullable<SinkConnector['process']>).call(connector, entry.record, run);
-    } catch (err) {
-      call = Promise.reject(err);
+  /**
+   * Starts the write of `entries` without waiting for earlier ones: one `processBatch` call (which may report each
+   * record written before it resolves), or one `process` call per record.
+   */
+  private startWrites(entries: SinkEntry[]): void {
+    const { connector } = this.ctx;
+    if (!connector.processBatch) {
+      for (const entry of entries) this.startCall([entry], (records) => (connector.process as NonNullable<SinkConnector['process']>).call(connector, records[0] as SinkRecord, this.ctx.run));
+      return;
     }
-    const write: PipelinedWrite = {
-      entry,
-      state: 'writing',
-      settled: call.then(
+    const processBatch = connector.processBatch.bind(connector);
+    this.startCall(entries, (records, written) => processBatch(records, this.ctx.run, written));
+  }
+
+  private startCall(entries: SinkEntry[], call: (records: SinkRecord[], written: (record: SinkRecord) => void) => Promise<void>): void {
+    const started = performance.now();
+    const writes: PipelinedWrite[] = entries.map((entry) => ({ entry, state: 'writing', settled: Promise.resolve() }));
+    const byRecord = new Map(writes.map((w) => [w.entry.record, w]));
+    const written = (record: SinkRecord) => {
+      const write = byRecord.get(record);
+      if (write?.state !== 'writing') return;
+      write.state = 'written';
+      this.settleWrites();
+    };
+    let pending: Promise<void>;
+    try {
+      pending = call(entries.map((e) => e.record), written);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    const settled = pending
+      .then(
         () => {
-          write.state = 'written';
+          for (const write of writes) if (write.state === 'writing') write.state = 'written';
           this.ctx.metrics.observeDuration(this.ctx.topic, (performance.now() - started) / 1000);
         },
         (err: unknown) => {
-          write.state = 'failed';
-          write.error = err;
+          // Records the connector reported written stay written; the rest failed with the call.
+          for (const write of writes) {
+            if (write.state !== 'writing') continue;
+            write.state = 'failed';
+            write.error = err;
+          }
         },
-      ).finally(() => this.settleWrites()),
-    };
-    this.writes.push(write);
+      )
+      .finally(() => this.settleWrites());
+    for (const write of writes) write.settled = settled;
+    this.writes.push(...writes);
   }
 
   /** Acks the leading written records (acks follow the write order); wakes the loop for room or a failure. */

@@ -1,4 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { SinkConnector } from '../../src/connector.js';
+import type { SinkRecord } from '../../src/record.js';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { until } from '../broker.js';
 import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
@@ -35,13 +37,26 @@ describe('SinkRuntime keeps up with its subscription (docs/danube-protocol.md §
       const releases = new Map<string, () => void>();
       const opened: string[] = [];
       const gate = (text: string) => new Promise<void>((resolve) => releases.set(text, resolve));
-      const sink = Object.assign(
-        testSink(external, configs, mode, (records) => {
-          opened.push(...records.map((r) => r.text()));
-          return Promise.all(records.map((r) => gate(r.text()))).then(() => undefined);
-        }),
-        { pipelined: true },
-      );
+      const base = testSink(external, configs, mode, (records) => {
+        opened.push(...records.map((r) => r.text()));
+        return Promise.all(records.map((r) => gate(r.text()))).then(() => undefined);
+      });
+      // As a pipelined connector does: each record is reported written as soon as it is, before its call resolves.
+      const sink: SinkConnector = {
+        ...base,
+        pipelined: true,
+        ...(mode === 'batch'
+          ? {
+              processBatch: (records: readonly SinkRecord[], _signal: AbortSignal, written?: (record: SinkRecord) => void) => {
+                opened.push(...records.map((r) => r.text()));
+                return Promise.all(records.map((r) => gate(r.text()).then(() => {
+                  external.rows.push(r);
+                  written?.(r);
+                }))).then(() => undefined);
+              },
+            }
+          : {}),
+      };
       // The defaults (batch_size 100, batch_timeout_ms 100): a batching runtime would hand over the window of 10 as one batch.
       const handle = sinkRuntime(sink, client);
       await handle.runtime.start();
