@@ -27,6 +27,8 @@ const LIVE_TAIL = 32;
 const ACKS_IN_FLIGHT = 10;
 const PARTITIONS = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
 const PLUGIN = join(ROOT, 'plugins/sink-mqtt/dist/index.js');
+/** The same sink without `pipelined`: the runtime hands it one window of 10 at a time (how it ran before). */
+const BATCHING = join(ROOT, 'plugins/sink-mqtt/test/fixtures/batching.js');
 const RUN_ID = Date.now().toString(36);
 const CPU_PROF = process.env.BENCH_CPU_PROF || undefined;
 
@@ -79,10 +81,10 @@ async function until(check, timeoutMs, stalledMs = 5_000) {
 }
 
 /** The sink in a connector child, reading `topic` into MQTT `to`, ready (subscribed) when this resolves. */
-async function startSink(serviceUrl, mqttUrl, topic, to, name, transport = 'grpc-js') {
+async function startSink(serviceUrl, mqttUrl, topic, to, name, transport = 'grpc-js', entry = PLUGIN) {
   const child = new ConnectorProcess(CPU_PROF ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] } : {});
   child.start({
-    entry: PLUGIN,
+    entry,
     connector: name,
     kind: 'sink',
     plugin: { name: '@danube-plugin/sink-mqtt', version: '0.1.0' },
@@ -101,13 +103,13 @@ async function skippedBy(child) {
 }
 
 /** Pace: the producer at full speed (64 in flight), msg/s from the first send to the last arrival; the child's CPU per message. */
-async function paceRun(serviceUrl, mqttUrl, partitions, run, transport) {
-  const id = `pace-${transport}-${partitions}-${run}-${RUN_ID}`;
+async function paceRun(serviceUrl, mqttUrl, partitions, run, transport, entry = PLUGIN) {
+  const id = `pace-${transport}-${entry === PLUGIN ? 'p' : 'b'}-${partitions}-${run}-${RUN_ID}`;
   const topic = `/default/bench-sink-${id}`;
   const client = new DanubeClient({ serviceUrl });
   const producer = await client.createProducer({ topic, name: `bench-${id}`, partitions: partitions === 1 ? 0 : partitions, dispatch: 'reliable', maxInFlight: 64 });
   const tap = await subscriber(mqttUrl, `bench/${id}/#`, id);
-  const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`, transport);
+  const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`, transport, entry);
   const cpu0 = processCpuSeconds(child.pid);
   const t0 = performance.now();
   await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `k${i % 16}` }));
@@ -227,7 +229,7 @@ async function ackBaseline(serviceUrl, partitions, run) {
 const plain = await startBrokerProcess();
 const lagging = await startBrokerProcess(['--live-tail-capacity', String(LIVE_TAIL)]);
 const mosquitto = await Mosquitto.start({ persistence: false });
-const samples = new Map(PARTITIONS.map((p) => [p, { pace: [], paceHttp2: [], rate: [], mqtt: [], ack: [] }]));
+const samples = new Map(PARTITIONS.map((p) => [p, { pace: [], paceHttp2: [], paceBatching: [], rate: [], mqtt: [], ack: [] }]));
 const rates = new Map(PARTITIONS.map((p) => [p, sourceRate(p)]));
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -237,6 +239,7 @@ try {
       s.ack.push(await ackBaseline(plain.serviceUrl, partitions, run));
       s.pace.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run, 'grpc-js'));
       s.paceHttp2.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run, 'http2'));
+      s.paceBatching.push(await paceRun(plain.serviceUrl, mosquitto.url, partitions, run, 'grpc-js', BATCHING));
       s.rate.push(await rateRun(lagging.serviceUrl, mosquitto.url, partitions, rates.get(partitions).rate, run));
       process.stderr.write('.');
     }
@@ -267,6 +270,7 @@ const rows = PARTITIONS.map((partitions) => {
     http2_msg_per_s: round(median(s.paceHttp2.map((r) => r.msgPerS)), 0),
     http2_of_baseline_pct: round((median(s.paceHttp2.map((r) => r.msgPerS)) / baseline) * 100, 0),
     http2_cpu_us_per_msg: round(median(s.paceHttp2.map((r) => r.cpuUs)), 0),
+    batching_msg_per_s: round(median(s.paceBatching.map((r) => r.msgPerS)), 0),
     source_rate_msg_per_s: rates.get(partitions).rate,
     produced_msg_per_s: round(median(s.rate.map((r) => r.producedMsgPerS)), 0),
     p50_ms: round(median(s.rate.map((r) => r.p50)), 2),
@@ -280,7 +284,7 @@ const rows = PARTITIONS.map((partitions) => {
 });
 report('sink-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B, QoS 1, an Exclusive subscription; TestBrokers in their own processes, mosquitto on loopback, the sink in a connector child; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
-  'msg_per_s: a producer at full speed (64 in flight), first send to the last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
+  'msg_per_s: a producer at full speed (64 in flight), first send to the last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; batching_: the sink handed one window of 10 at a time (not pipelined, as it ran before; test/fixtures/batching.js); cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
   `mqtt_limit: a plain mqtt.js publisher, QoS 1, ${ACKS_IN_FLIGHT} in flight per partition, to the same mosquitto; danube_ack_limit: raw grpc-js ReceiveMessages + unary Acks, ${ACKS_IN_FLIGHT} in flight per partition, draining a full topic on the same TestBroker; baseline = the smaller.`,
   `source_rate: the producer's rate for p50/p99 (send to MQTT arrival), lag (sent minus arrived, sampled every 5 ms) and skipped (the sink's danube_connector_skipped_messages_total) through a TestBroker emulating a live-tail channel of ${LIVE_TAIL} (docs/danube-protocol.md §9.4); source rate from ${[...rates.values()].map((r) => r.from).join(' / ')}.`,
 ]);
