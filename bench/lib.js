@@ -56,9 +56,9 @@ export async function closedLoop(total, concurrency, issue) {
   return { msgPerS: total / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), failed };
 }
 
-/** Starts the TestBroker CLI in its own process on free loopback ports; resolves with its URLs. */
-export function startBrokerProcess() {
-  const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0'], {
+/** Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with its URLs. */
+export function startBrokerProcess(extraArgs = []) {
+  const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { ROOT, report, round } from './lib.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const BENCHMARKS = ['client-producer', 'consumer-ack', 'source-runtime', 'host', 'source-mqtt'];
+const BENCHMARKS = ['client-producer', 'consumer-ack', 'source-runtime', 'host', 'source-mqtt', 'sink-mqtt'];
 const unknown = only.filter((name) => !BENCHMARKS.includes(name));
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}; one of: ${BENCHMARKS.join(', ')}`);

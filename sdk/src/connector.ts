@@ -125,8 +125,22 @@ export interface SinkConnector {
   /**
    * Write a batch of records from one partition, in order. All or nothing: resolve when all are written;
    * throw to retry the whole batch (writes must be idempotent: at-least-once). `signal` as for `process`.
+   * `written` (pipelined connectors only, else absent): call it with a record of this batch as soon as that one
+   * is durably written, before the call resolves; the runtime acks it then, once every record before it is
+   * written too. A record reported written stays written if the call fails later.
    */
-  processBatch?(records: readonly SinkRecord[], signal: AbortSignal): Promise<void>;
+  processBatch?(records: readonly SinkRecord[], signal: AbortSignal, written?: (record: SinkRecord) => void): Promise<void>;
+  /**
+   * Default false: one write at a time per partition, the next batch once the last one is acked. True: writes of
+   * one partition may overlap because the connector keeps the order of its calls (each call's writes go out before
+   * a later call's, e.g. on one ordered connection). The runtime then hands over records as soon as they arrive
+   * (what arrived in one turn of the event loop in one call; `batch_size` and `batch_timeout_ms` do not apply), up to
+   * `max_unacked` records in write per partition, and acks each once it and every record before it are written
+   * (reported through `processBatch`'s `written`, or when the call resolves), so the broker's unacked window
+   * refills message by message (docs/delivery-semantics.md §4.2). After a failure the failed record and every later
+   * one in write are written again, in order, as one batch, with the usual retries.
+   */
+  readonly pipelined?: boolean;
   close?(): Promise<void> | void;
   health?(): ConnectorHealth | Promise<ConnectorHealth>;
 }

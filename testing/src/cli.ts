@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { TestBroker } from './test-broker.js';
 
 const USAGE =
-  'usage: danube-test-broker [--port 6650] [--admin-port 50051] [--host 127.0.0.1] [--max-message-size BYTES]';
+  'usage: danube-test-broker [--port 6650] [--admin-port 50051] [--host 127.0.0.1] [--max-message-size BYTES] [--live-tail-capacity N]';
 
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
       'admin-port': { type: 'string' },
       host: { type: 'string' },
       'max-message-size': { type: 'string' },
+      // Emulates the broker's live-tail skip (docs/danube-protocol.md §9.4); off unless given.
+      'live-tail-capacity': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     port: integer('port', values.port, 6650),
     adminPort: integer('admin-port', values['admin-port'], 50051),
     maxMessageSize: integer('max-message-size', values['max-message-size'], 0),
+    ...(values['live-tail-capacity'] === undefined ? {} : { liveTailCapacity: integer('live-tail-capacity', values['live-tail-capacity'], 0) }),
   });
   let stopping = false;
   const stop = (): void => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { expectStatus, openProducer, RawClients } from './helpers.js';
+import { expectStatus, openConsumer, openProducer, RawClients } from './helpers.js';
 
 /** The CLI runs from dist/ (`npm test` builds first; test/require-build.ts fails the run without a build). */
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -43,6 +43,23 @@ describe('TestBroker CLI', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.output().stdout.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('--live-tail-capacity emulates the live-tail skip (docs/danube-protocol.md §9.4): a subscription further behind skips the oldest', async () => {
+    const cli = startCli(['--port', '0', '--admin-port', '0', '--live-tail-capacity', '5']);
+    const { serviceUrl } = await cli.listening;
+    const clients = new RawClients(serviceUrl);
+    onTestFinished(() => clients.close());
+    const producer = await openProducer(clients, '/default/cli-tail', { dispatch_strategy: 'Reliable' });
+    const consumer = await openConsumer(clients, '/default/cli-tail');
+    for (let i = 0; i < 30; i++) await producer.send(`m${i}`);
+    const window = await consumer.reader.take(10);
+    expect(window.map((m) => m.msg_id?.topic_offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    await consumer.ack(window[0]!);
+    // 20 undelivered behind the end, 5 kept: offsets 10..24 are skipped, the next one is 25.
+    expect((await consumer.reader.take(1))[0]?.msg_id?.topic_offset).toBe('25');
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
   });
 
   it('stops on SIGINT and rejects malformed options with exit code 2', async () => {

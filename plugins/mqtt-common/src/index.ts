@@ -7,4 +7,5 @@ export { MqttConnection, type ConnectInfo, type MqttConnectionHooks, type MqttCo
 export { describeEndpoint, parseServerUrl, toMqttOptions, type ServerEndpoint } from './mqtt-options.js';
 export { externalRefs, inlineSchema, renderPluginSchema } from './inline-schema.js';
 export { loadTlsMaterial, type TlsConfig, type TlsMaterial } from './tls-material.js';
+export { ORIGIN_PROPERTY } from './origin-property.js';
 export { parseTopicFilter, topicFilterProblem, topicMatches, type TopicFilter } from './topic-filter.js';

@@ -1,10 +1,8 @@
 import { ConnectorError, type SinkRecord } from '@danube-connect/sdk';
+import { ORIGIN_PROPERTY } from '@danube-connect/mqtt';
 import type { IClientPublishOptions } from 'mqtt';
 import type { RouteConfig } from './config.js';
 import { parseTemplate, renderTemplate, topicNameProblem, type Template } from './topic-template.js';
-
-/** The user property that marks what this sink published (MQTT 5), so a bridge back into Danube can skip it. */
-const ORIGIN_PROPERTY = 'danube-origin';
 
 /** One MQTT PUBLISH to send. */
 export interface MqttMessage {

@@ -5,12 +5,14 @@ import { MessageBuilder } from './mqtt-message.js';
 import { MqttPublisher } from './mqtt-publisher.js';
 
 /**
- * Danube → MQTT. The runtime hands each partition's records in order, one batch at a time, up to the
- * subscription's unacked window (10 on a reliable subscription); the batch is published pipelined on the one
- * MQTT connection and the call resolves only when every publish completed, so Danube acks only what the broker
- * has. Partitions publish side by side on the same connection.
+ * Danube → MQTT. Pipelined (docs/delivery-semantics.md §4.2): the runtime hands over each record as it arrives,
+ * without waiting for earlier publishes, up to the subscription's unacked window (10 on a reliable subscription)
+ * per partition; the publisher sends in call order on the one MQTT connection, which keeps each partition's order
+ * (MQTT 5 §4.6), and a call resolves only when its publish completed, so Danube acks only what the broker has,
+ * message by message. Partitions publish side by side on the same connection.
  */
 export class MqttSink implements SinkConnector {
+  readonly pipelined = true;
   private readonly connection: MqttConnection;
   private readonly publisher: MqttPublisher;
   /** Per `<topic>|<subscription>`: the route's message builder. */
@@ -50,7 +52,7 @@ export class MqttSink implements SinkConnector {
     }));
   }
 
-  async processBatch(records: readonly SinkRecord[], signal: AbortSignal): Promise<void> {
+  async processBatch(records: readonly SinkRecord[], signal: AbortSignal, written?: (record: SinkRecord) => void): Promise<void> {
     const version = this.connection.version;
     // Every record is built before anything is sent: an invalid one fails the batch untouched, and the runtime
     // then writes its records one by one, dead-letters the bad one and goes on.
@@ -59,7 +61,8 @@ export class MqttSink implements SinkConnector {
       if (!builder) throw ConnectorError.fatal(`no route for ${record.topic} (subscription ${record.subscription})`, { code: 'DC_ERR_CONNECTOR_BUG' });
       return builder.build(record, version);
     });
-    await this.publisher.publishAll(messages, signal);
+    // Each record is reported as its own PUBACK comes, so the runtime acks it without waiting for the others.
+    await this.publisher.publishAll(messages, signal, written && ((index) => written(records[index] as SinkRecord)));
   }
 
   health(): ConnectorHealth {

@@ -1,6 +1,7 @@
 // End to end through the host: `danube-connect run` with source-mqtt and sink-mqtt (MQTT in → Danube → MQTT
 // out), each a plugin package of its own in its own connector child, a TestBroker (or DANUBE_SERVICE_URL) and
-// one mosquitto on loopback. Every message arrives, in order per MQTT topic.
+// one mosquitto on loopback. Every message arrives, in order per MQTT topic; and a bridge whose sink writes back
+// onto the topics its source reads does not loop (sink-mqtt's danube-origin mark, source-mqtt's ignore_origins).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,32 @@ async function until<T>(check: () => Promise<T | undefined> | T | undefined, tim
   }
 }
 
+/** The sum of a counter's series in the host's merged /metrics whose labels include every one of `labels`. */
+async function counter(http: string, name: string, labels: string[]): Promise<number> {
+  const text = await (await fetch(`http://${http}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && labels.every((l) => line.includes(l))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** A host running `toml`, resolved with its HTTP address once every connector is running. */
+async function runningHost(toml: string, connectors: number): Promise<string> {
+  const host = runHost(toml);
+  const http = await until(() => host.lines().find((l) => l.msg === 'danube-connect running')?.http as string | undefined, 30_000, `the host running: ${host.output()}`);
+  // A new subscription starts at the topic's end: publish only once every connector reports running.
+  await until(
+    async () => {
+      const { connectors: states } = (await (await fetch(`http://${http}/connectors`)).json()) as { connectors: Array<{ name: string; state: string }> };
+      return states.length === connectors && states.every((c) => c.state === 'running') ? true : undefined;
+    },
+    30_000,
+    'every connector running',
+  );
+  return http;
+}
+
 describe('host end to end', () => {
   it('source-mqtt and sink-mqtt in one host: MQTT in → Danube → MQTT out, every message, in order per MQTT topic', async () => {
     const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto()]);
@@ -82,17 +109,7 @@ to = "out/{attr:mqtt.topic}"
 `,
     );
     const tap = await MqttTap.open(mosquitto.url, 'out/#', { qos: 1 });
-    const host = runHost(toml);
-    const http = await until(() => host.lines().find((l) => l.msg === 'danube-connect running')?.http as string | undefined, 30_000, `the host running: ${host.output()}`);
-    // A new subscription starts at the topic's end: publish only once both connectors report running.
-    await until(
-      async () => {
-        const { connectors } = (await (await fetch(`http://${http}/connectors`)).json()) as { connectors: Array<{ name: string; state: string }> };
-        return connectors.length === 2 && connectors.every((c) => c.state === 'running') ? true : undefined;
-      },
-      30_000,
-      'both connectors running',
-    );
+    await runningHost(toml, 2);
     const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bridge-publisher-${process.pid}` });
     onTestFinished(() => publisher.endAsync(true));
     const count = 600;
@@ -107,4 +124,66 @@ to = "out/{attr:mqtt.topic}"
     }
     expect(tap.packets.find((p) => p.properties?.userProperties?.['danube-origin'] === 'bridge-out')).toBeDefined();
   });
+
+  for (const [name, ignoreOrigins, loops] of [
+    ['source-mqtt skips what the sink marked (the defaults)', undefined, false],
+    ['a deliberately open loop (ignore_origins = [])', [], true],
+  ] as const) {
+    it(`a bridge whose sink writes back onto the topics its source reads: ${name}; loops: ${loops}`, async () => {
+      const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto()]);
+      const topic = uniqueTopic('loop');
+      const dir = mkdtempSync(join(tmpdir(), 'dc-loop-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const toml = join(dir, 'host.toml');
+      writeFileSync(
+        toml,
+        `
+[host]
+http = "127.0.0.1:0"
+
+[danube]
+service_url = "${danube.serviceUrl}"
+
+[[connectors]]
+name = "loop-in"
+plugin = "${SOURCE}"
+[connectors.config]
+url = "${mosquitto.url}"
+${ignoreOrigins === undefined ? '' : `ignore_origins = ${JSON.stringify(ignoreOrigins)}`}
+[[connectors.config.routes]]
+from = "loop/#"
+to = "${topic}"
+
+[[connectors]]
+name = "loop-out"
+plugin = "${SINK}"
+[connectors.config]
+url = "${mosquitto.url}"
+[[connectors.config.routes]]
+from = "${topic}"
+to = "{attr:mqtt.topic}"
+`,
+      );
+      const tap = await MqttTap.open(mosquitto.url, 'loop/#', { qos: 1 });
+      const http = await runningHost(toml, 2);
+      const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `loop-publisher-${process.pid}`, protocolVersion: 5 });
+      onTestFinished(() => publisher.endAsync(true));
+      const count = 20;
+      await Promise.all(Array.from({ length: count }, (_, i) => publisher.publishAsync(`loop/dev${i % 4}`, String(i), { qos: 1 })));
+      const intoDanube = () => counter(http, 'danube_connector_messages_processed_total', ['connector="loop-in"']);
+      if (loops) {
+        // Every message comes back from the sink and goes into Danube again, and again.
+        await until(async () => ((await intoDanube()) >= 3 * count ? true : undefined), 60_000, `${3 * count} messages into Danube`);
+        return;
+      }
+      // Each message arrives twice on MQTT (the original, the sink's copy); the copy is skipped, not taken in again.
+      await until(async () => ((await counter(http, 'danube_connector_mqtt_loop_ignored_total', ['connector="loop-in"'])) >= count ? true : undefined), 60_000, `${count} copies skipped`);
+      expect(await intoDanube()).toBe(count);
+      expect(await counter(http, 'danube_connector_mqtt_loop_ignored_total', ['connector="loop-in"'])).toBe(count);
+      const copiesOf = () => tap.packets.filter((p) => p.properties?.userProperties?.['danube-origin'] === 'loop-out');
+      await tap.until(() => copiesOf().length >= count, 30_000, 'the sink\'s copies');
+      const copies = copiesOf();
+      expect(copies.map((p) => Buffer.from(p.payload).toString()).sort()).toEqual(Array.from({ length: count }, (_, i) => String(i)).sort());
+    });
+  }
 });

@@ -4,13 +4,14 @@
 // (printed) and checks that none is lost in silence: every message arrives or is counted as skipped. The
 // deliberately wrong case is a Shared subscription, where gap detection cannot work (skips go uncounted).
 import { describe, expect } from 'vitest';
-import { danubeProducer, itWithTestBroker, MqttTap, SERIAL, startDanube, startMosquitto, startSink, uniqueTopic } from './support/harness.js';
+import { BATCHING, danubeProducer, itWithTestBroker, MqttTap, SERIAL, startDanube, startMosquitto, startSink, uniqueTopic } from './support/harness.js';
 
 const COUNT = 2_000;
 
 describe('keep up with the producer, or say what was lost', () => {
   for (const [name, entry, type, accounted] of [
     ['the sink', undefined, 'exclusive', true],
+    ['the sink handed one batch at a time (before it was pipelined), for comparison', BATCHING, 'exclusive', true],
     ['a deliberately serial sink (one publish round trip per message), for comparison', SERIAL, 'exclusive', true],
     ['the sink on a Shared subscription (deliberately wrong: no gap detection there)', undefined, 'shared', false],
   ] as const) {

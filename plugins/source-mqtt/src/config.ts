@@ -31,6 +31,8 @@ export interface RouteConfig {
 export interface SourceMqttConfig extends MqttConnectionConfig {
   routes: RouteConfig[];
   include_metadata: boolean;
+  /** Values of the `danube-origin` user property whose messages are skipped; `*` = any. */
+  ignore_origins: string[];
 }
 
 /** Whether every topic matching filter `narrow` also matches `wide` (both without `$share/<group>/`). */

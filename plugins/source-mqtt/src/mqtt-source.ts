@@ -4,6 +4,7 @@ import type { IPublishPacket } from 'mqtt';
 import { reliableOf, type SourceMqttConfig } from './config.js';
 import { mqttRecord } from './mqtt-record.js';
 import { loadRouteSchemas, type LoadedSchema } from './payload-check.js';
+import { OriginFilter } from './origin-filter.js';
 import { PubackWindow, type PubackEntry } from './puback-window.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { RouteTable, type Route } from './route-table.js';
@@ -53,6 +54,7 @@ export class MqttSource implements SourceConnector {
   private readonly metrics: SourceMetrics;
   /** Per route (by index): its schema file and payload check, read and compiled once, at create. */
   private readonly schemas: Array<LoadedSchema | undefined>;
+  private readonly origins: OriginFilter;
 
   constructor(
     private readonly config: SourceMqttConfig,
@@ -60,6 +62,7 @@ export class MqttSource implements SourceConnector {
   ) {
     this.routes = new RouteTable(config.routes);
     this.schemas = loadRouteSchemas(config.routes);
+    this.origins = new OriginFilter(config.ignore_origins);
     this.window = new PubackWindow(config.receive_maximum, {
       send: (messageId, epoch, qos) => {
         const sent = this.connection.sendAck(messageId, epoch, qos);
@@ -216,6 +219,13 @@ export class MqttSource implements SourceConnector {
         this.counts.duplicatesIgnored++;
         this.metrics.recordDuplicate(decision.route.to);
       }
+      if (entry) this.window.complete(entry);
+      next();
+      return;
+    }
+    if (this.origins.skipped(packet) !== undefined) {
+      // Published by a Danube sink: taking it in again would loop (README, Loops).
+      this.metrics.recordLoopIgnored();
       if (entry) this.window.complete(entry);
       next();
       return;

@@ -8,13 +8,15 @@ export interface MqttGaugeSource {
 
 /**
  * The plugin's own metrics beside the runtime's reference ones (which carry the route's Danube topic as label):
- * messages no route takes, extra copies of overlapping subscriptions, reconnects, connection state and the
+ * messages no route takes, extra copies of overlapping subscriptions, what a Danube sink published (loop
+ * prevention), reconnects, connection state and the
  * PUBACK window. Gauges are read when scraped, so the message path only increments counters.
  */
 export class SourceMetrics {
   private readonly unmatched: Counter<'connector'>;
   private readonly duplicates: Counter<'connector' | 'topic'>;
   private readonly reconnects: Counter<'connector'>;
+  private readonly loopIgnored: Counter<'connector'>;
 
   constructor(
     private readonly connector: string,
@@ -30,6 +32,12 @@ export class SourceMetrics {
       registers,
     });
     this.reconnects = new Counter({ name: 'danube_connector_mqtt_reconnects_total', help: 'MQTT connections after the first', labelNames: ['connector'], registers });
+    this.loopIgnored = new Counter({
+      name: 'danube_connector_mqtt_loop_ignored_total',
+      help: 'MQTT messages a Danube sink published (user property danube-origin in ignore_origins): acknowledged, not published, so a bridge cannot loop',
+      labelNames: ['connector'],
+      registers,
+    });
     new Gauge({
       name: 'danube_connector_mqtt_connected',
       help: '1 while connected to the MQTT broker, else 0',
@@ -51,6 +59,11 @@ export class SourceMetrics {
     // Present at 0 from the start, so dashboards and alerts see the series before the first event.
     this.unmatched.inc({ connector }, 0);
     this.reconnects.inc({ connector }, 0);
+    this.loopIgnored.inc({ connector }, 0);
+  }
+
+  recordLoopIgnored(): void {
+    this.loopIgnored.inc({ connector: this.connector });
   }
 
   recordUnmatched(): void {

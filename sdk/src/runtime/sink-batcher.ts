@@ -89,16 +89,34 @@ export class SinkBatcher<T> {
     this.notify();
   }
 
+  /** Up to `max` buffered records at once, without waiting (none when nothing is buffered). */
+  takeNow(max: number): T[] {
+    return this.buffer.length === 0 || max < 1 ? [] : this.take(max);
+  }
+
+  /** Wakes whoever waits in `next`, `room` or `changed` to look again (their caller's state changed). */
+  poke(): void {
+    this.notify();
+  }
+
+  /** Resolves at the next push, settle or poke, or when `signal` aborts. */
+  changed(signal: AbortSignal): Promise<void> {
+    return signal.aborted ? Promise.resolve() : this.waitForChange(signal, undefined);
+  }
+
   /** Resolves once fewer than `capacity` records are buffered, or when `signal` aborts. */
   async room(signal: AbortSignal): Promise<void> {
     while (this.buffer.length >= this.capacity && !signal.aborted) await this.waitForChange(signal, undefined);
   }
 
-  /** Resolves with the next batch when it is due, or undefined once `signal` aborts (no batch is taken then). */
-  async next(signal: AbortSignal): Promise<T[] | undefined> {
-    while (!signal.aborted) {
+  /**
+   * Resolves with the next batch (at most `max` records) when it is due, or undefined once `signal` aborts or
+   * `stop()` says so at a `poke` (no batch is taken then).
+   */
+  async next(signal: AbortSignal, max = this.batchSize, stop?: () => boolean): Promise<T[] | undefined> {
+    while (!signal.aborted && !stop?.()) {
       const waitMs = this.dueInMs();
-      if (waitMs === 0) return this.take();
+      if (waitMs === 0) return this.take(max);
       await this.waitForChange(signal, waitMs);
     }
     return undefined;
@@ -112,8 +130,8 @@ export class SinkBatcher<T> {
     return Math.max(0, first.arrivedAt + this.batchTimeoutMs - this.now());
   }
 
-  private take(): T[] {
-    const batch = this.buffer.splice(0, this.batchSize).map((b) => b.item);
+  private take(max: number): T[] {
+    const batch = this.buffer.splice(0, Math.max(1, Math.min(max, this.batchSize))).map((b) => b.item);
     if (this.buffer.length === 0) this.windowFull = false;
     this.notify();
     return batch;

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SinkConnector } from '../connector.js';
 import type { Consumer } from '../danube/consumer.js';
@@ -57,10 +58,20 @@ export interface SinkPartitionContext {
 // topics the offset is whatever the producer sent, but nothing is redelivered there and request ids differ.
 const entryKey = (entry: SinkEntry) => `${entry.message.offset}/${entry.message.messageId.producerId}/${entry.message.requestId}`;
 
+/** A record of a pipelined connector handed over and not yet acked (docs/delivery-semantics.md §4.2). */
+interface PipelinedWrite {
+  readonly entry: SinkEntry;
+  state: 'writing' | 'written' | 'failed';
+  error?: unknown;
+  /** Resolves once the call that carries it settled (never rejects). */
+  settled: Promise<void>;
+}
+
 /**
  * The worker of one partition: batches its records, writes one batch at a time in order, acks after the write,
  * and sorts out failures (retry, split, dead-letter, drop, stop). Records of a partition are never written
- * concurrently or out of order; partitions run side by side.
+ * out of order; partitions run side by side. A pipelined connector (`SinkConnector.pipelined`) gets record after
+ * record without waiting for earlier writes, up to the unacked window; anything else, one batch at a time.
  */
 export class SinkPartition {
   /** Resolves when the worker has ended (intake stopped, drain time up, or a fatal error); never rejects. */
@@ -76,11 +87,17 @@ export class SinkPartition {
   private readonly unanswered = new Set<Promise<void>>();
   /** Written records settled in the batcher whose acks have not returned yet (counted processed then). */
   private acking = 0;
+  private readonly pipelined: boolean;
+  /** Pipelined connectors: records in write, in order. */
+  private readonly writes: PipelinedWrite[] = [];
 
   constructor(private readonly ctx: SinkPartitionContext) {
-    this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs: ctx.settings.batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
+    this.pipelined = ctx.connector.pipelined === true;
+    // A pipelined connector gets each record at once: waiting to fill a batch would only idle the window.
+    const batchTimeoutMs = this.pipelined ? 0 : ctx.settings.batchTimeoutMs;
+    this.batcher = new SinkBatcher({ batchSize: ctx.settings.batchSize, batchTimeoutMs, maxUnacked: ctx.maxUnacked }, entryKey);
     this.log = ctx.logger.child({ topic: ctx.topic, partition: ctx.partition });
-    this.done = this.loop();
+    this.done = this.pipelined ? this.pipelinedLoop() : this.loop();
   }
 
   /** The configured topic its records count under. */
@@ -125,6 +142,133 @@ export class SinkPartition {
     } finally {
       await Promise.all([...this.unanswered]);
     }
+  }
+
+  /**
+   * Pipelined connectors (docs/delivery-semantics.md §4.2): each record is handed over as it arrives, without
+   * waiting for earlier writes, up to `maxUnacked` in write; `settleWrites` acks them in order as they complete.
+   * When the oldest write failed, the pipeline is drained and everything still in write goes through the
+   * one-batch-at-a-time path (retries, split, dead letters), in order, before pipelining resumes.
+   */
+  private async pipelinedLoop(): Promise<void> {
+    const { intake, maxUnacked } = this.ctx;
+    try {
+      for (;;) {
+        if (this.writes[0]?.state === 'failed') {
+          if (!(await this.replay())) return;
+          continue;
+        }
+        const room = maxUnacked - this.writes.length;
+        if (room <= 0) {
+          // Every ack settles a record in the batcher, and a failure pokes it: either wakes this wait.
+          await this.batcher.changed(intake);
+          if (intake.aborted) break;
+          continue;
+        }
+        const batch = await this.batcher.next(intake, room, () => this.writes[0]?.state === 'failed');
+        if (intake.aborted) break;
+        if (!batch) continue;
+        if (batch.length < room && this.ctx.connector.processBatch) {
+          // What arrives in this turn of the event loop goes in the same call: one write to the external system
+          // for a burst (the broker refills a window several messages at once), each record still acked alone.
+          await nextTurn();
+          batch.push(...this.batcher.takeNow(room - batch.length));
+        }
+        this.startWrites(batch);
+      }
+      // Stopping: the records in write may finish (and are acked), as a batch in progress does.
+      await Promise.all(this.writes.map((w) => w.settled));
+      if (this.writes.length > 0) await this.replay();
+    } catch (err) {
+      this.ctx.onFatal(ConnectorError.fatal(`sink worker of ${this.ctx.partitionTopic} failed: ${(err as Error)?.message}`, { code: 'DC_ERR_CONNECTOR_BUG', cause: err }));
+    } finally {
+      await Promise.all(this.writes.map((w) => w.settled));
+      await Promise.all([...this.unanswered]);
+    }
+  }
+
+  /**
+   * Starts the write of `entries` without waiting for earlier ones: one `processBatch` call (which may report each
+   * record written before it resolves), or one `process` call per record.
+   */
+  private startWrites(entries: SinkEntry[]): void {
+    const { connector } = this.ctx;
+    if (!connector.processBatch) {
+      for (const entry of entries) this.startCall([entry], (records) => (connector.process as NonNullable<SinkConnector['process']>).call(connector, records[0] as SinkRecord, this.ctx.run));
+      return;
+    }
+    const processBatch = connector.processBatch.bind(connector);
+    this.startCall(entries, (records, written) => processBatch(records, this.ctx.run, written));
+  }
+
+  private startCall(entries: SinkEntry[], call: (records: SinkRecord[], written: (record: SinkRecord) => void) => Promise<void>): void {
+    const started = performance.now();
+    const writes: PipelinedWrite[] = entries.map((entry) => ({ entry, state: 'writing', settled: Promise.resolve() }));
+    const byRecord = new Map(writes.map((w) => [w.entry.record, w]));
+    const written = (record: SinkRecord) => {
+      const write = byRecord.get(record);
+      if (write?.state !== 'writing') return;
+      write.state = 'written';
+      this.settleWrites();
+    };
+    let pending: Promise<void>;
+    try {
+      pending = call(entries.map((e) => e.record), written);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    const settled = pending
+      .then(
+        () => {
+          for (const write of writes) if (write.state === 'writing') write.state = 'written';
+          this.ctx.metrics.observeDuration(this.ctx.topic, (performance.now() - started) / 1000);
+        },
+        (err: unknown) => {
+          // Records the connector reported written stay written; the rest failed with the call.
+          for (const write of writes) {
+            if (write.state !== 'writing') continue;
+            write.state = 'failed';
+            write.error = err;
+          }
+        },
+      )
+      .finally(() => this.settleWrites());
+    for (const write of writes) write.settled = settled;
+    this.writes.push(...writes);
+  }
+
+  /** Acks the leading written records (acks follow the write order); wakes the loop for room or a failure. */
+  private settleWrites(): void {
+    let written = 0;
+    while (this.writes[0]?.state === 'written') {
+      const write = this.writes.shift() as PipelinedWrite;
+      this.ack([write.entry], true);
+      written++;
+    }
+    if (written > 0 && this.failing) {
+      this.failing = false;
+      this.log.info('writes work again');
+    }
+    // An ack above woke the loop already (it settles the record in the batcher); a failure must too.
+    if (this.writes[0]?.state === 'failed') this.batcher.poke();
+  }
+
+  /**
+   * The oldest pipelined write failed: once every write in flight settled, the failed record and all after it
+   * are written again in order as one batch through the usual path. Later records that had succeeded are
+   * written twice (at-least-once), so a subscriber never sees a later record first and an earlier one never.
+   */
+  private async replay(): Promise<boolean> {
+    await Promise.all(this.writes.map((w) => w.settled));
+    const first = this.writes.find((w) => w.state === 'failed');
+    if (first) {
+      const error = classify(first.error);
+      this.ctx.metrics.recordFailure(this.ctx.topic, String(error.code));
+      this.log.debug({ code: error.code, records: this.writes.length }, 'pipelined write failed; writing the records in write again in order');
+    }
+    const entries = this.writes.splice(0).map((w) => w.entry);
+    if (entries.length === 0) return true;
+    return this.handle(entries);
   }
 
   /** Writes one batch to the end; false when the worker must stop (fatal error or drain time up). */

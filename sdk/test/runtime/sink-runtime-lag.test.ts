@@ -1,4 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { SinkConnector } from '../../src/connector.js';
+import type { SinkRecord } from '../../src/record.js';
 import { DanubeClient } from '../../src/danube/danube-client.js';
 import { until } from '../broker.js';
 import { expectAccounting, sendAll, sinkRuntime, sinkSetup, startBroker, testSink, texts, uniqueTopic, waitForCounts } from './sink-harness.js';
@@ -24,6 +26,60 @@ describe('SinkRuntime keeps up with its subscription (docs/danube-protocol.md §
       await external.waitForTexts([...sent, ...more]);
       await handle.runtime.stop(5_000);
       await expectAccounting(handle.metrics, topic, { processed: 30, inFlight: 0 });
+    },
+  );
+
+  it.each(['batch', 'single'] as const)(
+    'a pipelined sink (%s) gets the next record while earlier writes are open, and each record is acked as soon as it and those before it are written: the 11th message does not wait for a whole batch of 10',
+    async (mode) => {
+      const { client, topic, configs, producer, external } = await sinkSetup();
+      // Each record's write lasts until the test releases that record.
+      const releases = new Map<string, () => void>();
+      const opened: string[] = [];
+      const gate = (text: string) => new Promise<void>((resolve) => releases.set(text, resolve));
+      const base = testSink(external, configs, mode, (records) => {
+        opened.push(...records.map((r) => r.text()));
+        return Promise.all(records.map((r) => gate(r.text()))).then(() => undefined);
+      });
+      // As a pipelined connector does: each record is reported written as soon as it is, before its call resolves.
+      const sink: SinkConnector = {
+        ...base,
+        pipelined: true,
+        ...(mode === 'batch'
+          ? {
+              processBatch: (records: readonly SinkRecord[], _signal: AbortSignal, written?: (record: SinkRecord) => void) => {
+                opened.push(...records.map((r) => r.text()));
+                return Promise.all(records.map((r) => gate(r.text()).then(() => {
+                  external.rows.push(r);
+                  written?.(r);
+                }))).then(() => undefined);
+              },
+            }
+          : {}),
+      };
+      // The defaults (batch_size 100, batch_timeout_ms 100): a batching runtime would hand over the window of 10 as one batch.
+      const handle = sinkRuntime(sink, client);
+      await handle.runtime.start();
+      const sent = texts('m', 20);
+      await sendAll(producer, sent);
+      await until(() => opened.length === 10, 5_000).catch(() => {
+        throw new Error(`${opened.length} records handed over while the first write is open: writes of one partition do not overlap`);
+      });
+      expect(opened).toEqual(sent.slice(0, 10));
+      // m-0 alone is written: it is acked, the broker refills the window by one, and m-10 is handed over while m-1..m-9 are still open.
+      releases.get('m-0')?.();
+      await until(() => opened.includes('m-10'), 5_000).catch(() => {
+        throw new Error(`after m-0 was written, handed over: ${opened.join(' ')}; the 11th message waits for the whole batch of 10`);
+      });
+      expect(opened).toEqual(sent.slice(0, 11));
+      for (let i = 1; i < 20; i++) {
+        await until(() => releases.has(`m-${i}`), 5_000);
+        releases.get(`m-${i}`)?.();
+      }
+      await external.waitForTexts(sent);
+      expect(opened).toEqual(sent);
+      await handle.runtime.stop(5_000);
+      await expectAccounting(handle.metrics, topic, { processed: 20, inFlight: 0 });
     },
   );
 

@@ -70,6 +70,9 @@ export function startSink(
 /** A deliberately wrong build of the sink (test/fixtures/acks-before-publish.js): Danube acks before the publish. */
 export const ACKS_BEFORE_PUBLISH = fileURLToPath(new URL('../fixtures/acks-before-publish.js', import.meta.url));
 
+/** The sink without `pipelined` (test/fixtures/batching.js): the runtime hands it one batch (a window of 10) at a time. */
+export const BATCHING = fileURLToPath(new URL('../fixtures/batching.js', import.meta.url));
+
 /** A deliberately slow build (test/fixtures/serial.js): one publish and its PUBACK per message. */
 export const SERIAL = fileURLToPath(new URL('../fixtures/serial.js', import.meta.url));
 

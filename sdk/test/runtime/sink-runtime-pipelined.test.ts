@@ -1,0 +1,101 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { SinkConnector } from '../../src/connector.js';
+import { ConnectorError } from '../../src/errors.js';
+import type { SinkRecord } from '../../src/record.js';
+import { expectAccounting, redeliveredAfterRestart, sendAll, sinkRuntime, sinkSetup, texts, waitForCounts } from './sink-harness.js';
+
+/**
+ * A pipelined connector (SinkConnector.pipelined) as an ordered connection is: each call's records go "on the
+ * wire" (`wire`, in call order) when it is called, and its confirmation comes a turn of the event loop later,
+ * or fails when `fail` says so. `open` counts calls not yet confirmed, to see the overlap.
+ */
+function pipelinedSink(configs: Array<{ topic: string; subscription: string }>, fail: (record: SinkRecord, attempt: number) => ConnectorError | undefined) {
+  const wire: string[] = [];
+  const attempts = new Map<string, number>();
+  let open = 0;
+  let mostOpen = 0;
+  const sink: SinkConnector & { wire: string[]; mostOpen: () => number } = {
+    pipelined: true,
+    wire,
+    mostOpen: () => mostOpen,
+    consumerConfigs: () => configs,
+    async processBatch(records) {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      const failures = records.map((r) => {
+        const attempt = (attempts.get(r.text()) ?? 0) + 1;
+        attempts.set(r.text(), attempt);
+        return fail(r, attempt);
+      });
+      // Invalid data is found before anything is sent; other failures after (the broker refused it).
+      const invalid = failures.find((f) => f?.kind === 'invalid_data');
+      if (!invalid) wire.push(...records.map((r) => r.text()));
+      try {
+        await nextTurn();
+        const failure = invalid ?? failures.find((f) => f !== undefined);
+        if (failure) throw failure;
+      } finally {
+        open--;
+      }
+    },
+  };
+  return sink;
+}
+
+/** Each text's first position on the wire: a later message never goes out before an earlier one the first time. */
+function firstSeen(wire: string[]): string[] {
+  return [...new Set(wire)];
+}
+
+describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4.2)', () => {
+  it('every record is written and acked once, in order, with at most the window (10) in write (overlap itself: sink-runtime-lag.test.ts)', async () => {
+    const { client, topic, configs, producer } = await sinkSetup();
+    const sink = pipelinedSink(configs, () => undefined);
+    const handle = sinkRuntime(sink, client);
+    await handle.runtime.start();
+    const sent = texts('m', 200);
+    // Pipelined sends (the producer's window), so messages arrive faster than one write's confirmation.
+    await Promise.all(sent.map((text) => producer.send(text)));
+    await waitForCounts(handle.metrics, topic, (c) => c.processed === 200);
+    expect(sink.wire).toEqual(sent);
+    expect(sink.mostOpen()).toBeLessThanOrEqual(10);
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 200, inFlight: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+  });
+
+  it('a retryable failure amid overlapping writes: the failed record and all after it are written again in order, nothing lost', async () => {
+    const { client, topic, configs, producer } = await sinkSetup();
+    const sink = pipelinedSink(configs, (record, attempt) => (record.text() === 'm-13' && attempt <= 2 ? ConnectorError.retryable('refused for now', { code: 'BUSY' }) : undefined));
+    const handle = sinkRuntime(sink, client);
+    await handle.runtime.start();
+    const sent = texts('m', 60);
+    await sendAll(producer, sent);
+    await waitForCounts(handle.metrics, topic, (c) => c.processed >= 60 && c.inFlight === 0);
+    expect(firstSeen(sink.wire)).toEqual(sent);
+    // m-13 went out three times; between its first and last copy only later records did (those in write behind it).
+    expect(sink.wire.filter((t) => t === 'm-13')).toHaveLength(3);
+    const between = sink.wire.slice(sink.wire.indexOf('m-13'), sink.wire.lastIndexOf('m-13'));
+    expect(between.every((t) => sent.indexOf(t) >= 13), between.join(' ')).toBe(true);
+    const counts = (await handle.metrics.snapshot())[topic]!;
+    expect(counts.failed).toBe(2);
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { inFlight: 0, deadLettered: 0, dropped: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+  });
+
+  it('invalid data amid overlapping writes: the bad record is dropped (counted) and acked, the rest written in order, the stream goes on', async () => {
+    const { client, topic, configs, producer } = await sinkSetup();
+    const sink = pipelinedSink(configs, (record) => (record.text() === 'm-7' ? ConnectorError.invalidData('no topic for it', { code: 'BAD' }) : undefined));
+    const handle = sinkRuntime(sink, client);
+    await handle.runtime.start();
+    const sent = texts('m', 40);
+    await sendAll(producer, sent);
+    await waitForCounts(handle.metrics, topic, (c) => c.processed + c.dropped === 40 && c.inFlight === 0);
+    expect(firstSeen(sink.wire)).toEqual(sent.filter((t) => t !== 'm-7'));
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 39, dropped: 1, inFlight: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+  });
+});
