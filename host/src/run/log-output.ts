@@ -3,8 +3,13 @@ import { pino, type DestinationStream } from 'pino';
 /** Most bytes of log lines held for a stdout that does not keep up; past it lines are dropped and counted. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** At the end, how long the last lines may wait for a stdout that does not take them, ms. */
-const FLUSH_TIMEOUT_MS = 2_000;
+/**
+ * At the end, how long the last lines may wait for a stdout that takes nothing, ms. A reader that takes lines,
+ * however slowly, gets them all (a backlog of 8 MiB through a loaded machine's pipe takes seconds), up to
+ * FLUSH_LIMIT_MS in all.
+ */
+const FLUSH_STALL_MS = 2_000;
+const FLUSH_LIMIT_MS = 15_000;
 
 /** What the log output held back and threw away, for the host's metrics. */
 interface LogOutputStats {
@@ -20,8 +25,8 @@ export interface LogOutput {
   /** A child's line, without its newline. */
   relay(line: string): void;
   /**
-   * Resolves once every line written so far is on the fd, in order (or, for a stdout that does not take them,
-   * after FLUSH_TIMEOUT_MS), then closes the fd unless it is stdout or stderr. Lines written after it are dropped:
+   * Resolves once every line written so far is on the fd, in order (or, for a stdout that takes nothing for
+   * FLUSH_STALL_MS, or not all of it within FLUSH_LIMIT_MS, then), then closes the fd unless it is stdout or stderr. Lines written after it are dropped:
    * there is nowhere left to write them.
    */
   close(): Promise<void>;
@@ -53,13 +58,15 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   // Reading process.stdout first makes a pipe on fd 1 non-blocking (Node does so when it opens the stream), so a
   // full pipe answers EAGAIN (retried later) instead of blocking a thread of the pool.
   const isTTY = options.isTTY ?? process.stdout.isTTY;
-  /** Past this epoch ms (set by close), a write that would block gives up instead of being retried. */
-  let giveUpAt = Infinity;
+  /** Set by close: past it, a write that would block gives up instead of being retried. */
+  let closingSince: number | undefined;
+  let lastProgress = Date.now();
+  const givingUp = () => closingSince !== undefined && (Date.now() - lastProgress >= FLUSH_STALL_MS || Date.now() - closingSince >= FLUSH_LIMIT_MS);
   const sink = pino.destination({
     dest: options.fd ?? 1,
     sync: false,
     maxLength: options.maxBufferedBytes ?? MAX_BUFFERED_BYTES,
-    retryEAGAIN: () => Date.now() < giveUpAt,
+    retryEAGAIN: () => !givingUp(),
   });
   let accepted = 0;
   let written = 0;
@@ -70,6 +77,7 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   });
   sink.on('write', (bytes: number) => {
     written += bytes;
+    lastProgress = Date.now();
   });
   // A stdout that is gone (EPIPE) is not the host's end: its lines are dropped from here on, counted.
   let failed = false;
@@ -89,12 +97,15 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   // gone, or still blocked at giveUpAt) leaves nowhere to write the rest.
   const close = () => {
     closed ??= new Promise<void>((resolve) => {
-      giveUpAt = Date.now() + FLUSH_TIMEOUT_MS;
+      closingSince = Date.now();
+      lastProgress = closingSince;
       if (failed) return resolve();
       // A write blocked in the fs thread pool (a stuck reader on a blocking pipe) answers neither event.
-      const timer = setTimeout(done, FLUSH_TIMEOUT_MS + 500);
+      const timer = setInterval(() => {
+        if (givingUp()) done();
+      }, 250);
       function done() {
-        clearTimeout(timer);
+        clearInterval(timer);
         resolve();
       }
       sink.once('close', done);
