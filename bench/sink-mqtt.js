@@ -1,7 +1,7 @@
 // sink-mqtt benchmark (issue 14, "Benchmark"): Danube → @danube-plugin/sink-mqtt in a real connector child (forked
 // as the host forks it) → mosquitto → an mqtt.js subscriber here. 1 KiB, QoS 1, an Exclusive subscription, 1 and 4
-// partitions. Two TestBrokers, each in its own process: one plain, for the pace (a producer at full speed, msg/s
-// from the first send to the last arrival), and one emulating the live-tail skip (--live-tail-capacity 32,
+// partitions. Two TestBrokers, each in its own process: one plain, for the pace (a backlog drained, msg/s from the
+// first arrival to the last, as the ack baseline drains a full topic), and one emulating the live-tail skip (--live-tail-capacity 32,
 // docs/danube-protocol.md §9.4) for a producer at the source-mqtt rate: p99 latency (send to arrival), consumer lag
 // (sent minus arrived, sampled), and gaps (the sink's skipped-messages count). Baselines in the same run: a plain
 // mqtt.js publisher to the same mosquitto, and raw grpc-js ReceiveMessages + unary Acks at 10 in flight per partition
@@ -102,19 +102,25 @@ async function skippedBy(child) {
   return metrics.find((m) => m.name === 'danube_connector_skipped_messages_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 }
 
-/** Pace: the producer at full speed (64 in flight), msg/s from the first send to the last arrival; the child's CPU per message. */
+/**
+ * Pace: a backlog drained, as the ack baseline drains one. The sink subscribes (a new subscription starts at the
+ * topic's end) and stops; the backlog is written while it is away; started again, it drains it. msg/s from its first
+ * arrival to its last; the child's CPU per message meanwhile.
+ */
 async function paceRun(serviceUrl, mqttUrl, partitions, run, transport, entry = PLUGIN) {
   const id = `pace-${transport}-${entry === PLUGIN ? 'p' : 'b'}-${partitions}-${run}-${RUN_ID}`;
   const topic = `/default/bench-sink-${id}`;
   const client = new DanubeClient({ serviceUrl });
   const producer = await client.createProducer({ topic, name: `bench-${id}`, partitions: partitions === 1 ? 0 : partitions, dispatch: 'reliable', maxInFlight: 64 });
   const tap = await subscriber(mqttUrl, `bench/${id}/#`, id);
+  await (await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`, transport, entry)).stop();
+  await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `k${i % 16}` }));
+  let tFirst = 0;
+  tap.client.once('message', () => (tFirst = performance.now()));
   const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`, transport, entry);
   const cpu0 = processCpuSeconds(child.pid);
-  const t0 = performance.now();
-  await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `k${i % 16}` }));
   await until(() => ({ done: tap.arrived >= MESSAGES, value: tap.arrived }), 120_000);
-  const msgPerS = tap.arrived / ((tap.tLast - t0) / 1000);
+  const msgPerS = (tap.arrived - 1) / ((tap.tLast - tFirst) / 1000);
   const cpuUs = ((processCpuSeconds(child.pid) - cpu0) * 1e6) / Math.max(1, tap.arrived);
   await child.stop();
   await tap.client.endAsync(true);
@@ -284,7 +290,7 @@ const rows = PARTITIONS.map((partitions) => {
 });
 report('sink-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B, QoS 1, an Exclusive subscription; TestBrokers in their own processes, mosquitto on loopback, the sink in a connector child; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
-  'msg_per_s: a producer at full speed (64 in flight), first send to the last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; batching_: the sink handed one window of 10 at a time (not pipelined, as it ran before; test/fixtures/batching.js); cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
+  'msg_per_s: a backlog written while the sink was stopped, drained: its first to its last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; batching_: the sink handed one window of 10 at a time (not pipelined, as it ran before; test/fixtures/batching.js); cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
   `mqtt_limit: a plain mqtt.js publisher, QoS 1, ${ACKS_IN_FLIGHT} in flight per partition, to the same mosquitto; danube_ack_limit: raw grpc-js ReceiveMessages + unary Acks, ${ACKS_IN_FLIGHT} in flight per partition, draining a full topic on the same TestBroker; baseline = the smaller.`,
   `source_rate: the producer's rate for p50/p99 (send to MQTT arrival), lag (sent minus arrived, sampled every 5 ms) and skipped (the sink's danube_connector_skipped_messages_total) through a TestBroker emulating a live-tail channel of ${LIVE_TAIL} (docs/danube-protocol.md §9.4); source rate from ${[...rates.values()].map((r) => r.from).join(' / ')}.`,
 ]);
