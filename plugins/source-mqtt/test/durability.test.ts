@@ -1,24 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DanubeTap, itWithTestBroker, mqttClient, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
-import type { MqttClient } from 'mqtt';
-
-/** Publishes 0..count-1 at about `ratePerS` (QoS 1, in ticks of 10 ms), resolving when every PUBACK came. */
-async function publishPaced(client: MqttClient, topic: string, count: number, ratePerS = 1_000): Promise<void> {
-  const perTick = Math.max(1, Math.round(ratePerS / 100));
-  const pending: Promise<unknown>[] = [];
-  const started = performance.now();
-  for (let i = 0; i < count; i += perTick) {
-    for (let j = i; j < Math.min(i + perTick, count); j++) pending.push(client.publishAsync(topic, String(j), { qos: 1 }));
-    const due = started + ((i + perTick) / ratePerS) * 1_000;
-    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-  }
-  await Promise.all(pending);
-}
-
-const missing = (tap: DanubeTap, count: number) => {
-  const seen = new Set(tap.texts().map(Number));
-  return Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-};
+import { DanubeTap, itWithTestBroker, missing, mqttClient, publishPaced, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
 
 describe('source-mqtt loses nothing', () => {
   it.each([

@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { DanubeTap, itWithTestBroker, mqttClient, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
+import { DanubeTap, duplicates, itWithTestBroker, missing, mqttClient, publishPaced, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
 import { ScriptedBroker } from './support/scripted-broker.js';
 
 // QoS 2 end to end (README "Delivery guarantees"): a real mosquitto, the built plugin in a real connector child,
 // Danube (TestBroker or DANUBE_SERVICE_URL). PUBREC leaves only once Danube has the message, so a SIGKILL or a
 // broker restart loses nothing; what it may duplicate is bounded by the window.
-
-/**
- * Publishes 0..count-1 at QoS 2 at about `ratePerS` (ticks of 10 ms), at most `inFlight` unfinished (below
- * mosquitto's Receive Maximum, which refuses more with "Quota exceeded"); resolves when every PUBCOMP came.
- */
-async function publishPaced(client: MqttClient, topic: string, count: number, ratePerS = 1_000, inFlight = 50): Promise<void> {
-  const pending = new Set<Promise<unknown>>();
-  const started = performance.now();
-  const perTick = Math.max(1, Math.round(ratePerS / 100));
-  for (let i = 0; i < count; i++) {
-    while (pending.size >= inFlight) await Promise.race(pending);
-    const sent: Promise<unknown> = client.publishAsync(topic, String(i), { qos: 2 }).finally(() => pending.delete(sent));
-    pending.add(sent);
-    if (i % perTick === perTick - 1) {
-      const due = started + ((i + 1) / ratePerS) * 1_000;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-    }
-  }
-  await Promise.all(pending);
-}
-
-const missing = (tap: DanubeTap, count: number) => {
-  const seen = new Set(tap.texts().map(Number));
-  return Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-};
-const duplicates = (tap: DanubeTap) => tap.texts().length - new Set(tap.texts()).size;
 
 describe('source-mqtt QoS 2', () => {
   it('delivers QoS 2 messages into a reliable Danube topic, in order, with mqtt.qos 2', async () => {
@@ -41,7 +14,7 @@ describe('source-mqtt QoS 2', () => {
     const child = await startSource(danube, { url: mosquitto.url, routes: [{ from: 'q2/#', to: topic, qos: 2 }] });
     await child.log((l) => l.msg === 'MQTT subscribed');
     const publisher = await mqttClient(mosquitto.url, { protocolVersion: 5 });
-    await publishPaced(publisher, 'q2/x', 300, 5_000);
+    await publishPaced(publisher, 'q2/x', 300, { qos: 2, ratePerS: 5_000 });
     await tap.untilSequence(0, 300);
     await child.stop(10_000);
     expect(tap.texts()).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
@@ -61,7 +34,7 @@ describe('source-mqtt QoS 2', () => {
     await first.log((l) => l.msg === 'MQTT subscribed');
     const publisher = await mqttClient(mosquitto.url, { clean: false, clientId: `pub-${connector}` });
     const COUNT = 3_000;
-    const publishing = publishPaced(publisher, 'kill2/x', COUNT);
+    const publishing = publishPaced(publisher, 'kill2/x', COUNT, { qos: 2 });
     await tap.until(() => tap.messages.length >= 500);
     await first.kill('SIGKILL');
     const atKill = tap.messages.length;
@@ -86,7 +59,7 @@ describe('source-mqtt QoS 2', () => {
     await child.log((l) => l.msg === 'MQTT subscribed');
     const publisher = await mqttClient(mosquitto.url, { clean: false, clientId: `pub-restart2-${Date.now()}`, reconnectPeriod: 50 });
     const COUNT = 3_000;
-    const publishing = publishPaced(publisher, 'restart2/x', COUNT);
+    const publishing = publishPaced(publisher, 'restart2/x', COUNT, { qos: 2 });
     await tap.until(() => tap.messages.length >= 500);
     await mosquitto.restart();
     await publishing;

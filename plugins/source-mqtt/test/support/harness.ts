@@ -66,6 +66,36 @@ export async function publishSequence(client: MqttClient, topic: string | ((i: n
   }
 }
 
+/**
+ * Publishes the decimal numbers 0..count-1 to `topic` at about `ratePerS` (ticks of 10 ms) and `qos`, at most
+ * `inFlight` unfinished (for QoS 2 below mosquitto's Receive Maximum, which refuses more with "Quota exceeded");
+ * resolves when every PUBACK (PUBCOMP) came.
+ */
+export async function publishPaced(client: MqttClient, topic: string, count: number, { ratePerS = 1_000, qos = 1, inFlight = 50 }: { ratePerS?: number; qos?: 1 | 2; inFlight?: number } = {}): Promise<void> {
+  const pending = new Set<Promise<unknown>>();
+  const started = performance.now();
+  const perTick = Math.max(1, Math.round(ratePerS / 100));
+  for (let i = 0; i < count; i++) {
+    while (pending.size >= inFlight) await Promise.race(pending);
+    const sent: Promise<unknown> = client.publishAsync(topic, String(i), { qos }).finally(() => pending.delete(sent));
+    pending.add(sent);
+    if (i % perTick === perTick - 1) {
+      const due = started + ((i + 1) / ratePerS) * 1_000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+  }
+  await Promise.all(pending);
+}
+
+/** The sequence numbers 0..count-1 that never reached `tap`. */
+export const missing = (tap: DanubeTap, count: number): number[] => {
+  const seen = new Set(tap.texts().map(Number));
+  return Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+};
+
+/** How many of `tap`'s messages are copies of an earlier one. */
+export const duplicates = (tap: DanubeTap): number => tap.texts().length - new Set(tap.texts()).size;
+
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 /** Forks the built plugin in a real connector child, as the host does, and waits for `ready`. */
