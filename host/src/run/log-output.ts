@@ -30,6 +30,11 @@ export interface LogOutput {
    * there is nowhere left to write them.
    */
   close(): Promise<void>;
+  /**
+   * Resolves once the buffer is at most half full (or stdout took nothing for FLUSH_STALL_MS, or FLUSH_LIMIT_MS
+   * passed), so that the lines written next are kept: the host's last lines after a stdout that did not keep up.
+   */
+  room(): Promise<void>;
   stats(): LogOutputStats;
 }
 
@@ -115,9 +120,26 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
     return closed;
   };
   const stats = () => ({ droppedLines, bufferedBytes: accepted - written });
+  const maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED_BYTES;
+  const room = () =>
+    new Promise<void>((resolve) => {
+      const since = Date.now();
+      const check = () => {
+        const stalled = Date.now() - lastProgress >= FLUSH_STALL_MS && written < accepted;
+        if (failed || accepted - written <= maxBuffered / 2 || stalled || Date.now() - since >= FLUSH_LIMIT_MS) {
+          clearInterval(timer);
+          sink.off('write', check);
+          resolve();
+        }
+      };
+      // Progress wakes it ('write'); the timer notices a stall.
+      const timer = setInterval(check, 250);
+      sink.on('write', check);
+      check();
+    });
   const pretty = isTTY ? await loadPrettifier() : undefined;
   if (!pretty) {
-    return { destination: { write: put }, relay: (line) => put(`${line}\n`), close, stats };
+    return { destination: { write: put }, relay: (line) => put(`${line}\n`), close, room, stats };
   }
   const write = (line: string) => {
     try {
@@ -130,6 +152,7 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
     destination: { write: (chunk: string) => write(chunk.replace(/\n$/, '')) },
     relay: write,
     close,
+    room,
     stats,
   };
 }

@@ -125,6 +125,9 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   const [result] = await Promise.all([supervisor.stop(), server.close()]);
   // After the connectors drained: their last acks and PUBACKs still need the brokers `prepare` started.
   await release();
+  // The children are gone: what they flooded the buffer with may still be on its way, and the last line must not be
+  // dropped behind it.
+  await output.room();
   logger.info({ clean: result.clean, droppedLogLines: output.stats().droppedLines }, 'danube-connect stopped');
   await output.close();
   return result.clean ? RUN_EXIT_CODES.ok : RUN_EXIT_CODES.unclean;
