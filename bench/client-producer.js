@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { closedLoop, leanCpuTarget, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess } from './lib.js';
+import { closedLoop, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
@@ -26,7 +26,6 @@ const ALL_CASES = [
 ];
 // BENCH_CASES="none, in-flight 64;partition, 4 partitions" runs a subset.
 const CASES = process.env.BENCH_CASES ? ALL_CASES.filter(([name]) => process.env.BENCH_CASES.split(';').includes(name)) : ALL_CASES;
-const VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
 
 function rawClient(serviceUrl) {
   const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
@@ -86,7 +85,7 @@ async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid, 
 }
 
 async function benchTarget(label, serviceUrl, brokerPid) {
-  const samples = new Map(CASES.map(([name]) => [name, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
+  const samples = new Map(CASES.map(([name]) => [name, Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, []]))]));
   for (let run = 0; run < RUNS; run++) {
     for (const [name, options, concurrency, rawConcurrency] of CASES) {
       const slug = name.replace(/[^a-z0-9]+/g, '-');
@@ -104,7 +103,6 @@ async function benchTarget(label, serviceUrl, brokerPid) {
   const med = (list, key) => median(list.map((s) => s[key]));
   return CASES.map(([name, , concurrency, rawConcurrency]) => {
     const of = samples.get(name);
-    const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
     return {
       broker: label,
       case: name,
@@ -116,20 +114,9 @@ async function benchTarget(label, serviceUrl, brokerPid) {
       rss_mb: med(of.http2, 'rss'),
       concurrency,
       baseline_concurrency: rawConcurrency,
-      grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
-      http2_msg_per_s: Math.round(med(of.http2, 'msgPerS')),
-      raw_grpcjs_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
-      bare_http2_msg_per_s: Math.round(med(of.bare, 'msgPerS')),
-      grpcjs_cpu_us: Math.round(cpu['grpc-js']),
-      http2_cpu_us: Math.round(cpu.http2),
-      raw_grpcjs_cpu_us: Math.round(cpu.raw),
-      bare_http2_cpu_us: Math.round(cpu.bare),
-      http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
-      http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
-      target: name === 'none, in-flight 64' ? leanCpuTarget(cpu.http2 / cpu['grpc-js'], cpu.http2 / cpu.bare) : undefined,
+      ...transportColumns(of, { target: name === 'none, in-flight 64' }),
       grpcjs_p99_ms: round(med(of['grpc-js'], 'p99'), 2),
       broker_cpu_us: brokerPid ? Math.round(med(of.http2, 'brokerUs')) : null,
-      failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
     };
   });
 }

@@ -9,14 +9,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { leanCpuTarget, median, report, ROOT, round, startBrokerProcess } from './lib.js';
+import { median, report, ROOT, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const ACKS_IN_FLIGHT = 10;
 const PAYLOAD = Buffer.alloc(256, 'x');
 const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
-const VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
 
 /** Client CPU (user + system) in µs per message since `since` (a process.cpuUsage() value). */
 function cpuPerMessage(since) {
@@ -144,7 +143,7 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
 }
 
 const broker = await startBrokerProcess();
-const samples = new Map(CASES.map((p) => [p, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
+const samples = new Map(CASES.map((p) => [p, Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, []]))]));
 try {
   for (let run = 0; run < RUNS; run++) {
     for (const partitions of CASES) {
@@ -165,25 +164,13 @@ try {
 const med = (list, key) => median(list.map((s) => s[key]));
 const rows = CASES.map((partitions) => {
   const of = samples.get(partitions);
-  const cpu = Object.fromEntries(VARIANTS.map((v) => [v, med(of[v], 'clientUs')]));
   return {
     case: `${partitions} partition${partitions === 1 ? '' : 's'}`,
     partitions,
     // The project's common columns: consumer + lean (http2) acks against raw grpc-js stream + unary Acks.
     msg_per_s: Math.round(med(of.http2, 'msgPerS')),
     baseline_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
-    grpcjs_msg_per_s: Math.round(med(of['grpc-js'], 'msgPerS')),
-    http2_msg_per_s: Math.round(med(of.http2, 'msgPerS')),
-    raw_grpcjs_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
-    bare_http2_msg_per_s: Math.round(med(of.bare, 'msgPerS')),
-    grpcjs_cpu_us: Math.round(cpu['grpc-js']),
-    http2_cpu_us: Math.round(cpu.http2),
-    raw_grpcjs_cpu_us: Math.round(cpu.raw),
-    bare_http2_cpu_us: Math.round(cpu.bare),
-    http2_vs_grpcjs_cpu: round(cpu.http2 / cpu['grpc-js'], 2),
-    http2_vs_bare_cpu: round(cpu.http2 / cpu.bare, 2),
-    target: leanCpuTarget(cpu.http2 / cpu['grpc-js'], cpu.http2 / cpu.bare),
-    failed: VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
+    ...transportColumns(of),
   };
 });
 report('consumer-ack', rows, [

@@ -90,12 +90,34 @@ export function rssMb() {
   return round(process.memoryUsage().rss / 1024 / 1024);
 }
 
+/** What the transport benchmarks compare: ours on each transport, raw grpc-js calls and a bare node:http2 loop. */
+export const TRANSPORT_VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
+
 /**
- * The lean transport's target (issue 16): client CPU per call <= 0.55x grpc-js's and <= 1.1x a bare node:http2 loop's.
- * Returns the row's `target` cell.
+ * The columns the transport benchmarks share, from samples per variant (`{ msgPerS, clientUs, failed }` each):
+ * medians of msg/s and client CPU per message of every variant, the lean transport's CPU ratios, with `target`
+ * the lean transport's target (issue 16: client CPU per call <= 0.55x grpc-js's and <= 1.1x the bare loop's)
+ * when asked for, and the failed calls of all.
  */
-export function leanCpuTarget(vsGrpcJs, vsBare) {
-  return `cpu <= 0.55x grpc-js, <= 1.1x bare: ${vsGrpcJs <= 0.55 && vsBare <= 1.1 ? 'met' : 'MISSED'}`;
+export function transportColumns(of, { target = true } = {}) {
+  const med = (variant, key) => median(of[variant].map((s) => s[key]));
+  const cpu = Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, med(v, 'clientUs')]));
+  const vsGrpcJs = cpu.http2 / cpu['grpc-js'];
+  const vsBare = cpu.http2 / cpu.bare;
+  return {
+    grpcjs_msg_per_s: Math.round(med('grpc-js', 'msgPerS')),
+    http2_msg_per_s: Math.round(med('http2', 'msgPerS')),
+    raw_grpcjs_msg_per_s: Math.round(med('raw', 'msgPerS')),
+    bare_http2_msg_per_s: Math.round(med('bare', 'msgPerS')),
+    grpcjs_cpu_us: Math.round(cpu['grpc-js']),
+    http2_cpu_us: Math.round(cpu.http2),
+    raw_grpcjs_cpu_us: Math.round(cpu.raw),
+    bare_http2_cpu_us: Math.round(cpu.bare),
+    http2_vs_grpcjs_cpu: round(vsGrpcJs, 2),
+    http2_vs_bare_cpu: round(vsBare, 2),
+    target: target ? `cpu <= 0.55x grpc-js, <= 1.1x bare: ${vsGrpcJs <= 0.55 && vsBare <= 1.1 ? 'met' : 'MISSED'}` : undefined,
+    failed: TRANSPORT_VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
+  };
 }
 
 /** Prints the table and writes bench-results/<name>.json in the project's format. */
