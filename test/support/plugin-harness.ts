@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DanubeClient } from '@danube-connect/sdk';
 import { ConnectorProcess, TestBroker, type TestBrokerOptions } from '@danube-connect/testing';
 import { Mosquitto, type MosquittoOptions } from '@danube-connect/mqtt/testing';
-import { it, onTestFinished } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 
 // What the MQTT plugins' tests share: where Danube runs, a mosquitto per case, waits re-checked on every arrival,
 // and the plugin started in a real connector child as the host does.
@@ -38,6 +38,21 @@ export async function startDanube(options: TestBrokerOptions = {}): Promise<Danu
 
 /** A Danube topic no other case or earlier run uses (a real broker keeps its topics). */
 export const uniqueTopic = (prefix: string) => `/default/${prefix}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/**
+ * The message of the config error `parse` throws for `raw`, after checking it is the MQTT plugins' fatal
+ * DC_ERR_MQTT_CONFIG; fails the test when `raw` is accepted.
+ */
+export function configProblems(parse: (raw: unknown) => unknown, raw: unknown): string {
+  try {
+    parse(raw);
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe('DC_ERR_MQTT_CONFIG');
+    expect((err as { kind?: string }).kind).toBe('fatal');
+    return (err as Error).message;
+  }
+  throw new Error('the config was accepted');
+}
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const broker = await Mosquitto.start(options);

@@ -3,19 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { externalRefs, renderPluginSchema } from '@danube-connect/mqtt';
 import { describe, expect, it } from 'vitest';
 import { filterCovers, parseConfig } from '../src/config.js';
+import { configProblems } from './support/harness.js';
 
 const base = { url: 'mqtt://127.0.0.1:1883', routes: [{ from: 'sensors/#', to: '/iot/sensors' }] };
 const withRoutes = (...routes: object[]) => ({ ...base, routes });
-const problemsOf = (raw: unknown): string => {
-  try {
-    parseConfig(raw);
-  } catch (err) {
-    expect((err as { code?: string }).code).toBe('DC_ERR_MQTT_CONFIG');
-    expect((err as { kind?: string }).kind).toBe('fatal');
-    return (err as Error).message;
-  }
-  throw new Error('the config was accepted');
-};
+const problemsOf = (raw: unknown): string => configProblems(parseConfig, raw);
 
 describe('parseConfig', () => {
   it('applies the schema defaults (clean_session false, session_expiry_s 3600, QoS 1, key topic)', () => {

@@ -7,7 +7,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { onTestFinished } from 'vitest';
 import { Arrivals, startPluginChild, uniqueTopic as uniqueTopicWith, type Danube } from '../../../../test/support/plugin-harness.js';
 
-export { itWithTestBroker, startDanube, startMosquitto, type Danube } from '../../../../test/support/plugin-harness.js';
+export { configProblems, itWithTestBroker, startDanube, startMosquitto, type Danube } from '../../../../test/support/plugin-harness.js';
 
 /** A Danube topic no other case or earlier run uses (a real broker keeps its topics). */
 export const uniqueTopic = (prefix = 'sink') => uniqueTopicWith(prefix);
