@@ -6,7 +6,7 @@
 //
 // A HEALTHCHECK runs inside the container's network namespace, so the host's loopback default (127.0.0.1:9464)
 // answers it; an unspecified bind address (0.0.0.0, ::) is dialled on loopback. Slim images have no curl.
-import { formatProblem, loadHostConfig } from '@danube-connect/host';
+import { formatProblem, loadHostConfig, reachableAddress } from '@danube-connect/host';
 
 const TIMEOUT_MS = 4_000; // below the Dockerfile's --timeout=5s, so a hung host reads as a failure with a reason
 
@@ -20,8 +20,7 @@ const loaded = loadHostConfig(file);
 if (!loaded.ok) unhealthy(loaded.problems.map(formatProblem).join('; '));
 const { host, port } = loaded.config.host.http;
 if (port === 0) unhealthy(`[host] http ${host}:0 picks a random port: give it a fixed one for the health check`);
-const dial = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-const url = `http://${dial.includes(':') ? `[${dial}]` : dial}:${port}/healthz`;
+const url = `http://${reachableAddress({ host, port })}/healthz`;
 try {
   const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (response.status !== 200) unhealthy(`${url} answered ${response.status}`);

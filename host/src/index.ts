@@ -5,6 +5,7 @@ export type { HostConfig, HostConfigResult, LoadHostConfigOptions } from './conf
 export type { ConnectorSettings, HostSettings } from './config/connector-settings.js';
 export type { ConnectorToml, DanubeToml, HostToml, ProcessingToml, RestartToml, TlsToml } from './config/host-toml.js';
 export { formatProblem, type ConfigProblem } from './config/config-problem.js';
+export { reachableAddress } from './http/reachable-address.js';
 export { validateHost, validateHostOrThrow } from './validate-host.js';
 export type { ValidateHostOptions, ValidateHostResult, ValidatedHost } from './validate-host.js';
 export { scanPlugins, type FoundPlugin } from './discovery/scan-plugins.js';

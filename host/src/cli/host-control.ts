@@ -1,5 +1,6 @@
 import { formatProblem } from '../config/config-problem.js';
 import { loadHostConfig } from '../config/load-host-config.js';
+import { reachableAddress } from '../http/reachable-address.js';
 import { type CliIo, EXIT_CODES, UsageError } from './cli-command.js';
 
 /** Default deadline of one control request, ms: a reload or restart drains connectors, which takes a while. */
@@ -31,9 +32,7 @@ export function hostAddress(file: string | undefined, http: string | undefined, 
     for (const problem of loaded.problems) io.err(formatProblem(problem));
     return EXIT_CODES.invalid;
   }
-  const { host, port } = loaded.config.host.http;
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return reachableAddress(loaded.config.host.http);
 }
 
 export interface ControlAnswer {
