@@ -7,6 +7,7 @@
 // RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
 // 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. A json_schema case validates each 1 KiB JSON payload against a
 // small schema before publishing, and a QoS 2 case holds each PUBREC until Danube has the message (issue 13).
+// BENCH_CHILD_NODE_OPTIONS=<options> sets NODE_OPTIONS of the connector children (a --require'd profiler, say).
 // BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS rows only with "latency"). Reports only;
 // asserts nothing.
 import { spawn } from 'node:child_process';
@@ -17,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
-import { ROOT, closedLoop, median, percentile, report, round, startBrokerProcess } from './lib.js';
+import { ROOT, closedLoop, median, percentile, processCpuSeconds, report, round, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -27,8 +28,11 @@ const PAYLOAD_BYTES = 1024;
 const CLI = join(ROOT, 'host/dist/cli.js');
 const PLUGIN = join(ROOT, 'plugins/source-mqtt');
 const RUN_ID = Date.now().toString(36);
+/** Passed to every connector child as NODE_OPTIONS, e.g. `--require ./profile.cjs` to profile or trace it. */
+const CHILD_NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS || undefined;
 
-// [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type, Danube transport]
+// [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type, Danube transport,
+//  in-flight window (receive_maximum and the runtime's max_in_flight; default 64)]
 const ALL_CASES = [
   ['qos0-p1-strict', 0, 0, 'partition', 1],
   ['qos0-p8-strict', 0, 8, 'partition', 64],
@@ -40,6 +44,8 @@ const ALL_CASES = [
   ['qos2-none', 2, 0, 'none', 1],
   // The lean transport (issue 16) end to end; its baseline is the SDK producer on the same transport.
   ['qos1-none-http2', 1, 0, 'none', 1, undefined, 'http2'],
+  // A wider in-flight window: with 64 the pipeline (mosquitto → child → Danube and back) leaves cores idle.
+  ['qos1-none-window-256', 1, 0, 'none', 1, undefined, undefined, 256],
 ];
 const LATENCY_CASE = 'latency';
 const SELECTED = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined;
@@ -77,11 +83,15 @@ function vmRssMb(pid) {
 
 function hostToml(serviceUrl, mqttUrl, schemaFile) {
   let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
-  const connector = (name, route, transport) =>
-    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n${transport ? `[connectors.danube]\ntransport = "${transport}"\n` : ''}[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
-  for (const [name, qos, partitions, ordering, , schemaType, transport] of CASES) {
+  const connector = (name, route, transport, window) =>
+    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n` +
+    (CHILD_NODE_OPTIONS ? `[connectors.env]\nNODE_OPTIONS = ${JSON.stringify(CHILD_NODE_OPTIONS)}\n` : '') +
+    (transport ? `[connectors.danube]\ntransport = "${transport}"\n` : '') +
+    (window ? `[connectors.processing]\nmax_in_flight = ${window}\n` : '') +
+    `[connectors.config]\nurl = "${mqttUrl}"\n${window ? `receive_maximum = ${window}\n` : ''}routes = [${route}]\n`;
+  for (const [name, qos, partitions, ordering, , schemaType, transport, window] of CASES) {
     const schema = schemaType ? `, schema = { subject = "bench-${name}-${RUN_ID}", type = "${schemaType}", file = "${schemaFile}" }` : '';
-    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`, transport);
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`, transport, window);
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
@@ -122,7 +132,33 @@ async function startHost(dir, serviceUrl, mqttUrl) {
   }
   const { connectors } = await (await fetch(`${url}/connectors`)).json();
   const pids = Object.fromEntries(connectors.map((c) => [c.name, c.pid]));
-  return { url, pids, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+  return { url, pids, pid: child.pid, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+/**
+ * CPU seconds used so far by each process of a run: this one (the publisher, or the SDK producer of the Danube
+ * limit), the TestBroker, mosquitto, the host and the case's connector child. Per message, the split says where
+ * the two cores go and whether a share of the limit is reachable at all (the end-to-end case runs five busy
+ * processes, the Danube limit two).
+ */
+function cpuNow(pids) {
+  const self = process.cpuUsage();
+  return {
+    bench: (self.user + self.system) / 1e6,
+    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? undefined : processCpuSeconds(pid)])),
+  };
+}
+
+/** µs of CPU per message of each process between two cpuNow readings; `total` sums them. */
+function cpuPerMessage(before, after, messages) {
+  const split = {};
+  let total = 0;
+  for (const [name, seconds] of Object.entries(after)) {
+    if (seconds === undefined || before[name] === undefined) continue;
+    split[name] = ((seconds - before[name]) * 1e6) / messages;
+    total += split[name];
+  }
+  return { ...split, total };
 }
 
 /** processed_total of one Danube topic, from the host's merged /metrics. */
@@ -155,9 +191,10 @@ async function publishAll(client, prefix, topics, count, qos, make = payload) {
 }
 
 /** One connector case: N messages as fast as the publisher goes, until processed_total grew by N (or stalled 5 s). */
-async function connectorRun(host, publisher, [name, qos, , , topics, schemaType]) {
+async function connectorRun(host, publisher, pids, [name, qos, , , topics, schemaType]) {
   const topic = danubeTopic(name);
   const before = await processed(host.url, topic);
+  const cpuBefore = cpuNow({ ...pids, child: host.pids[`bench-${name}`] });
   const t0 = performance.now();
   const publishing = publishAll(publisher, `b/${name}`, topics, MESSAGES, qos, schemaType ? jsonPayload : payload);
   let done = before;
@@ -173,7 +210,8 @@ async function connectorRun(host, publisher, [name, qos, , , topics, schemaType]
   }
   await publishing;
   const count = done - before;
-  return { msgPerS: count / ((tLast - t0) / 1000), lost: MESSAGES - count };
+  const cpu = cpuPerMessage(cpuBefore, cpuNow({ ...pids, child: host.pids[`bench-${name}`] }), count);
+  return { msgPerS: count / ((tLast - t0) / 1000), lost: MESSAGES - count, cpu };
 }
 
 /** The MQTT limit: mosquitto → a plain mqtt.js subscriber, same QoS, same publisher. */
@@ -197,12 +235,14 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
 }
 
 /** The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight. */
-async function danubeBaseline(serviceUrl, [name, , partitions, ordering, topics, , transport], run) {
+async function danubeBaseline(serviceUrl, pids, [name, , partitions, ordering, topics, , transport], run) {
   const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
   const producer = await client.createProducer({ topic: `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
+  const cpuBefore = cpuNow({ broker: pids.broker });
   const result = await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` }));
+  const cpu = cpuPerMessage(cpuBefore, cpuNow({ broker: pids.broker }), MESSAGES);
   await client.close();
-  return result.msgPerS;
+  return { msgPerS: result.msgPerS, cpu };
 }
 
 /** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
@@ -242,9 +282,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
 const external = process.env.DANUBE_SERVICE_URL || undefined;
 const broker = external ? undefined : await startBrokerProcess();
 const serviceUrl = external ?? broker.serviceUrl;
-const mosquitto = await Mosquitto.start({ persistence: false });
+// Room for the widest case's window (mosquitto's own default is 20 in flight per client).
+const mosquitto = await Mosquitto.start({ persistence: false, maxInflightMessages: Math.max(100, ...CASES.map((spec) => spec[7] ?? 0)) });
 let host;
-const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [] }]));
+const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [], cpu: [], danubeCpu: [] }]));
 const mqttLimit = { 0: [], 1: [], 2: [] };
 let latency;
 let idleRss;
@@ -254,16 +295,21 @@ try {
   if (WITH_LATENCY) idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
   const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bench-pub-${RUN_ID}`, protocolVersion: 5 });
   publisher.stream.setNoDelay?.(true);
+  const pids = { broker: broker?.pid, mosquitto: mosquitto.pid, host: host.pid };
   // Latency first, into an empty TestBroker: once it holds the throughput cases' messages (hundreds of MB in one
   // V8 heap) its own garbage collection pauses for tens to hundreds of ms, which a latency run would measure.
   if (WITH_LATENCY) latency = await latencyRun(host, publisher, serviceUrl);
   for (let run = 0; run < RUNS; run++) {
     for (const qos of new Set(CASES.map(([, q]) => q))) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
-      const result = await connectorRun(host, publisher, spec);
-      samples[spec[0]].msgPerS.push(result.msgPerS);
-      samples[spec[0]].lost.push(result.lost);
-      samples[spec[0]].danube.push(await danubeBaseline(serviceUrl, spec, run));
+      const result = await connectorRun(host, publisher, pids, spec);
+      const limit = await danubeBaseline(serviceUrl, pids, spec, run);
+      const sample = samples[spec[0]];
+      sample.msgPerS.push(result.msgPerS);
+      sample.lost.push(result.lost);
+      sample.cpu.push(result.cpu);
+      sample.danube.push(limit.msgPerS);
+      sample.danubeCpu.push(limit.cpu);
     }
     process.stderr.write('.');
   }
@@ -278,7 +324,8 @@ try {
 
 const row = (fields) => ({
   case: undefined, msg_per_s: undefined, baseline_msg_per_s: undefined, mqtt_limit_msg_per_s: undefined, danube_limit_msg_per_s: undefined,
-  of_baseline_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
+  of_baseline_pct: undefined, child_cpu_us: undefined, broker_cpu_us: undefined, mqtt_cpu_us: undefined, host_cpu_us: undefined,
+  cpu_total_us: undefined, limit_cpu_total_us: undefined, cores_busy: undefined, cpu_bound_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
 });
 const rows = CASES.map(([name, qos]) => {
   const s = samples[name];
@@ -287,6 +334,8 @@ const rows = CASES.map(([name, qos]) => {
   const danubeMsgPerS = median(s.danube);
   const baseline = Math.min(mqttMsgPerS, danubeMsgPerS);
   const ratio = msgPerS / baseline;
+  const cpu = (key, of = s.cpu) => median(of.map((split) => split[key] ?? 0));
+  const total = cpu('total');
   return row({
     case: name,
     msg_per_s: round(msgPerS, 0),
@@ -294,6 +343,14 @@ const rows = CASES.map(([name, qos]) => {
     mqtt_limit_msg_per_s: round(mqttMsgPerS, 0),
     danube_limit_msg_per_s: round(danubeMsgPerS, 0),
     of_baseline_pct: round(ratio * 100, 0),
+    child_cpu_us: round(cpu('child'), 0),
+    broker_cpu_us: round(cpu('broker'), 0),
+    mqtt_cpu_us: round(cpu('bench') + cpu('mosquitto'), 0),
+    host_cpu_us: round(cpu('host'), 0),
+    cpu_total_us: round(total, 0),
+    limit_cpu_total_us: round(cpu('total', s.danubeCpu), 0),
+    cores_busy: round((msgPerS * total) / 1e6, 2),
+    cpu_bound_pct: round((2e6 / total / baseline) * 100, 0),
     lost_max: Math.max(...s.lost),
     target: name === 'qos1-none' ? `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}` : undefined,
   });
@@ -318,6 +375,7 @@ report('source-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
   'msg_per_s: first publish to the last processed_total increase of the case\'s topic (host /metrics, polled every 100 ms); lost_max: messages not counted within 5 s of the last progress (QoS 0 may drop).',
   'qos1-none-json-schema: qos1-none with a json_schema route schema: each 1 KiB JSON payload is checked by ajv (an object with a number and a string, additionalProperties false) before publishing and stamped with the schema id; lost_max counts dead-lettered ones too (none expected).',
+  '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
   WITH_LATENCY
     ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s after a second of warm-up, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran; it runs before the throughput cases, into an empty TestBroker.`

@@ -124,6 +124,11 @@ export class Mosquitto {
     return this.output;
   }
 
+  /** The broker's process id while it runs (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
