@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { formatProblem } from '../src/config/config-problem.js';
 import { validateHost } from '../src/validate-host.js';
 import { FIXTURE_PLUGINS, tempProject } from './temp-project.js';
 
@@ -127,6 +128,30 @@ describe('validateHost', () => {
     const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
     const { connectors } = validOrThrow(validateHost('host.toml', { env: { MQTT_HOST: 'broker', MQTT_USER: 'ann' }, cwd: p.dir }));
     expect(connectors[0]?.config).toMatchObject({ url: 'mqtt://broker:1883', username: 'ann', client_id: 'price-${not-a-var}' });
+  });
+
+  test('a value that is one whole ${NAME} becomes the integer, number or boolean its key wants; other text stays text', () => {
+    const toml = TOML.replace('url = "mqtt://127.0.0.1:1883"', () => 'url = "mqtt://127.0.0.1:1883"\nkeepalive_s = "${KEEPALIVE}"\npassword = "${MQTT_PASSWORD}"')
+      .replace('memory_mb = 128', () => 'memory_mb = "${MEMORY_MB:-192}"')
+      .replace('batch_size = 10', () => 'batch_size = "${BATCH}"');
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const env = { KEEPALIVE: '30', MQTT_PASSWORD: '12345', BATCH: '25' };
+    const { connectors } = validOrThrow(validateHost('host.toml', { env, cwd: p.dir }));
+    expect(connectors[0]?.config).toMatchObject({ keepalive_s: 30, password: '12345' });
+    expect(connectors[1]?.memoryMb).toBe(192);
+    expect(connectors[1]?.runtime).toMatchObject({ batchSize: 25 });
+  });
+
+  test('a whole ${NAME} that does not spell the wanted scalar, or a number written as literal text, is still an error naming the key', () => {
+    const toml = TOML.replace('url = "mqtt://127.0.0.1:1883"', () => 'url = "mqtt://127.0.0.1:1883"\nkeepalive_s = "${KEEPALIVE}"')
+      .replace('batch_size = 10', () => 'batch_size = "10"');
+    const p = tempProject({ 'host.toml': toml }, ['mqtt-like-source', 'plain-sink']);
+    const result = validateHost('host.toml', { env: { KEEPALIVE: '30s' }, cwd: p.dir });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      'host.toml: connector "iot": config/keepalive_s must be integer',
+      'host.toml: connector "out": processing/batch_size must be integer',
+    ]);
   });
 
   test('DANUBE_SERVICE_URL and DANUBE_TOKEN override [danube]; a connector\'s own [connectors.danube] still wins', () => {
