@@ -5,6 +5,7 @@ import { secretValues } from '@danube-connect/sdk/core';
 import type { ConnectorSpec } from './connector-spec.js';
 import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
 import { deepFreeze } from './config/deep-freeze.js';
+import { validateWithReferencedScalars } from './config/referenced-scalars.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
 import { join } from 'node:path';
 import { packageNameProblem } from './discovery/package-name.js';
@@ -76,7 +77,7 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     plugins[index] = report;
     const config = connector?.['config'];
     if (config === null || typeof config !== 'object' || Array.isArray(config)) return; // the schema reported it
-    configs[index] = validateConnectorConfig(report.validateConfig, config as Table, (errors) =>
+    configs[index] = validateConnectorConfig(report.validateConfig, config as Table, [...base, 'config'], check.references, (errors) =>
       addAjvErrors(problems, 'DC_ERR_CONNECTOR_CONFIG', errors, [...base, 'config'], check.skip),
     );
   });
@@ -143,11 +144,13 @@ export function validateHostOrThrow(file: string, options: ValidateHostOptions =
 function validateConnectorConfig(
   validate: ValidateFunction | undefined,
   config: Table,
+  base: KeyPath,
+  references: ReadonlySet<string>,
   report: (errors: ValidateFunction['errors']) => void,
 ): Record<string, unknown> | undefined {
   const clone = structuredClone(config);
   if (!validate) return clone;
-  if (validate(clone)) return clone;
+  if (validateWithReferencedScalars(validate, clone, base, references)) return clone;
   report(validate.errors);
   return undefined;
 }

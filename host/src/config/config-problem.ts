@@ -85,7 +85,7 @@ export function joinPath(path: KeyPath): string {
 }
 
 /** A JSON pointer (ajv's instancePath) as a key path; all-digit segments become array indices. */
-function pointerToPath(pointer: string): (string | number)[] {
+export function pointerToPath(pointer: string): (string | number)[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)

@@ -16,7 +16,11 @@ export interface ExpandEnvOptions {
   dir?: string;
   /** Receives each value read from a `${file:…}`: it is a secret wherever it is used. */
   fileSecrets?: string[];
+  /** Receives the key path of every value that was one whole reference (`"${PORT}"`): see referenced-scalars.ts. */
+  references?: Set<string>;
 }
+
+const WHOLE_REFERENCE = /^\$\{[^}]*\}$/;
 
 /** The contents of a secret file with its trailing newline trimmed, or why it cannot be used. */
 function readSecretFile(file: string): { value: string } | { problem: string } {
@@ -100,6 +104,7 @@ export function expandEnv(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
       return value;
     });
     if (!ok) failed.add(joinPath(path));
+    else if (WHOLE_REFERENCE.test(text)) options.references?.add(joinPath(path));
     // `token = "${DANUBE_TOKEN:-}"` on a broker without auth: an empty secret is an absent one, not an invalid "".
     if (ok && out === '' && secret) return NOT_SET;
     return out;

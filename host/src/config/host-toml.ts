@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { LogLevel } from '@danube-connect/sdk/core';
 import { readHostSchema } from '../host-package.js';
+import { validateWithReferencedScalars } from './referenced-scalars.js';
 import { addAjvErrors, type ProblemList } from './config-problem.js';
 
 /** `[host.restart]` / `[connectors.restart]` as written in host.toml. */
@@ -84,9 +85,9 @@ function hostValidator(): ValidateFunction {
 }
 
 /** Validates `doc` in place against host.schema.json (defaults applied), adding every error as a problem. */
-export function validateHostToml(doc: Record<string, unknown>, problems: ProblemList, skip: ReadonlySet<string>): doc is Record<string, unknown> & HostToml {
+export function validateHostToml(doc: Record<string, unknown>, problems: ProblemList, skip: ReadonlySet<string>, references: ReadonlySet<string>): doc is Record<string, unknown> & HostToml {
   const validate = hostValidator();
-  if (validate(doc)) return true;
+  if (validateWithReferencedScalars(validate, doc, [], references)) return true;
   addAjvErrors(problems, 'DC_ERR_CONFIG_SCHEMA', validate.errors, [], skip);
   return false;
 }

@@ -45,6 +45,8 @@ export interface HostConfigCheck {
   config: HostConfig | undefined;
   /** Key paths already reported (an unset ${VAR}): later checks skip them. */
   skip: ReadonlySet<string>;
+  /** Key paths of values that were one whole ${VAR}: a number or boolean key takes the scalar they spell. */
+  references: ReadonlySet<string>;
 }
 
 /**
@@ -58,18 +60,19 @@ export function checkHostConfig(file: string, options: LoadHostConfigOptions = {
   const dir = dirname(path);
   const empty = new ProblemList(file);
   const doc = readToml(path, empty);
-  if (!doc) return { problems: empty, path, dir, doc: undefined, config: undefined, skip: new Set() };
+  if (!doc) return { problems: empty, path, dir, doc: undefined, config: undefined, skip: new Set(), references: new Set() };
   const problems = new ProblemList(file, doc);
   const fileSecrets: string[] = [];
-  const skip = expandEnv(doc, env, problems, { dir, fileSecrets });
+  const references = new Set<string>();
+  const skip = expandEnv(doc, env, problems, { dir, fileSecrets, references });
   reportNonFiniteNumbers(doc, problems, skip);
   const fromEnv = applyDanubeEnvOverrides(doc, env);
-  const valid = validateHostToml(doc, problems, skip);
+  const valid = validateHostToml(doc, problems, skip, references);
   checkSemantics(doc, { problems, dir, skip, fromEnv });
-  if (!valid || problems.size > 0) return { problems, path, dir, doc, config: undefined, skip };
+  if (!valid || problems.size > 0) return { problems, path, dir, doc, config: undefined, skip, references };
   const toml = deepFreeze(doc as unknown as HostToml);
   const config: HostConfig = deepFreeze({ file, path, dir, toml, host: hostSettings(toml, dir), connectors: connectorSettings(toml, dir), fileSecrets });
-  return { problems, path, dir, doc, config, skip };
+  return { problems, path, dir, doc, config, skip, references };
 }
 
 /** host.toml alone (no plugin resolution): the valid config, or every problem. */
