@@ -251,28 +251,51 @@ async function latencyRun(host, publisher, serviceUrl) {
   // the same rate, not counted.
   const warmup = LATENCY_RATE;
   const latencies = [];
+  // The two legs, split at the child's send (publish_time, ms, set by the SDK producer): MQTT side and child
+  // before it, Danube (and the consumer here) after it.
+  const beforeSend = [];
+  const afterSend = [];
   const receiving = (async () => {
     for (let received = 0; received < warmup + total; received++) {
       const message = await consumer.receive(AbortSignal.timeout(30_000)).catch(() => undefined);
       if (!message) break;
-      if (received >= warmup) latencies.push(performance.timeOrigin + performance.now() - message.payload.readDoubleLE(0));
+      if (received >= warmup) {
+        const arrived = performance.timeOrigin + performance.now();
+        const published = message.payload.readDoubleLE(0);
+        latencies.push(arrived - published);
+        beforeSend.push(message.publishTime - published);
+        afterSend.push(arrived - message.publishTime);
+      }
       void consumer.ack(message).catch(() => {});
     }
   })();
   const pid = host.pids[`bench-${LATENCY_CASE}`];
   const rss = [];
   const t0 = performance.now();
-  for (let i = 0; i < warmup + total; i += 10) {
-    for (let j = 0; j < 10; j++) publisher.publish(`b/${LATENCY_CASE}/x`, payload(), { qos: 1 });
-    if (i % 1000 === 0) rss.push(vmRssMb(pid));
-    const due = t0 + ((i + 10) / LATENCY_RATE) * 1000;
-    await sleep(Math.max(0, due - performance.now()));
+  // Evenly paced: each tick (~1 ms) publishes what is due by then. Bursts of 10 every 10 ms would fill the
+  // reliable subscription's window of 10 unacked (docs/danube-protocol.md §9.4) at once, and the consumer here would
+  // add its own queueing to the figure.
+  for (let sent = 0, sampled = 0; sent < warmup + total; await sleep(1)) {
+    const due = Math.min(warmup + total, Math.floor(((performance.now() - t0) / 1000) * LATENCY_RATE));
+    for (; sent < due; sent++) publisher.publish(`b/${LATENCY_CASE}/x`, payload(), { qos: 1 });
+    if (sent >= sampled) {
+      rss.push(vmRssMb(pid));
+      sampled += LATENCY_RATE;
+    }
   }
   rss.push(vmRssMb(pid));
   await receiving;
   await client.close();
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, total, rssMax: Math.max(...rss.filter(Boolean)) };
+  for (const list of [latencies, beforeSend, afterSend]) list.sort((a, b) => a - b);
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    p99BeforeSend: percentile(beforeSend, 99),
+    p99AfterSend: percentile(afterSend, 99),
+    received: latencies.length,
+    total,
+    rssMax: Math.max(...rss.filter(Boolean)),
+  };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
@@ -321,7 +344,8 @@ try {
 const row = (fields) => ({
   case: undefined, msg_per_s: undefined, baseline_msg_per_s: undefined, mqtt_limit_msg_per_s: undefined, danube_limit_msg_per_s: undefined,
   of_baseline_pct: undefined, child_cpu_us: undefined, broker_cpu_us: undefined, mqtt_cpu_us: undefined, host_cpu_us: undefined,
-  cpu_total_us: undefined, limit_cpu_total_us: undefined, cores_busy: undefined, cpu_bound_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
+  cpu_total_us: undefined, limit_cpu_total_us: undefined, cores_busy: undefined, cpu_bound_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined,
+  p99_to_send_ms: undefined, p99_from_send_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
 });
 const rows = CASES.map(([name, qos]) => {
   const s = samples[name];
@@ -357,6 +381,8 @@ if (WITH_LATENCY) rows.push(row({
   lost_max: latency.total - latency.received,
   p50_ms: round(latency.p50, 2),
   p99_ms: round(latency.p99, 2),
+  p99_to_send_ms: round(latency.p99BeforeSend, 1),
+  p99_from_send_ms: round(latency.p99AfterSend, 1),
   target: `p99 <= 25 ms: ${latency.p99 <= 25 ? 'met' : 'MISSED'}`,
 }));
 if (WITH_LATENCY) {
@@ -374,6 +400,6 @@ report('source-mqtt', rows, [
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
   WITH_LATENCY
-    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s after a second of warm-up, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran; it runs before the throughput cases, into an empty TestBroker.`
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s after a second of warm-up, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran; it runs before the throughput cases, into an empty TestBroker.`
     : 'BENCH_CASES left out the latency and RSS rows.',
 ]);
