@@ -45,6 +45,14 @@ const ALL_CASES = [
   ['qos1-none-http2', 1, 0, 'none', 1, undefined, 'http2'],
 ];
 const LATENCY_CASE = 'latency';
+/**
+ * The latency connectors, each measured alone: as configured by default, and with `memory_mb = 96` (a V8 heap cap,
+ * --max-old-space-size), which makes V8 collect its old generation long before it would otherwise.
+ */
+const LATENCY_CONNECTORS = [
+  { name: LATENCY_CASE, memoryMb: undefined },
+  { name: `${LATENCY_CASE}-memory-96`, memoryMb: 96 },
+];
 const SELECTED = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',').map((name) => name.trim()).filter(Boolean)) : undefined;
 for (const name of SELECTED ?? []) {
   if (name !== LATENCY_CASE && !ALL_CASES.some(([known]) => known === name)) throw new Error(`BENCH_CASES: unknown case ${name}; known: ${[...ALL_CASES.map(([known]) => known), LATENCY_CASE].join(', ')}`);
@@ -80,8 +88,8 @@ function vmRssMb(pid) {
 
 function hostToml(serviceUrl, mqttUrl, schemaFile) {
   let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
-  const connector = (name, route, transport) =>
-    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n` +
+  const connector = (name, route, transport, memoryMb) =>
+    `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n${memoryMb ? `memory_mb = ${memoryMb}\n` : ''}` +
     (CHILD_NODE_OPTIONS ? `[connectors.env]\nNODE_OPTIONS = ${JSON.stringify(CHILD_NODE_OPTIONS)}\n` : '') +
     (transport ? `[connectors.danube]\ntransport = "${transport}"\n` : '') +
     `[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
@@ -91,7 +99,9 @@ function hostToml(serviceUrl, mqttUrl, schemaFile) {
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
-  if (WITH_LATENCY) toml += connector(LATENCY_CASE, `{ from = "b/${LATENCY_CASE}/#", to = "${danubeTopic(LATENCY_CASE)}", qos = 1, ordering = "none" }`);
+  for (const { name, memoryMb } of WITH_LATENCY ? LATENCY_CONNECTORS : []) {
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = 1, ordering = "none" }`, undefined, memoryMb);
+  }
   return toml;
 }
 
@@ -243,9 +253,9 @@ async function danubeBaseline(serviceUrl, pids, [name, , partitions, ordering, t
 }
 
 /** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
-async function latencyRun(host, publisher, serviceUrl) {
+async function latencyRun(host, publisher, serviceUrl, name) {
   const client = new DanubeClient({ serviceUrl });
-  const consumer = await client.subscribe({ topic: danubeTopic(LATENCY_CASE), name: `bench-lat-${RUN_ID}`, subscription: `bench-lat-${RUN_ID}`, type: 'exclusive', bufferSize: 1024 });
+  const consumer = await client.subscribe({ topic: danubeTopic(name), name: `bench-${name}-${RUN_ID}`, subscription: `bench-${name}-${RUN_ID}`, type: 'exclusive', bufferSize: 1024 });
   const total = LATENCY_RATE * LATENCY_SECONDS;
   // The first second warms up (the route's producer is created on its first record, code gets compiled): sent at
   // the same rate, not counted.
@@ -269,7 +279,7 @@ async function latencyRun(host, publisher, serviceUrl) {
       void consumer.ack(message).catch(() => {});
     }
   })();
-  const pid = host.pids[`bench-${LATENCY_CASE}`];
+  const pid = host.pids[`bench-${name}`];
   const rss = [];
   const t0 = performance.now();
   // Evenly paced: each tick (~1 ms) publishes what is due by then. Bursts of 10 every 10 ms would fill the
@@ -277,7 +287,7 @@ async function latencyRun(host, publisher, serviceUrl) {
   // add its own queueing to the figure.
   for (let sent = 0, sampled = 0; sent < warmup + total; await sleep(1)) {
     const due = Math.min(warmup + total, Math.floor(((performance.now() - t0) / 1000) * LATENCY_RATE));
-    for (; sent < due; sent++) publisher.publish(`b/${LATENCY_CASE}/x`, payload(), { qos: 1 });
+    for (; sent < due; sent++) publisher.publish(`b/${name}/x`, payload(), { qos: 1 });
     if (sent >= sampled) {
       rss.push(vmRssMb(pid));
       sampled += LATENCY_RATE;
@@ -306,18 +316,19 @@ const mosquitto = await Mosquitto.start({ persistence: false });
 let host;
 const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [], cpu: [], danubeCpu: [] }]));
 const mqttLimit = { 0: [], 1: [], 2: [] };
-let latency;
-let idleRss;
+/** Per latency connector: its run and its child's RSS 3 s after ready. */
+const latency = new Map();
+const idleRss = new Map();
 try {
   host = await startHost(tmp, serviceUrl, mosquitto.url);
   await sleep(3_000);
-  if (WITH_LATENCY) idleRss = vmRssMb(host.pids[`bench-${LATENCY_CASE}`]);
+  for (const { name } of WITH_LATENCY ? LATENCY_CONNECTORS : []) idleRss.set(name, vmRssMb(host.pids[`bench-${name}`]));
   const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bench-pub-${RUN_ID}`, protocolVersion: 5 });
   publisher.stream.setNoDelay?.(true);
   const pids = { broker: broker?.pid, mosquitto: mosquitto.pid, host: host.pid };
   // Latency first, into an empty TestBroker: once it holds the throughput cases' messages (hundreds of MB in one
   // V8 heap) its own garbage collection pauses for tens to hundreds of ms, which a latency run would measure.
-  if (WITH_LATENCY) latency = await latencyRun(host, publisher, serviceUrl);
+  for (const { name } of WITH_LATENCY ? LATENCY_CONNECTORS : []) latency.set(name, await latencyRun(host, publisher, serviceUrl, name));
   for (let run = 0; run < RUNS; run++) {
     for (const qos of new Set(CASES.map(([, q]) => q))) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
@@ -375,23 +386,22 @@ const rows = CASES.map(([name, qos]) => {
     target: name === 'qos1-none' ? `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}` : undefined,
   });
 });
-if (WITH_LATENCY) rows.push(row({
-  case: `latency qos1 @ ${LATENCY_RATE}/s`,
-  msg_per_s: LATENCY_RATE,
-  lost_max: latency.total - latency.received,
-  p50_ms: round(latency.p50, 2),
-  p99_ms: round(latency.p99, 2),
-  p99_to_send_ms: round(latency.p99BeforeSend, 1),
-  p99_from_send_ms: round(latency.p99AfterSend, 1),
-  target: `p99 <= 25 ms: ${latency.p99 <= 25 ? 'met' : 'MISSED'}`,
-}));
-if (WITH_LATENCY) {
-  rows.push(row({ case: 'child RSS idle', rss_mb: round(idleRss) }));
+for (const { name, memoryMb } of WITH_LATENCY ? LATENCY_CONNECTORS : []) {
+  const run = latency.get(name);
+  const idle = idleRss.get(name);
+  const capped = memoryMb ? `, memory_mb = ${memoryMb}` : '';
   rows.push(row({
-    case: `child RSS @ ${LATENCY_RATE}/s`,
-    rss_mb: round(latency.rssMax),
-    target: `<= idle + 32 MB: ${latency.rssMax <= idleRss + 32 ? 'met' : 'MISSED'}`,
+    case: `latency qos1 @ ${LATENCY_RATE}/s${capped}`,
+    msg_per_s: LATENCY_RATE,
+    lost_max: run.total - run.received,
+    p50_ms: round(run.p50, 2),
+    p99_ms: round(run.p99, 2),
+    p99_to_send_ms: round(run.p99BeforeSend, 1),
+    p99_from_send_ms: round(run.p99AfterSend, 1),
+    target: `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}`,
   }));
+  rows.push(row({ case: `child RSS idle${capped}`, rss_mb: round(idle) }));
+  rows.push(row({ case: `child RSS @ ${LATENCY_RATE}/s${capped}`, rss_mb: round(run.rssMax), target: `<= idle + 32 MB: ${run.rssMax <= idle + 32 ? 'met' : 'MISSED'}` }));
 }
 report('source-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
@@ -400,6 +410,6 @@ report('source-mqtt', rows, [
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
   WITH_LATENCY
-    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s after a second of warm-up, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran; it runs before the throughput cases, into an empty TestBroker.`
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s after a second of warm-up, publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; RSS: VmRSS of that connector child, idle 3 s after ready vs the max while it ran; it runs before the throughput cases, into an empty TestBroker; then the same with a connector whose child has memory_mb = 96.`
     : 'BENCH_CASES left out the latency and RSS rows.',
 ]);
