@@ -201,6 +201,36 @@ describe('ReceiveMessages on the http2 transport', () => {
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
   });
 
+  it('pause() stops reading: the stream window the broker may fill runs out (flow control), resume() reopens it, nothing lost', async () => {
+    const target = await startTarget();
+    const topic = uniqueTopic('window');
+    const producer = await target.client().createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable' });
+    const connection = connectionTo(target, 'http2');
+    const subscription = uniqueName('s');
+    const consumerId = await subscribe(connection, topic, subscription);
+    // The broker's window of 10 unacked messages of 2 MiB is more than our 16 MiB stream window.
+    const count = 12;
+    for (let i = 0; i < count; i++) await producer.send(numbered(i, 2 * 1024 * KIB));
+    const stream = await receive(connection, consumerId);
+    onTestFinished(() => stream.cancel());
+    const h2 = (stream as unknown as { stream: { state: { localWindowSize?: number } } }).stream;
+    const got: number[] = [];
+    const all = new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('data', (m: StreamMessageWire) => {
+        if (got.length === 0) stream.pause();
+        got.push(m.payload.readUInt32BE(0));
+        ack(connection, m, subscription).catch(reject);
+        if (got.length === count) resolve();
+      });
+    });
+    await vi.waitFor(() => expect(h2.state.localWindowSize).toBe(0), { timeout: 15_000, interval: 20 });
+    expect(got).toEqual([0]);
+    stream.resume();
+    await all;
+    expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
+  }, 60_000);
+
   it.each(TRANSPORTS)('a consumer whose buffer fills pauses and resumes its stream (%s): nothing lost, order kept', async (transport) => {
     const target = await startTarget();
     const client = target.client({ transport });
