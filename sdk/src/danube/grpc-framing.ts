@@ -2,7 +2,7 @@ import type * as http2 from 'node:http2';
 
 /**
  * gRPC over HTTP/2 as the http2 transport speaks it (gRPC's PROTOCOL-HTTP2 document, docs/danube-protocol.md
- * §2.7): each message is a 5-byte prefix (compressed flag, big-endian length) plus the serialized bytes; the
+ * §2.8): each message is a 5-byte prefix (compressed flag, big-endian length) plus the serialized bytes; the
  * request carries only the headers gRPC requires and ours.
  */
 export const GRPC_FRAME_HEADER_BYTES = 5;
