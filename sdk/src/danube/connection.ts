@@ -244,10 +244,14 @@ export class Connection {
 /** Connections keyed by broker address, so every producer and consumer on one broker shares one channel. */
 export class ConnectionPool {
   private readonly connections = new Map<string, Connection>();
+  /** URLs as callers spell them: every Ack and SendMessage asks for its route's connection, so parse each once. */
+  private readonly byUrl = new Map<string, Connection>();
 
   constructor(private readonly options: ConnectionOptions) {}
 
   get(url: string): Connection {
+    const known = this.byUrl.get(url);
+    if (known) return known;
     const address = parseBrokerUrl(url);
     const key = `${address.secure ? 'https' : 'http'}://${address.target}`;
     let connection = this.connections.get(key);
@@ -255,6 +259,8 @@ export class ConnectionPool {
       connection = new Connection(address, this.options);
       this.connections.set(key, connection);
     }
+    // Bounded: brokers of a cluster, each under the few spellings lookups and options use.
+    this.byUrl.set(url, connection);
     return connection;
   }
 
@@ -265,5 +271,6 @@ export class ConnectionPool {
   close(): void {
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
+    this.byUrl.clear();
   }
 }
