@@ -129,8 +129,9 @@ function ignore(): void {}
  * A lean gRPC client on node:http2 for the hot calls, SendMessage, Ack and Nack, and the ReceiveMessages stream
  * (issue 16): one HTTP/2 session to one broker address, re-established on the next call after GOAWAY or
  * connection loss. Each unary call is one stream: HEADERS, one length-prefixed DATA frame, and the status from
- * the trailers or from a trailers-only response; a server stream is read by Http2ServerStream. Failures come out as UnaryCallError (code + details, as a grpc-js ServiceError), so fromGrpcError
- * maps both transports through the same table. Nothing is retried here: a call that fails on a dropped
+ * the trailers or from a trailers-only response; a server stream is read by Http2ServerStream. Failures come
+ * out as UnaryCallError (code + details, as a grpc-js ServiceError), so fromGrpcError maps both transports
+ * through the same table. Nothing is retried here: a call that fails on a dropped
  * connection or a refused stream fails UNAVAILABLE (retryable) and the client's retry layer decides.
  */
 export class Http2UnaryTransport {

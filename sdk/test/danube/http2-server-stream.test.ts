@@ -269,6 +269,32 @@ describe('ReceiveMessages on the http2 transport', () => {
     await vi.waitFor(async () => expect((await health()).status).toBe('CLOSE'), { timeout: 15_000, interval: 50 });
   });
 
+  it('a delivered message over the receive limit ends the stream RESOURCE_EXHAUSTED with grpc-js\'s text, mapped to DC_ERR_MESSAGE_TOO_LARGE', async () => {
+    const target = await startTarget();
+    const topic = uniqueTopic('limit');
+    const producer = await target.client().createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable' });
+    const failures = await Promise.all(
+      TRANSPORTS.map(async (transport) => {
+        const connection = new Connection(parseBrokerUrl(target.serviceUrl), {
+          transport,
+          channelOptions: { 'grpc.max_receive_message_length': 1024 },
+          ...(target.token ? { token: target.token } : {}),
+        });
+        onTestFinished(() => connection.close());
+        const stream = await receive(connection, await subscribe(connection, topic));
+        const delivered: unknown[] = [];
+        stream.on('data', (m) => delivered.push(m));
+        return { failed: streamError(stream), delivered };
+      }),
+    );
+    await producer.send(Buffer.alloc(2048, 1));
+    const [viaGrpcJs, viaHttp2] = await Promise.all(failures.map((f) => f.failed));
+    expect(viaHttp2?.code).toBe(8);
+    expect(viaHttp2?.details).toBe(viaGrpcJs?.details);
+    expect(failures.map((f) => f.delivered.length)).toEqual([0, 0]);
+    expect(fromGrpcError(viaHttp2, { rpc: 'ReceiveMessages', topic })).toMatchObject({ code: 'DC_ERR_MESSAGE_TOO_LARGE', retryable: false });
+  });
+
   it('an unknown consumer: NOT_FOUND with the same status and text as on grpc-js, mapped to the same DanubeError', async () => {
     const target = await startTarget();
     const failures = await Promise.all(TRANSPORTS.map(async (transport) => streamError(await receive(connectionTo(target, transport), '12345'))));
