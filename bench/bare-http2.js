@@ -1,6 +1,7 @@
-// The bare node:http2 unary baseline of issue 16: gRPC framing by hand (5-byte prefix, `te: trailers`, grpc-status
+// The bare node:http2 baselines of issue 16: gRPC framing by hand (5-byte prefix, `te: trailers`, grpc-status
 // from the trailers or a trailers-only response) and nothing else: no deadline, no headers beyond the required, no
-// response decoding. Requests are serialized with proto-loader's codec, so the bytes equal the other variants'.
+// checks, no backpressure. Messages are (de)serialized with proto-loader's codec, so the bytes and the decoded
+// objects equal the other variants'.
 import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -8,31 +9,68 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ROOT } from './lib.js';
 
 const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true };
+let api;
+
+function definition(service, method) {
+  api ??= grpc.loadPackageDefinition(protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), LOADER_OPTIONS)).danube;
+  return api[service].service[method];
+}
+
+function open(session, path, request, serialize) {
+  const body = serialize(request);
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+  stream.end(frame);
+  return stream;
+}
+
+/** One session to `serviceUrl` for unary calls and server streams, as our http2 transport shares one. */
+export function bareHttp2Session(serviceUrl) {
+  const session = http2.connect(serviceUrl);
+  /** `call(request)` resolves on grpc-status 0. */
+  const unary = (service, method) => {
+    const { path, requestSerialize } = definition(service, method);
+    return (request) =>
+      new Promise((resolve, reject) => {
+        const stream = open(session, path, request, requestSerialize);
+        let status;
+        stream.on('response', (headers) => {
+          if (headers['grpc-status'] !== undefined) status = headers['grpc-status'];
+        });
+        stream.on('trailers', (trailers) => {
+          status = trailers['grpc-status'];
+        });
+        stream.on('data', () => {});
+        stream.on('error', () => {});
+        stream.on('close', () => (status === '0' ? resolve() : reject(new Error(`grpc-status ${status}`))));
+      });
+  };
+  /** Calls `onMessage` with each decoded message of the stream; returns its node:http2 stream (cancel = close()). */
+  const serverStream = (service, method, request, onMessage) => {
+    const { path, requestSerialize, responseDeserialize } = definition(service, method);
+    const stream = open(session, path, request, requestSerialize);
+    let rest = Buffer.alloc(0);
+    stream.on('data', (chunk) => {
+      let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      while (data.length >= 5) {
+        const end = 5 + data.readUInt32BE(1);
+        if (data.length < end) break;
+        onMessage(responseDeserialize(data.subarray(5, end)));
+        data = data.subarray(end);
+      }
+      rest = data;
+    });
+    stream.on('error', () => {});
+    return stream;
+  };
+  return { unary, serverStream, close: () => session.close() };
+}
 
 /** One session to `serviceUrl`; `call(request)` resolves on grpc-status 0. */
 export function bareHttp2Unary(serviceUrl, service, method) {
-  const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), LOADER_OPTIONS);
-  const { path, requestSerialize } = grpc.loadPackageDefinition(def).danube[service].service[method];
-  const session = http2.connect(serviceUrl);
-  const call = (request) =>
-    new Promise((resolve, reject) => {
-      const body = requestSerialize(request);
-      const frame = Buffer.allocUnsafe(5 + body.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
-      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
-      let status;
-      stream.on('response', (headers) => {
-        if (headers['grpc-status'] !== undefined) status = headers['grpc-status'];
-      });
-      stream.on('trailers', (trailers) => {
-        status = trailers['grpc-status'];
-      });
-      stream.on('data', () => {});
-      stream.on('error', () => {});
-      stream.on('close', () => (status === '0' ? resolve() : reject(new Error(`grpc-status ${status}`))));
-      stream.end(frame);
-    });
-  return { call, close: () => session.close() };
+  const session = bareHttp2Session(serviceUrl);
+  return { call: session.unary(service, method), close: session.close };
 }

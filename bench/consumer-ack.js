@@ -1,14 +1,15 @@
 // Consumer benchmark (issue 8, docs/danube-protocol.md §9.4, issue 16): how fast a subscription is drained by receive + ack, and
 // the client CPU per message. Our Consumer (a receive loop that acks each message without waiting for the round
-// trip; the consumer keeps up to 10 acks on the wire per partition) on each transport (grpc-js, http2) against two
-// baselines: a raw @grpc/grpc-js ReceiveMessages stream per partition with unary Acks at 10 in flight per partition,
-// and the same stream with the Acks on a bare node:http2 unary loop; for 1 and 4 partitions. Every figure is the
-// median of interleaved runs.
+// trip; the consumer keeps up to 10 acks on the wire per partition) on each transport (grpc-js; http2, which carries
+// the ReceiveMessages stream and the Acks) against two baselines: a raw @grpc/grpc-js ReceiveMessages stream per
+// partition with unary Acks at 10 in flight per partition, and a bare node:http2 ReceiveMessages stream with the
+// Acks on a bare node:http2 unary loop (bench/bare-http2.js), like for like with the http2 transport; for 1 and 4
+// partitions. Every figure is the median of interleaved runs.
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
-import { bareHttp2Unary } from './bare-http2.js';
+import { bareHttp2Session } from './bare-http2.js';
 import { median, report, ROOT, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -73,12 +74,18 @@ async function oursRun(serviceUrl, topic, partitions, run, transport) {
   return { msgPerS: MESSAGES / seconds, clientUs, failed };
 }
 
-/** The baselines: raw grpc-js streams, Acks on grpc-js unary (`bare` false) or on the bare node:http2 loop. */
+/**
+ * The baselines: a raw grpc-js stream with Acks on grpc-js unary (`bare` false), or a bare node:http2 stream with
+ * Acks on the bare node:http2 loop, both on one session (`bare` true). Subscribe goes over grpc-js in both.
+ */
 async function rawRun(serviceUrl, topic, partitions, run, bare) {
   const client = new DanubeClient({ serviceUrl });
   const raw = rawConsumerService(serviceUrl);
-  const h2 = bare ? bareHttp2Unary(serviceUrl, 'ConsumerService', 'Ack') : undefined;
-  const ack = h2 ? (request) => h2.call(request) : (request) => raw.call('Ack', request);
+  const h2 = bare ? bareHttp2Session(serviceUrl) : undefined;
+  const ack = h2 ? h2.unary('ConsumerService', 'Ack') : (request) => raw.call('Ack', request);
+  const receive = h2
+    ? (request, onMessage) => h2.serverStream('ConsumerService', 'ReceiveMessages', request, onMessage)
+    : (request, onMessage) => raw.service.ReceiveMessages(request).on('data', onMessage);
   const subscription = `raw-s-${run}`;
   const parts = partitions > 1 ? partitions : 0;
   const producer = await producerFor(client, topic, parts, `raw-p-${run}`);
@@ -117,8 +124,7 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
       if (++done === MESSAGES) resolveDone();
       pump();
     };
-    const stream = raw.service.ReceiveMessages({ request_id: '1', consumer_id });
-    stream.on('data', (m) => {
+    const stream = receive({ request_id: '1', consumer_id }, (m) => {
       queue.push(m);
       if (++received >= Math.min(MESSAGES, 10)) started();
       pump();
@@ -135,7 +141,7 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   const clientUs = cpuPerMessage(cpu0);
-  for (const { stream } of opened) stream.cancel();
+  for (const { stream } of opened) (stream.cancel ?? stream.close).call(stream);
   h2?.close();
   raw.close();
   await client.close();
@@ -167,7 +173,7 @@ const rows = CASES.map((partitions) => {
   return {
     case: `${partitions} partition${partitions === 1 ? '' : 's'}`,
     partitions,
-    // The project's common columns: consumer + lean (http2) acks against raw grpc-js stream + unary Acks.
+    // The project's common columns: our consumer on the http2 transport (stream + acks) against raw grpc-js stream + unary Acks.
     msg_per_s: Math.round(med(of.http2, 'msgPerS')),
     baseline_msg_per_s: Math.round(med(of.raw, 'msgPerS')),
     ...transportColumns(of),
@@ -175,8 +181,8 @@ const rows = CASES.map((partitions) => {
 });
 report('consumer-ack', rows, [
   `${MESSAGES} reliable messages of ${PAYLOAD.length} B per sample, drained by an Exclusive subscription; median of ${RUNS} interleaved runs.`,
-  `grpcjs_/http2_: Consumer.receive() + ack() without awaiting each ack, acks on that transport; raw_grpcjs_: raw grpc-js ReceiveMessages + unary Ack;`,
-  `bare_http2_: the same stream with Acks on a bare node:http2 unary loop; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
+  `grpcjs_/http2_: Consumer.receive() + ack() without awaiting each ack, stream and acks on that transport; raw_grpcjs_: raw grpc-js ReceiveMessages + unary Ack;`,
+  `bare_http2_: a bare node:http2 ReceiveMessages stream with Acks on a bare node:http2 unary loop, one session; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
   "The broker's window (10 unacked per subscription, docs/danube-protocol.md §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
-  'client process) start once the topic is full. The ReceiveMessages stream is grpc-js in every variant.',
+  'client process) start once the topic is full. The ReceiveMessages stream is on the same transport as the Acks in every variant.',
 ]);

@@ -1,7 +1,8 @@
 import { defineProject } from 'vitest/config';
 
-// The Danube client contract suite again, with SendMessage/Ack/Nack on the node:http2 transport (issue 16):
-// both transports must pass it, against the TestBroker and unchanged against DANUBE_SERVICE_URL.
+// The Danube client contract suite again, with SendMessage/Ack/Nack and the ReceiveMessages stream on the
+// node:http2 transport (issue 16): both transports must pass it, against the TestBroker and unchanged against
+// DANUBE_SERVICE_URL.
 export default defineProject({
   test: {
     name: 'sdk-contract-http2',

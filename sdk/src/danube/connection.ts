@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { parseBrokerUrl, type BrokerAddress } from './broker-url.js';
 import { DanubeError } from './errors.js';
-import { Http2UnaryTransport, type Http2TlsMaterial, type UnaryMethodCodec } from './http2-unary-transport.js';
-import { serviceClient, unaryCodec, type DanubeGrpcPackages } from './proto.js';
+import { Http2UnaryTransport, type Http2TlsMaterial, type MethodCodec } from './http2-unary-transport.js';
+import { methodCodec, serviceClient, type DanubeGrpcPackages } from './proto.js';
+import type { ServerStream } from './server-stream.js';
 
 /** A PEM value given inline, or a path to a PEM file. */
 type PemSource = string | Buffer;
@@ -22,7 +23,7 @@ export interface TlsOptions {
 /** A static JWT, or a supplier called before every RPC (for rotation). */
 export type TokenSource = string | (() => string | Promise<string>);
 
-/** What carries SendMessage, Ack and Nack: grpc-js, or the lean node:http2 transport (issue 16). */
+/** What carries SendMessage, Ack, Nack and the ReceiveMessages stream: grpc-js, or the lean node:http2 transport (issue 16). */
 export type Transport = 'grpc-js' | 'http2';
 
 export interface ConnectionOptions {
@@ -100,19 +101,24 @@ const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
 };
 
-/** The hot unary calls the http2 transport carries (issue 16); everything else stays on grpc-js. */
-const HTTP2_METHODS: ReadonlyMap<string, readonly [service: string, method: string]> = new Map([
-  ['ProducerService/SendMessage', ['ProducerService', 'SendMessage']],
-  ['ConsumerService/Ack', ['ConsumerService', 'Ack']],
-  ['ConsumerService/Nack', ['ConsumerService', 'Nack']],
+/**
+ * The calls the http2 transport carries (issue 16): the hot unary calls, and the ReceiveMessages stream, whose
+ * per-message cost on grpc-js alone is more than the Ack target allows (README "Transport"). Everything else
+ * stays on grpc-js.
+ */
+const HTTP2_METHODS: ReadonlyMap<string, readonly [service: string, method: string, kind: 'unary' | 'server-stream']> = new Map([
+  ['ProducerService/SendMessage', ['ProducerService', 'SendMessage', 'unary']],
+  ['ConsumerService/Ack', ['ConsumerService', 'Ack', 'unary']],
+  ['ConsumerService/Nack', ['ConsumerService', 'Nack', 'unary']],
+  ['ConsumerService/ReceiveMessages', ['ConsumerService', 'ReceiveMessages', 'server-stream']],
 ]);
-const http2Codecs = new Map<string, UnaryMethodCodec>();
+const http2Codecs = new Map<string, MethodCodec>();
 
-function http2Codec(key: string): UnaryMethodCodec | undefined {
+function http2Codec(key: string, kind: 'unary' | 'server-stream'): MethodCodec | undefined {
   let codec = http2Codecs.get(key);
   const names = HTTP2_METHODS.get(key);
-  if (!codec && names) {
-    codec = unaryCodec('danube', names[0], names[1]);
+  if (!codec && names && names[2] === kind) {
+    codec = methodCodec('danube', names[0], names[1], kind);
     http2Codecs.set(key, codec);
   }
   return codec;
@@ -136,7 +142,7 @@ export class Connection {
   private readonly channel: grpc.Channel;
   private readonly clients = new Map<string, grpc.Client>();
   private readonly token: TokenSource | undefined;
-  /** The lean transport of SendMessage/Ack/Nack when `transport: 'http2'`: one session per broker address. */
+  /** The lean transport of SendMessage/Ack/Nack and ReceiveMessages when `transport: 'http2'`: one session per broker address. */
   readonly http2: Http2UnaryTransport | undefined;
 
   constructor(address: BrokerAddress, options: ConnectionOptions) {
@@ -192,7 +198,7 @@ export class Connection {
   }
 
   unary<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
-    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`) : undefined;
+    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`, 'unary') : undefined;
     if (codec && this.http2) {
       const transport = this.http2;
       const authorization = this.authorization();
@@ -213,7 +219,13 @@ export class Connection {
     return metadata instanceof grpc.Metadata ? issue(metadata) : metadata.then(issue);
   }
 
-  async serverStream<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<grpc.ClientReadableStream<Res>> {
+  /** A server-streaming call (ReceiveMessages): on the http2 transport when set, else grpc-js. Failures arrive as the stream's 'error'. */
+  async serverStream<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<ServerStream<Res>> {
+    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`, 'server-stream') : undefined;
+    if (codec && this.http2) {
+      const authorization = await this.authorization();
+      return this.http2.serverStream<Res>(codec, request, authorization, options.proxyBrokerUrl || undefined);
+    }
     const client = this.client(pkg, service) as unknown as Record<string, StreamMethod>;
     const fn = client[method];
     if (!fn) throw new Error(`unknown RPC ${pkg}.${service}/${method}`);
@@ -232,10 +244,14 @@ export class Connection {
 /** Connections keyed by broker address, so every producer and consumer on one broker shares one channel. */
 export class ConnectionPool {
   private readonly connections = new Map<string, Connection>();
+  /** URLs as callers spell them: every Ack and SendMessage asks for its route's connection, so parse each once. */
+  private readonly byUrl = new Map<string, Connection>();
 
   constructor(private readonly options: ConnectionOptions) {}
 
   get(url: string): Connection {
+    const known = this.byUrl.get(url);
+    if (known) return known;
     const address = parseBrokerUrl(url);
     const key = `${address.secure ? 'https' : 'http'}://${address.target}`;
     let connection = this.connections.get(key);
@@ -243,6 +259,8 @@ export class ConnectionPool {
       connection = new Connection(address, this.options);
       this.connections.set(key, connection);
     }
+    // Bounded: brokers of a cluster, each under the few spellings lookups and options use.
+    this.byUrl.set(url, connection);
     return connection;
   }
 
@@ -253,5 +271,6 @@ export class ConnectionPool {
   close(): void {
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
+    this.byUrl.clear();
   }
 }

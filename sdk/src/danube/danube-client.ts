@@ -33,10 +33,10 @@ export interface DanubeClientOptions {
   /** Extra grpc-js channel options. */
   channelOptions?: grpc.ChannelOptions;
   /**
-   * What carries the hot calls SendMessage, Ack and Nack: 'grpc-js' (default) or 'http2', a lean gRPC unary
-   * client on node:http2 that costs about half the client CPU per call (README "Transport"). Everything else
-   * (lookup, create, subscribe, the message stream, registry, health checks) always uses grpc-js. Same TLS,
-   * token, proxy header, deadlines, size limits and error codes on both.
+   * What carries the hot path, SendMessage, Ack, Nack and the ReceiveMessages stream: 'grpc-js' (default) or
+   * 'http2', a lean gRPC client on node:http2 that costs about half the client CPU per message (README
+   * "Transport"). Everything else (lookup, create, subscribe, registry, health checks) always uses grpc-js.
+   * Same TLS, token, proxy header, deadlines, size limits and error codes on both.
    */
   transport?: Transport;
   /**

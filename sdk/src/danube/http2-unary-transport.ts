@@ -3,7 +3,9 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { BrokerAddress } from './broker-url.js';
 import { DeadlineQueue, type DeadlineEntry, type Expiring } from './deadline-queue.js';
+import { GRPC_FRAME_HEADER_BYTES, decodeGrpcMessage, grpcFrame, grpcRequestHeaders } from './grpc-framing.js';
 import { GrpcStatus } from './grpc-status.js';
+import { Http2ServerStream } from './http2-server-stream.js';
 import { UnaryCallError, statusFromHttp } from './unary-call-error.js';
 
 /** PEM material of a TLS session (already read from files); absent = plain text. */
@@ -26,8 +28,8 @@ export interface Http2UnaryTransportOptions {
   keepaliveTimeoutMs: number;
 }
 
-/** One unary method: its HTTP/2 path and the proto-loader codec of its messages. */
-export interface UnaryMethodCodec {
+/** One method (unary or server-streaming): its HTTP/2 path and the proto-loader codec of its messages. */
+export interface MethodCodec {
   path: string;
   serialize(request: unknown): Buffer;
   deserialize(bytes: Buffer): unknown;
@@ -38,25 +40,7 @@ export interface UnaryMethodCodec {
 // it reopens as it reads.) Session memory is unbounded as in grpc-js: the callers' in-flight windows bound it.
 const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
-const GRPC_FRAME_HEADER_BYTES = 5;
-const MAX_TIMEOUT_DIGITS = 99_999_999; // grpc-timeout allows at most 8 digits (gRPC over HTTP/2 spec)
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
-
-function grpcTimeout(ms: number): string {
-  const whole = Math.max(1, Math.ceil(ms));
-  return whole <= MAX_TIMEOUT_DIGITS ? `${whole}m` : `${Math.min(MAX_TIMEOUT_DIGITS, Math.ceil(whole / 1000))}S`;
-}
-
-/** grpc-message is percent-encoded (gRPC over HTTP/2 spec); a malformed escape leaves the text as sent. */
-function decodeGrpcMessage(value: unknown): string {
-  if (typeof value !== 'string') return '';
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 const CALL = Symbol('danube.unaryCall');
 type CallStream = http2.ClientHttp2Stream & { [CALL]: UnaryCall };
@@ -77,7 +61,7 @@ class UnaryCall implements Expiring {
     readonly transport: Http2UnaryTransport,
     readonly session: http2.ClientHttp2Session,
     readonly stream: http2.ClientHttp2Stream,
-    readonly method: UnaryMethodCodec,
+    readonly method: MethodCodec,
     readonly decode: boolean,
     readonly resolve: (value: unknown) => void,
     readonly reject: (err: unknown) => void,
@@ -142,11 +126,12 @@ function onClose(this: CallStream): void {
 function ignore(): void {}
 
 /**
- * A lean gRPC unary client on node:http2 for the two hot calls, SendMessage and Ack (issue 16): one HTTP/2
- * session to one broker address, re-established on the next call after GOAWAY or connection loss. Each call is
- * one stream: HEADERS, one length-prefixed DATA frame, and the status from the trailers or from a trailers-only
- * response. Failures come out as UnaryCallError (code + details, as a grpc-js ServiceError), so fromGrpcError
- * maps both transports through the same table. Nothing is retried here: a call that fails on a dropped
+ * A lean gRPC client on node:http2 for the hot calls, SendMessage, Ack and Nack, and the ReceiveMessages stream
+ * (issue 16): one HTTP/2 session to one broker address, re-established on the next call after GOAWAY or
+ * connection loss. Each unary call is one stream: HEADERS, one length-prefixed DATA frame, and the status from
+ * the trailers or from a trailers-only response; a server stream is read by Http2ServerStream. Failures come
+ * out as UnaryCallError (code + details, as a grpc-js ServiceError), so fromGrpcError maps both transports
+ * through the same table. Nothing is retried here: a call that fails on a dropped
  * connection or a refused stream fails UNAVAILABLE (retryable) and the client's retry layer decides.
  */
 export class Http2UnaryTransport {
@@ -166,7 +151,7 @@ export class Http2UnaryTransport {
     return this.deadlines.size;
   }
 
-  /** Calls on the wire now (for tests that count what a call leaves behind). */
+  /** Calls and server streams on the wire now (for tests that count what a call leaves behind). */
   get inFlight(): number {
     return this.calls;
   }
@@ -253,6 +238,42 @@ export class Http2UnaryTransport {
     return this.connect();
   }
 
+  /** The length-prefixed request; throws UnaryCallError when it cannot be serialized or is over the send limit. */
+  private requestFrame(method: { serialize(request: unknown): Buffer }, request: unknown): Buffer {
+    let body: Buffer;
+    try {
+      body = method.serialize(request);
+    } catch (err) {
+      throw new UnaryCallError(GrpcStatus.INTERNAL, `Request message serialization failure: ${(err as Error).message}`);
+    }
+    if (body.length > this.options.maxSendMessageBytes) {
+      // grpc-js's wording, so that fromGrpcError sees the same text from either transport.
+      throw new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.options.maxSendMessageBytes}`);
+    }
+    return grpcFrame(body);
+  }
+
+  /** A new stream on the live session, counted as on the wire; throws UnaryCallError UNAVAILABLE when refused. */
+  private openStream(headers: http2.OutgoingHttpHeaders): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
+    let session: http2.ClientHttp2Session;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      session = this.liveSession();
+      stream = session.request(headers, { endStream: false });
+    } catch (err) {
+      // A session that has just received GOAWAY or died refuses new streams: fail once, retryably.
+      this.session = undefined;
+      throw new UnaryCallError(GrpcStatus.UNAVAILABLE, `cannot start a call to ${this.address.target}: ${(err as Error).message}`);
+    }
+    // Open calls and streams keep the process alive, as grpc-js's do; an idle session does not.
+    if (this.calls++ === 0) session.ref();
+    return { session, stream };
+  }
+
+  private streamClosed(): void {
+    if (--this.calls === 0) this.session?.unref();
+  }
+
   /**
    * One unary call. `authorization` and `proxyBrokerUrl` become the `authorization` and `x-danube-broker-url`
    * headers when set (docs/danube-protocol.md §2.4); `timeoutMs` is the deadline, sent as grpc-timeout and enforced locally.
@@ -260,49 +281,24 @@ export class Http2UnaryTransport {
    * Rejects with UnaryCallError.
    */
   unary(
-    method: UnaryMethodCodec,
+    method: MethodCodec,
     request: unknown,
     authorization: string | undefined,
     proxyBrokerUrl: string | undefined,
     timeoutMs: number | undefined,
     decode = true,
   ): Promise<unknown> {
-    let body: Buffer;
-    try {
-      body = method.serialize(request);
-    } catch (err) {
-      return Promise.reject(new UnaryCallError(GrpcStatus.INTERNAL, `Request message serialization failure: ${(err as Error).message}`));
-    }
-    if (body.length > this.options.maxSendMessageBytes) {
-      return Promise.reject(
-        // grpc-js's wording, so that fromGrpcError sees the same text from either transport.
-        new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.options.maxSendMessageBytes}`),
-      );
-    }
-    const frame = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + body.length);
-    frame[0] = 0; // not compressed
-    frame.writeUInt32BE(body.length, 1);
-    body.copy(frame, GRPC_FRAME_HEADER_BYTES);
-
-    // Only what gRPC requires plus our two headers: every header costs on both ends of every call.
-    const requestHeaders: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' };
-    if (timeoutMs !== undefined) requestHeaders['grpc-timeout'] = grpcTimeout(timeoutMs);
-    if (authorization !== undefined) requestHeaders.authorization = authorization;
-    if (proxyBrokerUrl !== undefined) requestHeaders['x-danube-broker-url'] = proxyBrokerUrl;
-
     return new Promise<unknown>((resolve, reject) => {
-      let session: http2.ClientHttp2Session;
-      let stream: http2.ClientHttp2Stream;
+      let opened: { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream };
+      let frame: Buffer;
       try {
-        session = this.liveSession();
-        stream = session.request(requestHeaders, { endStream: false });
+        frame = this.requestFrame(method, request);
+        opened = this.openStream(grpcRequestHeaders(method.path, timeoutMs, authorization, proxyBrokerUrl));
       } catch (err) {
-        // A session that has just received GOAWAY or died refuses new streams: fail once, retryably.
-        this.session = undefined;
-        reject(new UnaryCallError(GrpcStatus.UNAVAILABLE, `cannot start a call to ${this.address.target}: ${(err as Error).message}`));
+        reject(err);
         return;
       }
-      if (this.calls++ === 0) session.ref();
+      const { session, stream } = opened;
       const call = new UnaryCall(this, session, stream, method, decode, resolve, reject);
       if (timeoutMs !== undefined) call.deadline = this.deadlines.add(timeoutMs, call);
       (stream as CallStream)[CALL] = call;
@@ -316,10 +312,32 @@ export class Http2UnaryTransport {
     });
   }
 
+  /**
+   * One server-streaming call (ReceiveMessages) on the same session as the unary calls, with the same headers,
+   * limits and status mapping, and no deadline. Failures, including one to start, arrive as the stream's 'error'.
+   */
+  serverStream<T>(method: MethodCodec, request: unknown, authorization: string | undefined, proxyBrokerUrl: string | undefined): Http2ServerStream<T> {
+    let opened: { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream };
+    let frame: Buffer;
+    try {
+      frame = this.requestFrame(method, request);
+      opened = this.openStream(grpcRequestHeaders(method.path, undefined, authorization, proxyBrokerUrl));
+    } catch (err) {
+      return Http2ServerStream.failed<T>(err as UnaryCallError);
+    }
+    const { session, stream } = opened;
+    stream.once('close', () => this.streamClosed());
+    const result = new Http2ServerStream<T>(stream, method.deserialize as (bytes: Buffer) => T, this.options.maxReceiveMessageBytes, (rstCode) =>
+      this.noStatusError(session, rstCode),
+    );
+    stream.end(frame);
+    return result;
+  }
+
   /** A stream closed: settles its call from the status seen (or why there was none). */
   finish(call: UnaryCall): void {
     if (call.deadline) this.deadlines.cancel(call.deadline);
-    if (--this.calls === 0) this.session?.unref();
+    this.streamClosed();
     if (call.settled) return;
     if (call.status === undefined) {
       call.fail(this.noStatusError(call.session, call.stream.rstCode));
@@ -351,7 +369,7 @@ export class Http2UnaryTransport {
   }
 
   /** The single length-prefixed message of a unary response; decoded only when the caller reads it. */
-  private decode(method: UnaryMethodCodec, chunks: Buffer[], decode: boolean): unknown {
+  private decode(method: MethodCodec, chunks: Buffer[], decode: boolean): unknown {
     const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     if (data.length < GRPC_FRAME_HEADER_BYTES) throw new UnaryCallError(GrpcStatus.INTERNAL, 'No message received');
     if (data[0] !== 0) throw new UnaryCallError(GrpcStatus.INTERNAL, 'Received a compressed message without asking for compression');

@@ -66,12 +66,20 @@ export function serviceDefinition(pkg: keyof DanubeGrpcPackages, service: string
 }
 
 /**
- * The path and proto-loader codec of one unary method, for the http2 transport (issue 16). The same
- * serializers grpc-js uses, so both transports put identical bytes on the wire; the hand-written `wire.ts`
- * types stay the shapes callers see (package boundaries: no generated code, one encoder).
+ * The path and proto-loader codec of one unary or server-streaming method, for the http2 transport (issue 16).
+ * The same serializers grpc-js uses, so both transports put identical bytes on the wire and hand callers
+ * identical objects; the hand-written `wire.ts` types stay the shapes callers see (package boundaries: no
+ * generated code, one encoder).
  */
-export function unaryCodec(pkg: keyof DanubeGrpcPackages, service: string, method: string): { path: string; serialize(request: unknown): Buffer; deserialize(bytes: Buffer): unknown } {
+export function methodCodec(
+  pkg: keyof DanubeGrpcPackages,
+  service: string,
+  method: string,
+  kind: 'unary' | 'server-stream',
+): { path: string; serialize(request: unknown): Buffer; deserialize(bytes: Buffer): unknown } {
   const definition = serviceDefinition(pkg, service)[method];
-  if (!definition || definition.requestStream || definition.responseStream) throw new Error(`unary RPC ${pkg}.${service}/${method} missing from the Danube protos`);
+  if (!definition || definition.requestStream || definition.responseStream !== (kind === 'server-stream')) {
+    throw new Error(`${kind} RPC ${pkg}.${service}/${method} missing from the Danube protos`);
+  }
   return { path: definition.path, serialize: definition.requestSerialize, deserialize: definition.responseDeserialize };
 }

@@ -45,9 +45,12 @@ export class RetryBudget {
   readonly deadlineMs: number;
   private readonly backoff: Backoff;
   private count = 0;
-  private startedAt = performance.now();
 
-  constructor(options: RetryOptions = {}) {
+  /** `startedAt`: when the first attempt began (performance.now() ms); default now. */
+  constructor(
+    options: RetryOptions = {},
+    private startedAt = performance.now(),
+  ) {
     this.backoff = new Backoff(options);
     this.maxRetries = options.maxRetries ?? Infinity;
     this.deadlineMs = options.deadlineMs ?? Infinity;
@@ -96,6 +99,8 @@ export interface RetryLoopOptions {
   whenExhausted: 'block' | 'stop';
   /** Ends the loop before the next attempt or during a wait (never an attempt in progress). */
   signal?: AbortSignal | undefined;
+  /** When the first attempt began (performance.now() ms), if before this call; the deadline counts from it. */
+  startedAt?: number | undefined;
   /** Every failed attempt (1-based), before it is classified. */
   onFailure?: ((error: unknown, attempt: number) => void) | undefined;
   /** Before each wait: the failed attempt and the wait before the next one. */
@@ -108,7 +113,7 @@ export interface RetryLoopOptions {
 
 /** Runs `attempt` (given its 1-based number) until it works, `classify` stops it, the budget is spent, or the signal aborts. */
 export async function retry<T>(attempt: (n: number) => Promise<T> | T, options: RetryLoopOptions): Promise<RetryOutcome<T>> {
-  const budget = new RetryBudget(options.budget);
+  const budget = new RetryBudget(options.budget, options.startedAt);
   const { signal } = options;
   let blocked = false;
   let last: unknown;
@@ -151,13 +156,29 @@ export interface RetryContext {
  * The Danube client's form of `retry`: retries retryable DanubeErrors until the budget (default: 120 s) is
  * spent, then throws the last failure (saying so when the deadline ended it); DC_ERR_CLOSED once `signal` aborts.
  */
-export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions, ctx: RetryContext): Promise<T> {
+export function withRetry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions, ctx: RetryContext): Promise<T> {
+  if (ctx.signal?.aborted) return Promise.reject(closedError(ctx.what));
+  // The first attempt runs on its own: nearly every call succeeds at once, and the loop's budget, closures and
+  // promises would cost on every message of the hot path (SendMessage, Ack). A failure enters the loop as its
+  // attempt 1, so what follows is exactly the loop's.
+  const startedAt = performance.now();
+  let first: Promise<T>;
+  try {
+    first = attempt(0);
+  } catch (err) {
+    first = Promise.reject(err);
+  }
+  return first.then(undefined, (err: unknown) => retryAfter(err, startedAt, attempt, options, ctx));
+}
+
+async function retryAfter<T>(first: unknown, startedAt: number, attempt: (n: number) => Promise<T>, options: RetryOptions, ctx: RetryContext): Promise<T> {
   const deadlineMs = options.deadlineMs ?? (options.maxRetries === undefined ? DEFAULT_RETRY_DEADLINE_MS : Infinity);
-  const outcome = await retry((n) => attempt(n - 1), {
+  const outcome = await retry((n) => (n === 1 ? Promise.reject(first) : attempt(n - 1)), {
     budget: { ...options, deadlineMs },
     classify: (err) => (err instanceof DanubeError && err.retryable ? 'retry' : 'stop'),
     whenExhausted: 'stop',
     signal: ctx.signal,
+    startedAt,
     onRetry: ctx.onRetry && ((err, n, delayMs) => ctx.onRetry?.(err as DanubeError, n, delayMs)),
   });
   switch (outcome.kind) {

@@ -1,4 +1,3 @@
-import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { ClientContext } from './client-context.js';
 import type { Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError } from './errors.js';
@@ -7,6 +6,7 @@ import { InFlightWindow } from './in-flight-window.js';
 import { OffsetGapDetector } from './offset-gap-detector.js';
 import { fromWireMessage, toWireMessageId, type DanubeMessage } from './message.js';
 import { retry, withRetry, type RetryOptions } from './retry.js';
+import type { ServerStream } from './server-stream.js';
 import type { ConsumerResponseWire, StreamMessageWire, SubscriptionTypeName } from './wire.js';
 
 /** The broker's default unacked window per subscription (docs/danube-protocol.md §9.4). */
@@ -46,7 +46,7 @@ export interface MessageSink {
  */
 export class TopicConsumer {
   private session: ConsumerSession | undefined;
-  private stream: ClientReadableStream<StreamMessageWire> | undefined;
+  private stream: ServerStream<StreamMessageWire> | undefined;
   private requestId = 0;
   private resubscribing = false;
   private paused = false;

@@ -16,7 +16,7 @@ export interface DanubeSettings {
   token?: string;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string };
   requestTimeoutMs?: number;
-  /** `[danube] transport`: what carries SendMessage, Ack and Nack (DanubeClientOptions.transport). */
+  /** `[danube] transport`: what carries SendMessage, Ack, Nack and ReceiveMessages (DanubeClientOptions.transport). */
   transport?: 'grpc-js' | 'http2';
   /** `[danube] create_namespaces` with its admin URL: a missing namespace is created there instead of failing. */
   namespaceAdminUrl?: string;

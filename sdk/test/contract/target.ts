@@ -23,7 +23,8 @@ const NEEDS_ADMIN = 'needs DANUBE_ADMIN_URL for the admin port';
 
 /**
  * The client transport under test (issue 16): DANUBE_TRANSPORT=http2 runs the whole suite with SendMessage/Ack/Nack
- * on the node:http2 transport; the `sdk-contract-http2` vitest project sets it, so CI runs the suite on both.
+ * and the ReceiveMessages stream on the node:http2 transport; the `sdk-contract-http2` vitest project sets it,
+ * so CI runs the suite on both.
  */
 export const TRANSPORT: Transport = transportFromEnv(process.env.DANUBE_TRANSPORT);
 
