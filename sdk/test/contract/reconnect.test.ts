@@ -36,6 +36,27 @@ describe('reconnect and recovery: nothing lost on a reliable topic', () => {
     }
   });
 
+  itWithTestBroker('the broker sends GOAWAY and then resets its connections (CANCEL) mid-stream: sends retry, the consumer resubscribes, every message arrives', async () => {
+    const target = await startTarget();
+    const client = target.client();
+    const topic = uniqueTopic('goaway');
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), retry: { maxRetries: Infinity, initialDelayMs: 20, maxDelayMs: 300 } });
+    const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
+    const total = 300;
+    const sends = [];
+    for (let i = 0; i < total; i++) {
+      sends.push(producer.send(String(i)));
+      // A short grace: connections opened after the GOAWAY are reset with CANCEL when it ends, calls on them too.
+      if (i === 100 || i === 200) {
+        await sends[i];
+        target.broker!.goAway(30);
+      }
+    }
+    await Promise.all(sends);
+    const distinct = await collectDistinct(consumer, total, byPayload);
+    expect(new Set(distinct.map(text)).size).toBe(total);
+  });
+
   itWithTestBroker('the broker restarts and forgets producers and consumers: both are recreated by name and carry on', async () => {
     const target = await startTarget();
     const client = target.client();
