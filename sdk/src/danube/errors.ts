@@ -216,7 +216,10 @@ export function fromGrpcError(err: unknown, ctx: CallContext): DanubeError {
     case GrpcStatus.OUT_OF_RANGE:
       return make('DC_ERR_MESSAGE_TOO_LARGE', false, `${where} failed: message exceeds the gRPC message size limit: ${detail}`);
     case GrpcStatus.CANCELLED:
-      return make('DC_ERR_CLOSED', false);
+      // Our own closing never gets here as a failure to act on (the client, producer and consumer check their
+      // closed state and signal first), so a cancel is the broker's or the connection's: a reset stream (RST_STREAM
+      // CANCEL, e.g. connections drained after a GOAWAY), retried like any transport failure (docs/danube-protocol.md §12).
+      return make('DC_ERR_UNAVAILABLE', true, `${where} failed: the call was cancelled by the broker or on the connection: ${detail}`);
     case GrpcStatus.INTERNAL:
       return make(ctx.subject !== undefined ? 'DC_ERR_SCHEMA' : 'DC_ERR_INTERNAL', false);
     default:
