@@ -299,7 +299,7 @@ export class SinkPartition {
     const outcome = await this.write(() => processBatch(batch.map((e) => e.record)));
     if (outcome.kind === 'invalid_data' && batch.length > 1) {
       // Find the bad record(s): the rest of the batch is written one by one, in order, except those the failed call
-      // reported written (nothing invalid is ever written, so nothing after them would come before them).
+      // reported written: they went out in order and the invalid ones never do, so writing them again adds nothing.
       this.log.debug({ size: batch.length, code: outcome.error.code }, 'batch has invalid data, writing its records one by one');
       const done = written;
       for (const entry of batch) {
