@@ -2,8 +2,9 @@
 // as the host forks it) → mosquitto → an mqtt.js subscriber here. 1 KiB, QoS 1, an Exclusive subscription, 1 and 4
 // partitions. Two TestBrokers, each in its own process: one plain, for the pace (a backlog drained, msg/s from the
 // first arrival to the last, as the ack baseline drains a full topic), and one emulating the live-tail skip (--live-tail-capacity 32,
-// docs/danube-protocol.md §9.4) for a producer at the source-mqtt rate: p99 latency (send to arrival), consumer lag
-// (sent minus arrived, sampled), and gaps (the sink's skipped-messages count). Baselines in the same run: a plain
+// docs/danube-protocol.md §9.4) for a producer at the source-mqtt rate: p99 latency (in Danube to arrival), consumer lag
+// (in Danube minus arrived, sampled), the longest stall, and gaps (the sink's skipped-messages count). Each run deletes
+// its topics, so the brokers' memory stays as at the first run. Baselines in the same run: a plain
 // mqtt.js publisher to the same mosquitto, and raw grpc-js ReceiveMessages + unary Acks at 10 in flight per partition
 // to the same Danube; baseline_msg_per_s = the smaller. Medians of interleaved runs. Target: >= 80 % of the
 // baseline and zero gaps at the source-mqtt rate. Reports only; asserts nothing.
@@ -15,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
-import { DanubeClient } from '@danube-connect/sdk';
+import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import { ConnectorProcess } from '@danube-connect/testing';
 import mqtt from 'mqtt';
 import { closedLoop, median, percentile, processCpuSeconds, report, ROOT, round, startBrokerProcess } from './lib.js';
@@ -46,10 +47,11 @@ function sourceRate(partitions) {
   return { rate: partitions === 1 ? 2_600 : 4_000, from: 'default (source-mqtt QoS 1 measured on a quiet machine)' };
 }
 
-/** A 1 KiB payload starting with the send time (ms since the epoch, float64) for latency. */
-function payload() {
+/** A 1 KiB payload starting with the send time (ms since the epoch, float64) and the message's index (uint32). */
+function payload(index = 0) {
   const buffer = Buffer.alloc(PAYLOAD_BYTES, 0x61);
   buffer.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
+  buffer.writeUInt32LE(index, 8);
   return buffer;
 }
 
@@ -58,11 +60,15 @@ const now = () => performance.timeOrigin + performance.now();
 /** An MQTT subscriber on `filter`: arrivals counted, latency from the payload's timestamp. */
 async function subscriber(url, filter, name) {
   const client = await mqtt.connectAsync(url, { clientId: `bench-sub-${name}`, protocolVersion: 5 });
-  const tap = { client, arrived: 0, latencies: [], tLast: 0 };
+  const tap = { client, arrived: 0, latencies: [], tLast: 0, arrivedAt: new Map() };
   client.on('message', (_topic, message) => {
     tap.tLast = performance.now();
     tap.arrived++;
-    if (message.length >= 8) tap.latencies.push(now() - message.readDoubleLE(0));
+    if (message.length >= 12) {
+      tap.latencies.push(now() - message.readDoubleLE(0));
+      const index = message.readUInt32LE(8);
+      if (!tap.arrivedAt.has(index)) tap.arrivedAt.set(index, tap.tLast);
+    }
   });
   await client.subscribeAsync(filter, { qos: 1 });
   return tap;
@@ -97,6 +103,15 @@ async function startSink(serviceUrl, mqttUrl, topic, to, name, transport = 'grpc
   return child;
 }
 
+/** Admin clients by service URL (set when each TestBroker starts). */
+const admins = new Map();
+
+/** Deletes a run's topic, so that a TestBroker (which keeps every message in memory) stays as small as at the first run. */
+async function forget(serviceUrl, topic, partitions) {
+  const names = partitions === 1 ? [topic] : Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`);
+  for (const name of names) await admins.get(serviceUrl).deleteTopic(name);
+}
+
 async function skippedBy(child) {
   const metrics = await child.metrics();
   return metrics.find((m) => m.name === 'danube_connector_skipped_messages_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
@@ -125,10 +140,16 @@ async function paceRun(serviceUrl, mqttUrl, partitions, run, transport, entry = 
   await child.stop();
   await tap.client.endAsync(true);
   await client.close();
+  await forget(serviceUrl, topic, partitions);
   return { msgPerS, cpuUs, lost: MESSAGES - tap.arrived };
 }
 
-/** At the source-mqtt rate through the emulated live tail: latency, lag and gaps. */
+/**
+ * At the source-mqtt rate through the emulated live tail: latency, lag, stalls and gaps. The producer has one send in
+ * flight per partition ('partition' ordering, as source-mqtt's ordered routes), so on a busy machine it can fall
+ * behind its schedule; what it has not sent yet waits in this process and is no part of the sink's latency or lag,
+ * which count from the broker's answer to each send (the message is in Danube) to its arrival at the subscriber.
+ */
 async function rateRun(serviceUrl, mqttUrl, partitions, rate, run) {
   const id = `rate-${partitions}-${run}-${RUN_ID}`;
   const topic = `/default/bench-sink-${id}`;
@@ -137,31 +158,73 @@ async function rateRun(serviceUrl, mqttUrl, partitions, rate, run) {
   const tap = await subscriber(mqttUrl, `bench/${id}/#`, id);
   const child = await startSink(serviceUrl, mqttUrl, topic, `bench/${id}/{key}`, `bench-${id}`);
   let sent = 0;
+  let accepted = 0;
+  const acceptedAt = new Float64Array(MESSAGES);
   const lags = [];
+  const backlogs = [];
   const sends = [];
   const t0 = performance.now();
   const TICK_MS = 5;
+  // Until every send is answered: stalls, times without an arrival while messages were in Danube and not yet at the
+  // subscriber (measured at the end of the path), the longest one and the most messages Danube accepted during one.
+  // The emulated live tail absorbs 10 unacked + 32 in the channel per partition (docs/danube-protocol.md §9.4); more
+  // in one stall are skipped. The rate within a stall is what counts, not the mean: the processes that are not
+  // stalled get the cores meanwhile, and the producer speeds up.
+  let maxStallMs = 0;
+  let maxStallAccepted = 0;
+  let lastArrivals = 0;
+  let quietSince = t0;
+  let acceptedWhenQuiet = 0;
+  const watchStalls = () => {
+    const t = performance.now();
+    if (tap.arrived !== lastArrivals || accepted <= tap.arrived) {
+      lastArrivals = tap.arrived;
+      quietSince = t;
+      acceptedWhenQuiet = accepted;
+    } else {
+      maxStallMs = Math.max(maxStallMs, t - quietSince);
+      maxStallAccepted = Math.max(maxStallAccepted, accepted - acceptedWhenQuiet);
+    }
+  };
+  tap.client.on('message', watchStalls);
+  const stallTicks = setInterval(watchStalls, TICK_MS);
   while (sent < MESSAGES) {
     const due = Math.min(MESSAGES, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
-    for (; sent < due; sent++) sends.push(producer.send(payload(), { key: `k${sent % 16}` }));
-    lags.push(sent - tap.arrived);
+    for (; sent < due; sent++) {
+      const index = sent;
+      sends.push(producer.send(payload(index), { key: `k${index % 16}` }).then(() => {
+        acceptedAt[index] = performance.now();
+        accepted++;
+      }));
+    }
+    lags.push(accepted - tap.arrived);
+    backlogs.push(sent - accepted);
     await sleep(TICK_MS);
   }
   await Promise.all(sends);
   const producedMsgPerS = MESSAGES / ((performance.now() - t0) / 1000);
+  clearInterval(stallTicks);
+  tap.client.off('message', watchStalls);
   await until(() => ({ done: tap.arrived >= MESSAGES, value: tap.arrived }), 60_000);
   const skipped = await skippedBy(child);
   await child.stop();
   await tap.client.endAsync(true);
   await client.close();
+  await forget(serviceUrl, topic, partitions);
+  // A message may arrive just before its send's answer is processed here: that counts as 0.
+  const latencies = [...tap.arrivedAt].map(([index, at]) => Math.max(0, at - acceptedAt[index])).sort((a, b) => a - b);
   lags.sort((a, b) => a - b);
   tap.latencies.sort((a, b) => a - b);
   return {
     producedMsgPerS,
-    p50: percentile(tap.latencies, 50),
-    p99: percentile(tap.latencies, 99),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    sendP99: percentile(tap.latencies, 99),
+    backlogMax: Math.max(0, ...backlogs),
     lagP99: percentile(lags, 99),
     lagMax: lags[lags.length - 1] ?? 0,
+    maxStallMs,
+    maxStallAccepted,
     skipped,
     lost: MESSAGES - tap.arrived - skipped,
   };
@@ -229,12 +292,14 @@ async function ackBaseline(serviceUrl, partitions, run) {
   for (const { stream } of streams) stream.cancel();
   service.close();
   await client.close();
+  await forget(serviceUrl, topic, partitions);
   return msgPerS;
 }
 
 const plain = await startBrokerProcess();
 const lagging = await startBrokerProcess(['--live-tail-capacity', String(LIVE_TAIL)]);
 const mosquitto = await Mosquitto.start({ persistence: false });
+for (const broker of [plain, lagging]) admins.set(broker.serviceUrl, new DanubeAdminClient({ adminUrl: broker.adminUrl }));
 const samples = new Map(PARTITIONS.map((p) => [p, { pace: [], paceHttp2: [], paceBatching: [], rate: [], mqtt: [], ack: [] }]));
 const rates = new Map(PARTITIONS.map((p) => [p, sourceRate(p)]));
 try {
@@ -252,6 +317,7 @@ try {
   }
 } finally {
   process.stderr.write('\n');
+  for (const admin of admins.values()) admin.close();
   await mosquitto.dispose();
   await plain.stop();
   await lagging.stop();
@@ -279,10 +345,15 @@ const rows = PARTITIONS.map((partitions) => {
     batching_msg_per_s: round(median(s.paceBatching.map((r) => r.msgPerS)), 0),
     source_rate_msg_per_s: rates.get(partitions).rate,
     produced_msg_per_s: round(median(s.rate.map((r) => r.producedMsgPerS)), 0),
+    producer_backlog_max: Math.max(...s.rate.map((r) => r.backlogMax)),
+    send_p99_ms: round(median(s.rate.map((r) => r.sendP99)), 2),
     p50_ms: round(median(s.rate.map((r) => r.p50)), 2),
     p99_ms: round(median(s.rate.map((r) => r.p99)), 2),
     lag_p99: round(median(s.rate.map((r) => r.lagP99)), 0),
     lag_max: Math.max(...s.rate.map((r) => r.lagMax)),
+    stall_ms_by_run: s.rate.map((r) => round(r.maxStallMs, 0)).join('/'),
+    stall_accepted_by_run: s.rate.map((r) => r.maxStallAccepted).join('/'),
+    skipped_by_run: s.rate.map((r) => r.skipped).join('/'),
     skipped_max: gaps,
     lost_max: Math.max(...s.rate.map((r) => r.lost), ...s.pace.map((r) => r.lost)),
     target: `>= 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}; zero gaps: ${gaps === 0 ? 'met' : 'MISSED'}`,
@@ -292,5 +363,6 @@ report('sink-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B, QoS 1, an Exclusive subscription; TestBrokers in their own processes, mosquitto on loopback, the sink in a connector child; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
   'msg_per_s: a backlog written while the sink was stopped, drained: its first to its last arrival at an MQTT subscriber here, acks on grpc-js (the default); http2_: the same with `[danube] transport = "http2"`; batching_: the sink handed one window of 10 at a time (not pipelined, as it ran before; test/fixtures/batching.js); cpu_us_per_msg: the sink child\'s CPU (user + system) per message meanwhile; lost_max: never arrived (nor counted skipped).',
   `mqtt_limit: a plain mqtt.js publisher, QoS 1, ${ACKS_IN_FLIGHT} in flight per partition, to the same mosquitto; danube_ack_limit: raw grpc-js ReceiveMessages + unary Acks, ${ACKS_IN_FLIGHT} in flight per partition, draining a full topic on the same TestBroker; baseline = the smaller.`,
-  `source_rate: the producer's rate for p50/p99 (send to MQTT arrival), lag (sent minus arrived, sampled every 5 ms) and skipped (the sink's danube_connector_skipped_messages_total) through a TestBroker emulating a live-tail channel of ${LIVE_TAIL} (docs/danube-protocol.md §9.4); source rate from ${[...rates.values()].map((r) => r.from).join(' / ')}.`,
+  `source_rate: the producer's schedule through a TestBroker emulating a live-tail channel of ${LIVE_TAIL} (docs/danube-protocol.md §9.4), source rate from ${[...rates.values()].map((r) => r.from).join(' / ')}; produced: what Danube accepted per second (one send in flight per partition, as source-mqtt's ordered routes: on a busy machine it falls behind the schedule); producer_backlog_max: sends scheduled and not yet answered, waiting in this process; send_p99: schedule to MQTT arrival, that backlog included.`,
+  `p50/p99: the broker's answer to a send (in Danube) to the MQTT arrival; lag: in Danube and not arrived (sampled every 5 ms); stall: the longest time without an arrival while messages were in Danube and not arrived, and the most messages Danube accepted during one such time (all partitions): the emulated live tail absorbs ${ACKS_IN_FLIGHT} unacked + ${LIVE_TAIL} in the channel per partition, more are skipped; skipped: the sink's danube_connector_skipped_messages_total.`,
 ]);

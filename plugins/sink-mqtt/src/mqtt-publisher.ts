@@ -98,15 +98,19 @@ export class MqttPublisher {
    * is not sent.
    */
   async publishAll(messages: readonly MqttMessage[], signal: AbortSignal, completed?: (index: number) => void): Promise<void> {
-    const version = this.connection.version;
-    for (const m of messages) {
-      if (this.maximumPacketSize !== undefined && publishPacketSize(m, version) > this.maximumPacketSize) {
-        throw ConnectorError.invalidData(`the MQTT PUBLISH to "${m.topic}" would be ${publishPacketSize(m, version)} bytes, over the broker's maximum packet size of ${this.maximumPacketSize}`, { code: 'DC_ERR_MQTT_TOO_LARGE' });
-      }
-    }
+    for (const m of messages) this.checkSize(m);
     const results = await Promise.allSettled(messages.map((m, i) => (completed ? this.enqueue(m, signal).then(() => completed(i)) : this.enqueue(m, signal))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** Throws invalid data (DC_ERR_MQTT_TOO_LARGE) when the PUBLISH would exceed the broker's Maximum Packet Size. */
+  checkSize(message: MqttMessage): void {
+    if (this.maximumPacketSize === undefined) return;
+    const size = publishPacketSize(message, this.connection.version);
+    if (size > this.maximumPacketSize) {
+      throw ConnectorError.invalidData(`the MQTT PUBLISH to "${message.topic}" would be ${size} bytes, over the broker's maximum packet size of ${this.maximumPacketSize}`, { code: 'DC_ERR_MQTT_TOO_LARGE' });
+    }
   }
 
   private enqueue(message: MqttMessage, signal: AbortSignal): Promise<void> {

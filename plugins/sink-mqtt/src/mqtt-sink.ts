@@ -1,7 +1,7 @@
 import { ConnectorError, type ConnectorContext, type ConnectorHealth, type ConsumerConfig, type SinkConnector, type SinkRecord } from '@danube-connect/sdk';
 import { MqttConnection } from '@danube-connect/mqtt';
 import { subscriptionOf, type SinkMqttConfig } from './config.js';
-import { MessageBuilder } from './mqtt-message.js';
+import { MessageBuilder, type MqttMessage } from './mqtt-message.js';
 import { MqttPublisher } from './mqtt-publisher.js';
 
 /**
@@ -54,15 +54,27 @@ export class MqttSink implements SinkConnector {
 
   async processBatch(records: readonly SinkRecord[], signal: AbortSignal, written?: (record: SinkRecord) => void): Promise<void> {
     const version = this.connection.version;
-    // Every record is built before anything is sent: an invalid one fails the batch untouched, and the runtime
-    // then writes its records one by one, dead-letters the bad one and goes on.
-    const messages = records.map((record) => {
+    // An invalid record (no topic, a malformed property, too large) is never sent; the valid ones around it are, in
+    // order, and the call then fails as invalid data: the runtime dead-letters the bad one and acks the rest (each
+    // reported written), so no later call's message goes out before a valid one of this call.
+    const sendable: Array<{ record: SinkRecord; message: MqttMessage }> = [];
+    let invalid: ConnectorError | undefined;
+    for (const record of records) {
       const builder = this.builders.get(`${record.topic}|${record.subscription}`);
       if (!builder) throw ConnectorError.fatal(`no route for ${record.topic} (subscription ${record.subscription})`, { code: 'DC_ERR_CONNECTOR_BUG' });
-      return builder.build(record, version);
-    });
+      try {
+        const message = builder.build(record, version);
+        this.publisher.checkSize(message);
+        sendable.push({ record, message });
+      } catch (err) {
+        if (!(err instanceof ConnectorError) || err.kind !== 'invalid_data') throw err;
+        invalid ??= err;
+      }
+    }
     // Each record is reported as its own PUBACK comes, so the runtime acks it without waiting for the others.
-    await this.publisher.publishAll(messages, signal, written && ((index) => written(records[index] as SinkRecord)));
+    const messages = sendable.map((s) => s.message);
+    await this.publisher.publishAll(messages, signal, written && ((index) => written((sendable[index] as (typeof sendable)[number]).record)));
+    if (invalid) throw invalid;
   }
 
   health(): ConnectorHealth {

@@ -1,11 +1,35 @@
 // Invalid messages are dead-lettered and the stream goes on; messages the broker skips for a lagging
 // subscription are reported as a gap (Exclusive), and cannot be on Shared (the documented limit).
 import { randomBytes } from 'node:crypto';
-import { describe, expect } from 'vitest';
+import { createConnectorLogger, SinkRecord, type ConnectorContext, type DanubeMessage } from '@danube-connect/sdk';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { MqttSink } from '../src/mqtt-sink.js';
 import { danubeProducer, itWithTestBroker, MqttTap, startDanube, startMosquitto, startSink, uniqueTopic, untilStats } from './support/harness.js';
 
+/** Record `offset` of `/default/ord` as the runtime hands it, with `attributes`. */
+const recordOf = (offset: number, attributes: Record<string, string>, payload = Buffer.from(String(offset))) =>
+  new SinkRecord(
+    {
+      payload,
+      attributes,
+      topic: '/default/ord',
+      partition: undefined,
+      offset: String(offset),
+      requestId: String(offset),
+      producerName: 'p',
+      publishTime: 0,
+      routingKey: undefined,
+      schemaId: undefined,
+      schemaVersion: undefined,
+      subscription: 'ord-sink-mqtt',
+      messageId: { producerId: '1', topicName: '/default/ord', brokerAddr: '', topicOffset: String(offset) },
+    } satisfies DanubeMessage,
+    '/default/ord',
+  );
+
 describe('invalid messages', () => {
-  itWithTestBroker('a topic template without value or with a wildcard value is dead-lettered with its reason; the rest is published, in order (a later message may come early, then again in its place)', async () => {
+  itWithTestBroker('a topic template without value or with a wildcard value is dead-lettered with its reason; the rest is published, in order (a later message may come again after an invalid one)', async () => {
     const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto()]);
     const topic = uniqueTopic();
     const deadLetters = uniqueTopic('dlq');
@@ -21,10 +45,12 @@ describe('invalid messages', () => {
     const lastArrivals = () => arrived().filter((n, i, all) => all.lastIndexOf(n) === i);
     // The copies come after the dead letter: wait for the last copies, not only for a first of each.
     await tap.until(() => lastArrivals().join() === good.join()).catch(() => {});
-    // Every valid message. A message written while an earlier one failed as invalid is written again after the dead
-    // letter (docs/delivery-semantics.md §4.2), so it may arrive before an earlier one and then again after it: the
-    // last copies are in order, and nothing but a valid message is ever copied, at most a window's worth.
+    // Every valid message, first arrivals in order: an invalid message is never sent, the valid ones of its call are
+    // (the next test). Those in write behind it when it reached the head of the pipeline are written once more after
+    // the dead letter (docs/delivery-semantics.md §4.2): the last copies are in order too, and nothing but a valid
+    // message is ever copied, at most a window's worth.
     expect(lastArrivals()).toEqual(good);
+    expect(arrived().filter((n, i, all) => all.indexOf(n) === i), 'first arrivals').toEqual(good);
     expect(arrived().filter((n, i, all) => all.indexOf(n) !== i).every((n) => good.includes(n))).toBe(true);
     expect(tap.packets.length).toBeLessThanOrEqual(good.length + 6 * 9);
     await untilStats(child, (s) => s.deadLettered === 6, 30_000, 'six dead letters');
@@ -33,6 +59,28 @@ describe('invalid messages', () => {
     expect(stored.every((m) => m.attributes['dc.errors.code'] === 'DC_ERR_MQTT_TOPIC' && m.attributes['dc.errors.kind'] === 'invalid_data')).toBe(true);
     expect(stored[0]?.attributes['dc.errors.message']).toMatch(/\{attr:device\} has no value/);
     expect(stored[1]?.attributes['dc.errors.message']).toMatch(/wildcard/);
+  });
+
+  it('a call with invalid records publishes its valid ones, in order, reports each written, then fails as invalid data: a later call never goes out before them', async () => {
+    const mosquitto = await startMosquitto({ config: ['max_packet_size 4096'] });
+    const tap = await MqttTap.open(mosquitto.url, 'ord/#', { qos: 1 });
+    const ctx = { name: 'ord', logger: createConnectorLogger({ connector: 'ord' }, 'error', { write: () => {} }), signal: new AbortController().signal } as unknown as ConnectorContext;
+    const sink = new MqttSink(parseConfig({ url: mosquitto.url, routes: [{ from: '/default/ord', to: 'ord/{attr:device}' }] }), ctx);
+    await sink.start();
+    onTestFinished(() => sink.close());
+    const signal = new AbortController().signal;
+    // 1: no value for {attr:device}; 3: over the broker's Maximum Packet Size.
+    const call = [recordOf(0, { device: 'd' }), recordOf(1, {}), recordOf(2, { device: 'd' }), recordOf(3, { device: 'd' }, Buffer.alloc(4_096, 0x62)), recordOf(4, { device: 'd' })];
+    const written: string[] = [];
+    const failure = await sink.processBatch(call, signal, (record) => written.push(String(record.offset))).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ kind: 'invalid_data', code: 'DC_ERR_MQTT_TOPIC' });
+    expect(written).toEqual(['0', '2', '4']);
+    await sink.processBatch([recordOf(5, { device: 'd' })], signal);
+    await tap.until(() => tap.texts().includes('5'));
+    expect(tap.texts()).toEqual(['0', '2', '4', '5']);
   });
 
   itWithTestBroker("a message over the broker's Maximum Packet Size is dead-lettered before it is sent; the connection stays up, the stream goes on", async () => {

@@ -289,13 +289,22 @@ export class SinkPartition {
   private async writeBatch(batch: SinkEntry[]): Promise<boolean> {
     const connector = this.ctx.connector;
     const { run } = this.ctx;
-    const processBatch = (records: readonly SinkRecord[]) => (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records, run);
+    // A pipelined connector reports records written before its call ends; those of the last attempt stay written.
+    let written = new Set<SinkRecord>();
+    const report = this.pipelined ? (record: SinkRecord) => void written.add(record) : undefined;
+    const processBatch = (records: readonly SinkRecord[]) => {
+      written = new Set();
+      return (connector.processBatch as NonNullable<SinkConnector['processBatch']>).call(connector, records, run, report);
+    };
     const outcome = await this.write(() => processBatch(batch.map((e) => e.record)));
     if (outcome.kind === 'invalid_data' && batch.length > 1) {
-      // Find the bad record(s): the rest of the batch is written one by one, in order.
+      // Find the bad record(s): the rest of the batch is written one by one, in order, except those the failed call
+      // reported written: they went out in order and the invalid ones never do, so writing them again adds nothing.
       this.log.debug({ size: batch.length, code: outcome.error.code }, 'batch has invalid data, writing its records one by one');
+      const done = written;
       for (const entry of batch) {
-        if (!(await this.settle([entry], await this.write(() => processBatch([entry.record]))))) return false;
+        const result: WriteOutcome = done.has(entry.record) ? { kind: 'written', attempts: outcome.attempts } : await this.write(() => processBatch([entry.record]));
+        if (!(await this.settle([entry], result))) return false;
       }
       return true;
     }

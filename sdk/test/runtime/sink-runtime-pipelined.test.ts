@@ -98,4 +98,42 @@ describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4
     await expectAccounting(handle.metrics, topic, { processed: 39, dropped: 1, inFlight: 0 });
     expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
   });
+
+  it('a connector that writes the valid records of a call and reports them before failing it on an invalid one: they stay written, the batch path does not write them again', async () => {
+    const { client, topic, configs, producer } = await sinkSetup();
+    // As sink-mqtt does: each valid record goes on the wire and is reported written a turn later; a call with an
+    // invalid record fails after its valid ones were reported. m-6's confirmation waits until m-9 was handed over,
+    // so m-7 (invalid) and the records after it are all in write when m-7 reaches the head of the pipeline.
+    const wire: string[] = [];
+    let releaseM6!: () => void;
+    const m9Seen = new Promise<void>((resolve) => (releaseM6 = resolve));
+    const sink: SinkConnector = {
+      pipelined: true,
+      consumerConfigs: () => configs,
+      async processBatch(records, _signal, written) {
+        let invalid: ConnectorError | undefined;
+        for (const record of records) {
+          if (record.text() === 'm-7') invalid ??= ConnectorError.invalidData('no topic for it', { code: 'BAD' });
+          else wire.push(record.text());
+          if (record.text() === 'm-9') releaseM6();
+        }
+        if (records.some((r) => r.text() === 'm-6')) await m9Seen;
+        await nextTurn();
+        for (const record of records) if (record.text() !== 'm-7') written?.(record);
+        if (invalid) throw invalid;
+      },
+    };
+    const handle = sinkRuntime(sink, client);
+    await handle.runtime.start();
+    const sent = texts('m', 20);
+    await sendAll(producer, sent);
+    await waitForCounts(handle.metrics, topic, (c) => c.processed + c.dropped === 20 && c.inFlight === 0);
+    expect(firstSeen(wire)).toEqual(sent.filter((t) => t !== 'm-7'));
+    // m-8 and m-9 went out in their own calls and once more in the batch that retried m-7 with them; never a third time.
+    const copies = (text: string) => wire.filter((t) => t === text).length;
+    expect([copies('m-8'), copies('m-9')]).toEqual([2, 2]);
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 19, dropped: 1, inFlight: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+  });
 });
