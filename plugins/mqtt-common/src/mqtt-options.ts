@@ -31,6 +31,8 @@ export function describeEndpoint(endpoint: Pick<ServerEndpoint, 'host' | 'port' 
  * fallback), so MQTT.js's own is off; so is its resubscribe (we subscribe only when the broker kept no session).
  * TLS files are read here: an unreadable or non-PEM file throws a config error naming the key.
  */
+function ignoreLog(): void {}
+
 export function toMqttOptions(config: MqttConnectionConfig, clientId: string, protocolVersion: 4 | 5 = config.protocol_version): IClientOptions {
   const endpoints = serverUrls(config).map(parseServerUrl);
   const first = endpoints[0];
@@ -51,6 +53,9 @@ export function toMqttOptions(config: MqttConnectionConfig, clientId: string, pr
     protocol: first.protocol,
     rejectUnauthorized: tls.rejectUnauthorized,
   };
+  // MQTT.js logs through `debug` several times per packet, and even disabled each call allocates its arguments
+  // (a few % of a connector's garbage): unless DEBUG asks for logs, its log is a no-op.
+  if (!process.env['DEBUG']) options.log = ignoreLog;
   const wsPath = endpoints.find((e) => e.protocol === 'ws' || e.protocol === 'wss')?.path;
   if (wsPath) options.path = wsPath;
   if (tls.ca) options.ca = tls.ca;
