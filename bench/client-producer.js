@@ -8,10 +8,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { closedLoop, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 8000);
 const PAYLOAD = randomBytes(1024);
 const ATTRIBUTES = { 'mqtt.topic': 'sensors/site-01/dev-0042/telemetry', 'mqtt.qos': '1' };
 
@@ -38,14 +38,14 @@ function rawClient(serviceUrl) {
 
 /** Runs `loop` and adds the client's and (for the local TestBroker) the broker's CPU per message. */
 async function measured(brokerPid, loop) {
-  const client0 = process.cpuUsage();
+  const client0 = cpuStart();
   const broker0 = brokerPid && processCpuSeconds(brokerPid);
   const result = await loop();
-  const client = process.cpuUsage(client0);
+  const clientCpuUs = cpuUsedUs(client0);
   const broker = brokerPid && processCpuSeconds(brokerPid);
   return {
     ...result,
-    clientUs: (client.user + client.system) / MESSAGES,
+    clientUs: clientCpuUs / MESSAGES,
     brokerUs: brokerPid ? ((broker - broker0) * 1e6) / MESSAGES : undefined,
   };
 }

@@ -10,18 +10,17 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Session } from './bare-http2.js';
-import { median, report, ROOT, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { cpuStart, cpuUsedUs, median, report, ROOT, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 6000);
 const ACKS_IN_FLIGHT = 10;
 const PAYLOAD = Buffer.alloc(256, 'x');
 const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
 
-/** Client CPU (user + system) in µs per message since `since` (a process.cpuUsage() value). */
+/** Client CPU (user + system, its garbage collected) in µs per message since `since` (a cpuStart() value). */
 function cpuPerMessage(since) {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / MESSAGES;
+  return cpuUsedUs(since) / MESSAGES;
 }
 
 function rawConsumerService(serviceUrl) {
@@ -59,7 +58,7 @@ async function oursRun(serviceUrl, topic, partitions, run, transport) {
   const consumer = await client.subscribe({ topic, name: `c-${run}`, subscription: `s-${run}`, type: 'exclusive' });
   await produce(producer, parts);
   const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuStart();
   const acks = [];
   let failed = 0;
   for (let i = 0; i < MESSAGES; i++) {
@@ -136,7 +135,7 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
   await firstTen;
   // As for ours: the clock starts once the topic is full and the first window has arrived.
   t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuStart();
   for (const { pump } of opened) pump();
   await finished;
   const seconds = (performance.now() - t0) / 1000;

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,6 +86,33 @@ export function processCpuSeconds(pid) {
   } catch {
     return undefined;
   }
+}
+
+let gc;
+
+/** A full garbage collection of this process (exposed at run time, so no node flag is needed). */
+function collectGarbage() {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc');
+  }
+  gc();
+}
+
+/**
+ * This process's CPU for a measured region, charging each variant of a benchmark for its own garbage: a full
+ * collection before the region (so it does not pay for the previous variant's), and one inside it at its end
+ * (so it pays for all of its own). `cpuStart()` begins a region; `cpuUsedUs(start)` ends it, in µs.
+ */
+export function cpuStart() {
+  collectGarbage();
+  return process.cpuUsage();
+}
+
+export function cpuUsedUs(start) {
+  collectGarbage();
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
 }
 
 export function rssMb() {
