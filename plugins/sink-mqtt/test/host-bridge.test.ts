@@ -56,8 +56,8 @@ async function counter(http: string, name: string, labels: string[]): Promise<nu
   return sum;
 }
 
-/** A host running `toml`, resolved with its HTTP address once every connector is running. */
-async function runningHost(toml: string, connectors: number): Promise<string> {
+/** A host running `toml`, resolved with its HTTP address and log lines once every connector is running. */
+async function runningHost(toml: string, connectors: number): Promise<{ http: string; lines: () => Record<string, unknown>[] }> {
   const host = runHost(toml);
   const http = await until(() => host.lines().find((l) => l.msg === 'danube-connect running')?.http as string | undefined, 30_000, `the host running: ${host.output()}`);
   // A new subscription starts at the topic's end: publish only once every connector reports running.
@@ -69,7 +69,7 @@ async function runningHost(toml: string, connectors: number): Promise<string> {
     30_000,
     'every connector running',
   );
-  return http;
+  return { http, lines: host.lines };
 }
 
 describe('host end to end', () => {
@@ -165,7 +165,9 @@ to = "{attr:mqtt.topic}"
 `,
       );
       const tap = await MqttTap.open(mosquitto.url, 'loop/#', { qos: 1 });
-      const http = await runningHost(toml, 2);
+      const { http, lines } = await runningHost(toml, 2);
+      // source-mqtt's warning that a sink's messages reach it (rate-limited): the configuration loops.
+      const loopWarnings = () => lines().filter((l) => l.connector === 'loop-in' && l.level === 40 && String(l.msg).includes('published by a Danube sink'));
       const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `loop-publisher-${process.pid}`, protocolVersion: 5 });
       onTestFinished(() => publisher.endAsync(true));
       const count = 20;
@@ -174,6 +176,7 @@ to = "{attr:mqtt.topic}"
       if (loops) {
         // Every message comes back from the sink and goes into Danube again, and again.
         await until(async () => ((await intoDanube()) >= 3 * count ? true : undefined), 60_000, `${3 * count} messages into Danube`);
+        expect(loopWarnings(), 'no warning when ignore_origins = [] takes them in on purpose').toEqual([]);
         return;
       }
       // Each message arrives twice on MQTT (the original, the sink's copy); the copy is skipped, not taken in again.
@@ -184,6 +187,9 @@ to = "{attr:mqtt.topic}"
       await tap.until(() => copiesOf().length >= count, 30_000, 'the sink\'s copies');
       const copies = copiesOf();
       expect(copies.map((p) => Buffer.from(p.payload).toString()).sort()).toEqual(Array.from({ length: count }, (_, i) => String(i)).sort());
+      const [warning] = await until(() => (loopWarnings().length > 0 ? loopWarnings() : undefined), 30_000, 'the loop warning');
+      expect(warning).toMatchObject({ origin: 'loop-out' });
+      expect(String(warning?.topic)).toMatch(/^loop\/dev[0-3]$/);
     });
   }
 });
