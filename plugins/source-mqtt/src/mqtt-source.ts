@@ -35,6 +35,7 @@ export class MqttSource implements SourceConnector {
   private readonly connection: MqttConnection;
   private readonly window: PubackWindow;
   private readonly unmatchedLog: RateLimitedLog;
+  private readonly loopLog: RateLimitedLog;
   private output: SourceOutput | undefined;
   /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
   private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
@@ -72,6 +73,8 @@ export class MqttSource implements SourceConnector {
       flushed: () => this.resumeLoop(),
     });
     this.unmatchedLog = new RateLimitedLog(ctx.logger, 'MQTT message matches no route: acknowledged and not published');
+    // A sink of the same bridge writes where this source reads: the configuration loops, prevented here.
+    this.loopLog = new RateLimitedLog(ctx.logger, 'MQTT message published by a Danube sink reached this source: acknowledged and not published (ignore_origins); the configuration loops');
     this.metrics = new SourceMetrics(ctx.name, ctx.metricsRegistry, { connected: () => this.connection.connected, awaitingPuback: () => this.window.size });
     this.connection = new MqttConnection({
       config,
@@ -223,9 +226,11 @@ export class MqttSource implements SourceConnector {
       next();
       return;
     }
-    if (this.origins.skipped(packet) !== undefined) {
+    const origin = this.origins.skipped(packet);
+    if (origin !== undefined) {
       // Published by a Danube sink: taking it in again would loop (README, Loops).
       this.metrics.recordLoopIgnored();
+      this.loopLog.event({ topic, origin });
       if (entry) this.window.complete(entry);
       next();
       return;
