@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
-import { DanubeClient } from '@danube-connect/sdk';
+import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
 import { ROOT, closedLoop, median, percentile, processCpuSeconds, report, round, startBrokerProcess } from './lib.js';
 
@@ -245,11 +245,15 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
 /** The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight. */
 async function danubeBaseline(serviceUrl, pids, [name, , partitions, ordering, topics, , transport], run) {
   const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
-  const producer = await client.createProducer({ topic: `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
+  const topic = `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`;
+  const producer = await client.createProducer({ topic, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
   const cpuBefore = cpuNow({ broker: pids.broker });
   const result = await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` }));
   const cpu = cpuPerMessage(cpuBefore, cpuNow({ broker: pids.broker }), MESSAGES);
   await client.close();
+  // The TestBroker keeps every message in memory: a baseline's topic goes once measured, so later cases do not run
+  // against an ever larger heap (the connectors' own topics stay: their producers are attached for the whole run).
+  if (admin) for (const part of partitions > 1 ? Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`) : [topic]) await admin.deleteTopic(part);
   return { msgPerS: result.msgPerS, cpu };
 }
 
@@ -311,6 +315,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
 const external = process.env.DANUBE_SERVICE_URL || undefined;
 const broker = external ? undefined : await startBrokerProcess();
 const serviceUrl = external ?? broker.serviceUrl;
+const admin = broker ? new DanubeAdminClient({ adminUrl: broker.adminUrl }) : undefined;
 const mosquitto = await Mosquitto.start({ persistence: false });
 let host;
 const samples = Object.fromEntries(CASES.map(([name]) => [name, { msgPerS: [], lost: [], danube: [], cpu: [], danubeCpu: [] }]));
@@ -352,6 +357,7 @@ try {
 } finally {
   process.stderr.write('\n');
   await host?.stop();
+  admin?.close();
   await mosquitto.dispose();
   await broker?.stop();
   rmSync(tmp, { recursive: true, force: true });
