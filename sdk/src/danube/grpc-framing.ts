@@ -1,4 +1,6 @@
 import type * as http2 from 'node:http2';
+import { GrpcStatus } from './grpc-status.js';
+import { statusFromHttp } from './unary-call-error.js';
 
 /**
  * gRPC over HTTP/2 as the http2 transport speaks it (gRPC's PROTOCOL-HTTP2 document, docs/danube-protocol.md
@@ -40,7 +42,7 @@ export function grpcRequestHeaders(
 }
 
 /** grpc-message is percent-encoded; a malformed escape leaves the text as sent. */
-export function decodeGrpcMessage(value: unknown): string {
+function decodeGrpcMessage(value: unknown): string {
   if (typeof value !== 'string') return '';
   if (!value.includes('%')) return value;
   try {
@@ -48,4 +50,27 @@ export function decodeGrpcMessage(value: unknown): string {
   } catch {
     return value;
   }
+}
+
+/** A call's gRPC status as read off its response: the code and the decoded message. */
+export interface GrpcStatusLine {
+  code: number;
+  details: string;
+}
+
+/**
+ * The status a call's response headers carry: a trailers-only response's (HEADERS with END_STREAM and no DATA,
+ * how the broker refuses a call at once), or a non-200 `:status` mapped by gRPC's HTTP table; undefined when
+ * the response goes on to DATA and trailers.
+ */
+export function statusOfResponseHeaders(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): GrpcStatusLine | undefined {
+  if (headers['grpc-status'] !== undefined) return { code: Number(headers['grpc-status']), details: decodeGrpcMessage(headers['grpc-message']) };
+  const httpStatus = Number(headers[':status']);
+  return httpStatus === 200 ? undefined : { code: statusFromHttp(httpStatus), details: `Received HTTP status code ${httpStatus}` };
+}
+
+/** The status in a call's trailers; UNKNOWN when they carry none. */
+export function statusOfTrailers(trailers: http2.IncomingHttpHeaders): GrpcStatusLine {
+  if (trailers['grpc-status'] === undefined) return { code: GrpcStatus.UNKNOWN, details: 'Response trailers carry no grpc-status' };
+  return { code: Number(trailers['grpc-status']), details: decodeGrpcMessage(trailers['grpc-message']) };
 }

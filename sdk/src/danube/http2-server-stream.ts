@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import * as http2 from 'node:http2';
-import { GRPC_FRAME_HEADER_BYTES, decodeGrpcMessage } from './grpc-framing.js';
+import { GRPC_FRAME_HEADER_BYTES, statusOfResponseHeaders, statusOfTrailers } from './grpc-framing.js';
 import { GrpcStatus } from './grpc-status.js';
 import type { ServerStream } from './server-stream.js';
-import { UnaryCallError, statusFromHttp } from './unary-call-error.js';
+import { UnaryCallError } from './unary-call-error.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -90,27 +90,16 @@ export class Http2ServerStream<T> extends EventEmitter implements ServerStream<T
   }
 
   private onResponse(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
-    if (headers['grpc-status'] !== undefined) {
-      // Trailers-only: the status comes in the response headers and no DATA follows (an unknown consumer).
-      this.status = Number(headers['grpc-status']);
-      this.details = decodeGrpcMessage(headers['grpc-message']);
-      return;
-    }
-    const httpStatus = Number(headers[':status']);
-    if (httpStatus !== 200) {
-      this.status = statusFromHttp(httpStatus);
-      this.details = `Received HTTP status code ${httpStatus}`;
-    }
+    const line = statusOfResponseHeaders(headers);
+    if (!line) return;
+    this.status = line.code;
+    this.details = line.details;
   }
 
   private onTrailers(trailers: http2.IncomingHttpHeaders): void {
-    if (trailers['grpc-status'] === undefined) {
-      this.status = GrpcStatus.UNKNOWN;
-      this.details = 'Response trailers carry no grpc-status';
-      return;
-    }
-    this.status = Number(trailers['grpc-status']);
-    this.details = decodeGrpcMessage(trailers['grpc-message']);
+    const line = statusOfTrailers(trailers);
+    this.status = line.code;
+    this.details = line.details;
   }
 
   private onData(chunk: Buffer): void {

@@ -3,10 +3,10 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { BrokerAddress } from './broker-url.js';
 import { DeadlineQueue, type DeadlineEntry, type Expiring } from './deadline-queue.js';
-import { GRPC_FRAME_HEADER_BYTES, decodeGrpcMessage, grpcFrame, grpcRequestHeaders } from './grpc-framing.js';
+import { GRPC_FRAME_HEADER_BYTES, grpcFrame, grpcRequestHeaders, statusOfResponseHeaders, statusOfTrailers } from './grpc-framing.js';
 import { GrpcStatus } from './grpc-status.js';
 import { Http2ServerStream } from './http2-server-stream.js';
-import { UnaryCallError, statusFromHttp } from './unary-call-error.js';
+import { UnaryCallError } from './unary-call-error.js';
 
 /** PEM material of a TLS session (already read from files); absent = plain text. */
 export interface Http2TlsMaterial {
@@ -81,18 +81,11 @@ class UnaryCall implements Expiring {
 }
 
 function onResponse(this: CallStream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  const line = statusOfResponseHeaders(headers);
+  if (!line) return;
   const call = this[CALL];
-  if (headers['grpc-status'] !== undefined) {
-    // Trailers-only: the status comes in the response headers and no DATA follows.
-    call.status = Number(headers['grpc-status']);
-    call.details = decodeGrpcMessage(headers['grpc-message']);
-    return;
-  }
-  const httpStatus = Number(headers[':status']);
-  if (httpStatus !== 200) {
-    call.status = statusFromHttp(httpStatus);
-    call.details = `Received HTTP status code ${httpStatus}`;
-  }
+  call.status = line.code;
+  call.details = line.details;
 }
 
 function onData(this: CallStream, chunk: Buffer): void {
@@ -108,14 +101,10 @@ function onData(this: CallStream, chunk: Buffer): void {
 }
 
 function onTrailers(this: CallStream, trailers: http2.IncomingHttpHeaders): void {
+  const line = statusOfTrailers(trailers);
   const call = this[CALL];
-  if (trailers['grpc-status'] === undefined) {
-    call.status = GrpcStatus.UNKNOWN;
-    call.details = 'Response trailers carry no grpc-status';
-    return;
-  }
-  call.status = Number(trailers['grpc-status']);
-  call.details = decodeGrpcMessage(trailers['grpc-message']);
+  call.status = line.code;
+  call.details = line.details;
 }
 
 function onClose(this: CallStream): void {
