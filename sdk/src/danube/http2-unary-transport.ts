@@ -42,6 +42,13 @@ const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
+/** A call ready to send: its length-prefixed request and its stream on the session. */
+interface OpenedCall {
+  frame: Buffer;
+  session: http2.ClientHttp2Session;
+  stream: http2.ClientHttp2Stream;
+}
+
 const CALL = Symbol('danube.unaryCall');
 type CallStream = http2.ClientHttp2Stream & { [CALL]: UnaryCall };
 
@@ -242,8 +249,12 @@ export class Http2UnaryTransport {
     return grpcFrame(body);
   }
 
-  /** A new stream on the live session, counted as on the wire; throws UnaryCallError UNAVAILABLE when refused. */
-  private openStream(headers: http2.OutgoingHttpHeaders): { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream } {
+  /**
+   * A call's request frame and its new stream on the live session, counted as on the wire; throws
+   * UnaryCallError when the request cannot be sent (unserializable, over the limit) or the stream is refused.
+   */
+  private openCall(method: MethodCodec, request: unknown, headers: http2.OutgoingHttpHeaders): OpenedCall {
+    const frame = this.requestFrame(method, request);
     let session: http2.ClientHttp2Session;
     let stream: http2.ClientHttp2Stream;
     try {
@@ -256,7 +267,7 @@ export class Http2UnaryTransport {
     }
     // Open calls and streams keep the process alive, as grpc-js's do; an idle session does not.
     if (this.calls++ === 0) session.ref();
-    return { session, stream };
+    return { frame, session, stream };
   }
 
   private streamClosed(): void {
@@ -278,16 +289,14 @@ export class Http2UnaryTransport {
     decode = true,
   ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      let opened: { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream };
-      let frame: Buffer;
+      let opened: OpenedCall;
       try {
-        frame = this.requestFrame(method, request);
-        opened = this.openStream(grpcRequestHeaders(method.path, timeoutMs, authorization, proxyBrokerUrl));
+        opened = this.openCall(method, request, grpcRequestHeaders(method.path, timeoutMs, authorization, proxyBrokerUrl));
       } catch (err) {
         reject(err);
         return;
       }
-      const { session, stream } = opened;
+      const { frame, session, stream } = opened;
       const call = new UnaryCall(this, session, stream, method, decode, resolve, reject);
       if (timeoutMs !== undefined) call.deadline = this.deadlines.add(timeoutMs, call);
       (stream as CallStream)[CALL] = call;
@@ -306,15 +315,13 @@ export class Http2UnaryTransport {
    * limits and status mapping, and no deadline. Failures, including one to start, arrive as the stream's 'error'.
    */
   serverStream<T>(method: MethodCodec, request: unknown, authorization: string | undefined, proxyBrokerUrl: string | undefined): Http2ServerStream<T> {
-    let opened: { session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream };
-    let frame: Buffer;
+    let opened: OpenedCall;
     try {
-      frame = this.requestFrame(method, request);
-      opened = this.openStream(grpcRequestHeaders(method.path, undefined, authorization, proxyBrokerUrl));
+      opened = this.openCall(method, request, grpcRequestHeaders(method.path, undefined, authorization, proxyBrokerUrl));
     } catch (err) {
       return Http2ServerStream.failed<T>(err as UnaryCallError);
     }
-    const { session, stream } = opened;
+    const { frame, session, stream } = opened;
     stream.once('close', () => this.streamClosed());
     const result = new Http2ServerStream<T>(stream, method.deserialize as (bytes: Buffer) => T, this.options.maxReceiveMessageBytes, (rstCode) =>
       this.noStatusError(session, rstCode),
