@@ -3,17 +3,10 @@
 // checks, no backpressure. Messages are (de)serialized with proto-loader's codec, so the bytes and the decoded
 // objects equal the other variants'.
 import * as http2 from 'node:http2';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ROOT } from './lib.js';
-
-const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true };
-let api;
+import { danubeApi } from './lib.js';
 
 function definition(service, method) {
-  api ??= grpc.loadPackageDefinition(protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), LOADER_OPTIONS)).danube;
-  return api[service].service[method];
+  return danubeApi()[service].service[method];
 }
 
 function open(session, path, request, serialize) {

@@ -3,12 +3,9 @@
 // same concurrency, raw @grpc/grpc-js unary SendMessage calls and a bare node:http2 unary loop; every figure the
 // median of interleaved runs. The figure that matters is client CPU per message (the broker shares the cores).
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, report, ROOT, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, rawGrpcService, report, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 8000);
@@ -27,15 +24,6 @@ const ALL_CASES = [
 // BENCH_CASES="none, in-flight 64;partition, 4 partitions" runs a subset.
 const CASES = process.env.BENCH_CASES ? ALL_CASES.filter(([name]) => process.env.BENCH_CASES.split(';').includes(name)) : ALL_CASES;
 
-function rawClient(serviceUrl) {
-  const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
-  const api = grpc.loadPackageDefinition(def).danube;
-  const target = serviceUrl.replace(/^https?:\/\//, '');
-  const producerService = new api.ProducerService(target, grpc.credentials.createInsecure());
-  const call = (method, request) => new Promise((resolve, reject) => producerService[method](request, (err, res) => (err ? reject(err) : resolve(res))));
-  return { call, close: () => producerService.close() };
-}
-
 /** Runs `loop` and adds the client's and (for the local TestBroker) the broker's CPU per message. */
 async function measured(brokerPid, loop) {
   const client0 = cpuStart();
@@ -52,7 +40,7 @@ async function measured(brokerPid, loop) {
 
 /** One CreateProducer (raw grpc-js), then `send(i)` as the baseline issues SendMessage with no window, retry or routing. */
 async function baselineRun(serviceUrl, topic, concurrency, brokerPid, bare) {
-  const raw = rawClient(serviceUrl);
+  const raw = rawGrpcService(serviceUrl, 'ProducerService');
   const name = `${bare ? 'bare' : 'raw'}-${concurrency}`;
   const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: name, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
   const h2 = bare ? bareHttp2Unary(serviceUrl, 'ProducerService', 'SendMessage') : undefined;

@@ -5,12 +5,9 @@
 // partition with unary Acks at 10 in flight per partition, and a bare node:http2 ReceiveMessages stream with the
 // Acks on a bare node:http2 unary loop (bench/bare-http2.js), like for like with the http2 transport; for 1 and 4
 // partitions. Every figure is the median of interleaved runs.
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Session } from './bare-http2.js';
-import { cpuStart, cpuUsedUs, median, report, ROOT, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { cpuStart, cpuUsedUs, median, rawGrpcService, report, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 6000);
@@ -21,14 +18,6 @@ const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
 /** Client CPU (user + system, its garbage collected) in µs per message since `since` (a cpuStart() value). */
 function cpuPerMessage(since) {
   return cpuUsedUs(since) / MESSAGES;
-}
-
-function rawConsumerService(serviceUrl) {
-  const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
-  const api = grpc.loadPackageDefinition(def).danube;
-  const service = new api.ConsumerService(serviceUrl.replace(/^https?:\/\//, ''), grpc.credentials.createInsecure());
-  const call = (method, request) => new Promise((resolve, reject) => service[method](request, (err, res) => (err ? reject(err) : resolve(res))));
-  return { service, call, close: () => service.close() };
 }
 
 /** A producer for every partition of the topic; creating it creates the topic. */
@@ -45,10 +34,6 @@ async function produce(producer, partitions) {
   }
   await Promise.all(sends);
   await producer.close();
-}
-
-function topicsOf(topic, partitions) {
-  return partitions > 1 ? Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`) : [topic];
 }
 
 async function oursRun(serviceUrl, topic, partitions, run, transport) {
@@ -79,7 +64,7 @@ async function oursRun(serviceUrl, topic, partitions, run, transport) {
  */
 async function rawRun(serviceUrl, topic, partitions, run, bare) {
   const client = new DanubeClient({ serviceUrl });
-  const raw = rawConsumerService(serviceUrl);
+  const raw = rawGrpcService(serviceUrl, 'ConsumerService');
   const h2 = bare ? bareHttp2Session(serviceUrl) : undefined;
   const ack = h2 ? h2.unary('ConsumerService', 'Ack') : (request) => raw.call('Ack', request);
   const receive = h2

@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -113,6 +115,33 @@ export function cpuUsedUs(start) {
   collectGarbage();
   const used = process.cpuUsage(start);
   return used.user + used.system;
+}
+
+/** The topics holding a topic's messages: `<topic>-part-<i>` for each of more than one partition, else itself. */
+export function topicsOf(topic, partitions) {
+  return partitions > 1 ? Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`) : [topic];
+}
+
+/** Deletes a run's topics, so that a TestBroker (which keeps every message in memory) stays as small as at the first run. */
+export async function deleteTopics(admin, topic, partitions) {
+  for (const name of topicsOf(topic, partitions)) await admin.deleteTopic(name);
+}
+
+let danube;
+
+/** The Danube protos' `danube` package as @grpc/grpc-js loads it with the SDK's loader options, loaded once. */
+export function danubeApi() {
+  danube ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true }),
+  ).danube;
+  return danube;
+}
+
+/** A raw @grpc/grpc-js client of one Danube service: `call(method, request)` as a promise, `service` for streams. */
+export function rawGrpcService(serviceUrl, name) {
+  const service = new (danubeApi()[name])(serviceUrl.replace(/^https?:\/\//, ''), grpc.credentials.createInsecure());
+  const call = (method, request) => new Promise((resolve, reject) => service[method](request, (err, res) => (err ? reject(err) : resolve(res))));
+  return { service, call, close: () => service.close() };
 }
 
 export function rssMb() {

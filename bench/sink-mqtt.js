@@ -13,13 +13,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import { ConnectorProcess } from '@danube-connect/testing';
 import mqtt from 'mqtt';
-import { closedLoop, median, percentile, processCpuSeconds, report, ROOT, round, startBrokerProcess } from './lib.js';
+import { closedLoop, deleteTopics, median, percentile, processCpuSeconds, rawGrpcService, report, ROOT, round, startBrokerProcess, topicsOf } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -106,10 +104,9 @@ async function startSink(serviceUrl, mqttUrl, topic, to, name, transport = 'grpc
 /** Admin clients by service URL (set when each TestBroker starts). */
 const admins = new Map();
 
-/** Deletes a run's topic, so that a TestBroker (which keeps every message in memory) stays as small as at the first run. */
-async function forget(serviceUrl, topic, partitions) {
-  const names = partitions === 1 ? [topic] : Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`);
-  for (const name of names) await admins.get(serviceUrl).deleteTopic(name);
+/** Deletes a run's topics on the TestBroker at `serviceUrl` (bench/lib.js deleteTopics). */
+function forget(serviceUrl, topic, partitions) {
+  return deleteTopics(admins.get(serviceUrl), topic, partitions);
 }
 
 async function skippedBy(child) {
@@ -248,12 +245,10 @@ async function mqttBaseline(mqttUrl, partitions, run) {
 async function ackBaseline(serviceUrl, partitions, run) {
   const id = `ack-${partitions}-${run}-${RUN_ID}`;
   const topic = `/default/bench-sink-${id}`;
-  const def = protoLoader.loadSync(join(ROOT, 'sdk/proto/DanubeApi.proto'), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true });
-  const service = new (grpc.loadPackageDefinition(def).danube.ConsumerService)(serviceUrl.replace(/^https?:\/\//, ''), grpc.credentials.createInsecure());
-  const call = (method, request) => new Promise((resolve, reject) => service[method](request, (err, res) => (err ? reject(err) : resolve(res))));
+  const { service, call, close } = rawGrpcService(serviceUrl, 'ConsumerService');
   const client = new DanubeClient({ serviceUrl });
   const producer = await client.createProducer({ topic, name: `bench-${id}`, partitions: partitions === 1 ? 0 : partitions, dispatch: 'reliable', ordering: 'none', maxInFlight: 64 });
-  const partitionTopics = partitions === 1 ? [topic] : Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`);
+  const partitionTopics = topicsOf(topic, partitions);
   const subscription = `s-${id}`;
   let done = 0;
   let t0 = 0;
@@ -290,7 +285,7 @@ async function ackBaseline(serviceUrl, partitions, run) {
   await Promise.race([finished, sleep(120_000)]);
   const msgPerS = done / ((performance.now() - t0) / 1000);
   for (const { stream } of streams) stream.cancel();
-  service.close();
+  close();
   await client.close();
   await forget(serviceUrl, topic, partitions);
   return msgPerS;

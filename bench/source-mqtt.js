@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
-import { ROOT, closedLoop, median, percentile, processCpuSeconds, report, round, startBrokerProcess } from './lib.js';
+import { ROOT, closedLoop, deleteTopics, median, percentile, processCpuSeconds, report, round, startBrokerProcess } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -253,7 +253,7 @@ async function danubeBaseline(serviceUrl, pids, [name, , partitions, ordering, t
   await client.close();
   // The TestBroker keeps every message in memory: a baseline's topic goes once measured, so later cases do not run
   // against an ever larger heap (the connectors' own topics stay: their producers are attached for the whole run).
-  if (admin) for (const part of partitions > 1 ? Array.from({ length: partitions }, (_, i) => `${topic}-part-${i}`) : [topic]) await admin.deleteTopic(part);
+  if (admin) await deleteTopics(admin, topic, partitions);
   return { msgPerS: result.msgPerS, cpu };
 }
 
