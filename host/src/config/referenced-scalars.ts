@@ -12,9 +12,8 @@ function scalarOf(text: string, wanted: string): number | boolean | undefined {
   return undefined;
 }
 
-/** Converts the value a `type` error points at, when it is text spelling one of the wanted scalars. */
-function convert(data: unknown, error: ErrorObject): boolean {
-  const path = pointerToPath(error.instancePath);
+/** Converts the value at `path` (a `type` error's), when it is text spelling one of the wanted scalars. */
+function convert(data: unknown, path: KeyPath, error: ErrorObject): boolean {
   const key = path.at(-1);
   if (key === undefined) return false;
   let parent = data;
@@ -44,8 +43,9 @@ export function validateWithReferencedScalars(validate: ValidateFunction, data: 
   if (validate(data)) return true;
   let converted = false;
   for (const error of validate.errors ?? []) {
-    if (error.keyword !== 'type' || !references.has(joinPath([...base, ...pointerToPath(error.instancePath)]))) continue;
-    if (convert(data, error)) converted = true;
+    if (error.keyword !== 'type') continue;
+    const path = pointerToPath(error.instancePath);
+    if (references.has(joinPath([...base, ...path])) && convert(data, path, error)) converted = true;
   }
   return converted && validate(data);
 }

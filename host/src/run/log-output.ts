@@ -66,7 +66,9 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
   /** Set by close: past it, a write that would block gives up instead of being retried. */
   let closingSince: number | undefined;
   let lastProgress = Date.now();
-  const givingUp = () => closingSince !== undefined && (Date.now() - lastProgress >= FLUSH_STALL_MS || Date.now() - closingSince >= FLUSH_LIMIT_MS);
+  /** Waiting since `since` is over: stdout took nothing for FLUSH_STALL_MS, or FLUSH_LIMIT_MS passed. */
+  const waitedEnough = (since: number) => Date.now() - lastProgress >= FLUSH_STALL_MS || Date.now() - since >= FLUSH_LIMIT_MS;
+  const givingUp = () => closingSince !== undefined && waitedEnough(closingSince);
   const sink = pino.destination({
     dest: options.fd ?? 1,
     sync: false,
@@ -125,8 +127,7 @@ export async function createLogOutput(options: { fd?: number; isTTY?: boolean; m
     new Promise<void>((resolve) => {
       const since = Date.now();
       const check = () => {
-        const stalled = Date.now() - lastProgress >= FLUSH_STALL_MS && written < accepted;
-        if (failed || accepted - written <= maxBuffered / 2 || stalled || Date.now() - since >= FLUSH_LIMIT_MS) {
+        if (failed || accepted - written <= maxBuffered / 2 || waitedEnough(since)) {
           clearInterval(timer);
           sink.off('write', check);
           resolve();
