@@ -5,11 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
-import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, rawGrpcService, report, round, rssMb, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { fileURLToPath } from 'node:url';
+import { DanubeAdminClient } from '@danube-connect/sdk';
+import { closedLoop, cpuStart, deleteTopics, cpuUsedUs, inFreshProcess, median, processCpuSeconds, rawGrpcService, report, round, rssMb, runSampleIfAsked, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 8000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20000);
 const PAYLOAD = randomBytes(1024);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
 const ATTRIBUTES = { 'mqtt.topic': 'sensors/site-01/dev-0042/telemetry', 'mqtt.qos': '1' };
 
 // [case name, our producer options, driver concurrency, raw baseline concurrency]
@@ -39,7 +42,7 @@ async function measured(brokerPid, loop) {
 }
 
 /** One CreateProducer (raw grpc-js), then `send(i)` as the baseline issues SendMessage with no window, retry or routing. */
-async function baselineRun(serviceUrl, topic, concurrency, brokerPid, bare) {
+async function baselineRun({ serviceUrl, topic, concurrency, brokerPid, bare }) {
   const raw = rawGrpcService(serviceUrl, 'ProducerService');
   const name = `${bare ? 'bare' : 'raw'}-${concurrency}`;
   const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: name, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
@@ -54,25 +57,25 @@ async function baselineRun(serviceUrl, topic, concurrency, brokerPid, bare) {
     attributes: ATTRIBUTES,
   });
   const send = h2 ? (i) => h2.call(request(i)) : (i) => raw.call('SendMessage', request(i));
-  await closedLoop(300, concurrency, send); // warm-up
+  await warmUp(WARMUP_MS, concurrency, send);
   const result = await measured(brokerPid, () => closedLoop(MESSAGES, concurrency, send));
   h2?.close();
   raw.close();
   return result;
 }
 
-async function oursRun(serviceUrl, topic, options, concurrency, run, brokerPid, transport) {
+async function oursRun({ serviceUrl, topic, options, concurrency, run, brokerPid, transport }) {
   const client = new DanubeClient({ serviceUrl, transport });
   const producer = await client.createProducer({ topic, name: `bench-${run}`, dispatch: 'reliable', ...options });
   const send = (i) => producer.send(PAYLOAD, { attributes: ATTRIBUTES, key: options.partitions ? `device-${i % 64}` : undefined });
-  await closedLoop(300, concurrency, send);
+  await warmUp(WARMUP_MS, concurrency, send);
   const result = await measured(brokerPid, () => closedLoop(MESSAGES, concurrency, send));
   const rss = rssMb();
   await client.close();
   return { ...result, rss };
 }
 
-async function benchTarget(label, serviceUrl, brokerPid) {
+async function benchTarget(label, serviceUrl, brokerPid, admin) {
   const samples = new Map(CASES.map(([name]) => [name, Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, []]))]));
   for (let run = 0; run < RUNS; run++) {
     for (const [name, options, concurrency, rawConcurrency] of CASES) {
@@ -80,10 +83,19 @@ async function benchTarget(label, serviceUrl, brokerPid) {
       const id = `${Date.now().toString(36)}-${run}`;
       // Interleave: every variant of every case in every run, so drift hits all alike.
       const of = samples.get(name);
-      of['grpc-js'].push(await oursRun(serviceUrl, `/default/bench-g-${slug}-${id}`, options, concurrency, run, brokerPid, 'grpc-js'));
-      of.http2.push(await oursRun(serviceUrl, `/default/bench-h-${slug}-${id}`, options, concurrency, run, brokerPid, 'http2'));
-      of.raw.push(await baselineRun(serviceUrl, `/default/raw-${slug}-${id}`, rawConcurrency, brokerPid, false));
-      of.bare.push(await baselineRun(serviceUrl, `/default/bare-${slug}-${id}`, rawConcurrency, brokerPid, true));
+      // The TestBroker keeps every message in memory: each sample's topic goes once measured, so later samples do
+      // not run against an ever larger broker heap.
+      const dropped = (topic, partitions) => async (result) => {
+        if (admin) await deleteTopics(admin, topic, partitions);
+        return result;
+      };
+      const ours = (transport, topic) =>
+        inFreshProcess(SCRIPT, 'ours', { serviceUrl, topic, options, concurrency, run, brokerPid, transport }).then(dropped(topic, options.partitions ?? 0));
+      const baseline = (bare, topic) => inFreshProcess(SCRIPT, 'baseline', { serviceUrl, topic, concurrency: rawConcurrency, brokerPid, bare }).then(dropped(topic, 0));
+      of['grpc-js'].push(await ours('grpc-js', `/default/bench-g-${slug}-${id}`));
+      of.http2.push(await ours('http2', `/default/bench-h-${slug}-${id}`));
+      of.raw.push(await baseline(false, `/default/raw-${slug}-${id}`));
+      of.bare.push(await baseline(true, `/default/bare-${slug}-${id}`));
       process.stderr.write('.');
     }
   }
@@ -109,10 +121,14 @@ async function benchTarget(label, serviceUrl, brokerPid) {
   });
 }
 
+await runSampleIfAsked({ ours: oursRun, baseline: baselineRun });
+const SCRIPT = fileURLToPath(import.meta.url);
 const broker = await startBrokerProcess();
 const rows = [];
 try {
-  rows.push(...(await benchTarget('TestBroker', broker.serviceUrl, broker.pid)));
+  const admin = new DanubeAdminClient({ adminUrl: broker.adminUrl });
+  rows.push(...(await benchTarget('TestBroker', broker.serviceUrl, broker.pid, admin)));
+  admin.close();
 } finally {
   await broker.stop();
 }
@@ -121,5 +137,5 @@ report('client-producer', rows, [
   `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs. grpcjs_/http2_: our Producer on that transport;`,
   'raw_grpcjs_: bare grpc-js unary SendMessage calls; bare_http2_: a bare node:http2 unary loop (bench/bare-http2.js), both at baseline_concurrency.',
   'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the baselines run at the partition count.',
-  '*_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
+  'Every sample runs in a fresh process (bench/lib.js inFreshProcess). *_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
 ]);

@@ -60,6 +60,53 @@ export async function closedLoop(total, concurrency, issue) {
   return { msgPerS: total / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), failed };
 }
 
+const SAMPLE_FLAG = '--bench-sample';
+const SAMPLE_RESULT = 'BENCH_SAMPLE_RESULT ';
+
+/**
+ * Runs the sampler `name` of benchmark `script` (see `runSampleIfAsked`) with `args` (JSON) in a Node process of
+ * its own, and resolves with what it returned. Variants that share one V8 isolate share its type feedback and
+ * its compiled code: our http2 producer measured 94 µs of CPU per message after a grpc-js variant had run in the
+ * same process and 75 µs on its own, while a connector process only ever runs one transport. So each sample
+ * of a comparison gets a fresh process, as each connector does.
+ */
+export function inFreshProcess(script, name, args) {
+  const child = spawn(process.execPath, [script, SAMPLE_FLAG, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const line = out.split('\n').find((l) => l.startsWith(SAMPLE_RESULT));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(SAMPLE_RESULT.length)));
+      else reject(new Error(`sample ${name} of ${script} ended with ${signal ?? `exit code ${code}`} and no result`));
+    });
+  });
+}
+
+/**
+ * In a process started by `inFreshProcess`: runs the requested sampler of `samplers` ({ name: async (args) =>
+ * result }), prints its result for the parent and exits. Returns (false) only in the parent.
+ */
+export async function runSampleIfAsked(samplers) {
+  const at = process.argv.indexOf(SAMPLE_FLAG);
+  if (at < 0) return false;
+  const sampler = samplers[process.argv[at + 1]];
+  if (!sampler) throw new Error(`no sampler ${process.argv[at + 1]}`);
+  const result = await sampler(JSON.parse(process.argv[at + 2]));
+  process.stdout.write(`${SAMPLE_RESULT}${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+/**
+ * Runs `issue` in closed loops of 1,000 calls until `ms` have passed: a fresh process (inFreshProcess) starts cold,
+ * and the region measured next should see the optimized hot path, not V8 compiling it on its background threads.
+ */
+export async function warmUp(ms, concurrency, issue) {
+  const until = performance.now() + ms;
+  while (performance.now() < until) await closedLoop(1000, concurrency, issue);
+}
+
 /** Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with its URLs. */
 export function startBrokerProcess(extraArgs = []) {
   const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', ...extraArgs], {

@@ -259,7 +259,8 @@ export class Http2UnaryTransport {
     let stream: http2.ClientHttp2Stream;
     try {
       session = this.liveSession();
-      stream = session.request(headers, { endStream: false });
+      // No options object: node:http2 copies and validates one per call, and a POST keeps its stream open anyway.
+      stream = session.request(headers);
     } catch (err) {
       // A session that has just received GOAWAY or died refuses new streams: fail once, retryably.
       this.session = undefined;

@@ -5,7 +5,7 @@ import { PartitionRouter } from './partition-router.js';
 import type { RetryOptions } from './retry.js';
 import type { SchemaInfo, SchemaRegistryClient } from './schema-registry.js';
 import { partitionTopic, validatePartitionedBase, validateTopicName } from './topic-name.js';
-import { TopicProducer } from './topic-producer.js';
+import { TopicProducer, type OutgoingMessage } from './topic-producer.js';
 import type { SchemaReferenceWire } from './wire.js';
 
 export type DispatchMode = 'reliable' | 'non_reliable';
@@ -218,7 +218,20 @@ export class Producer {
    * With 'partition' ordering, a message that fails for good also fails the messages queued behind it on
    * the same partition (with the same code), so nothing behind it is stored out of order.
    */
-  async send(payload: Buffer | Uint8Array | string, options: SendOptions = {}): Promise<SendReceipt> {
+  send(payload: Buffer | Uint8Array | string, options: SendOptions = {}): Promise<SendReceipt> {
+    let message: OutgoingMessage;
+    try {
+      message = this.outgoing(payload, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Written with `then` rather than `async` (the hot path of every message): no wait while the window has room.
+    const wait = this.window.acquire();
+    return wait ? wait.then(() => this.dispatch(message)) : this.dispatch(message);
+  }
+
+  /** The message as the topic producer sends it; throws when the producer is closed or the message is invalid. */
+  private outgoing(payload: Buffer | Uint8Array | string, options: SendOptions): OutgoingMessage {
     if (this.closed) throw closedError(`producer ${this.name}`);
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
     if (this.maxMessageBytes > 0 && body.length > this.maxMessageBytes) {
@@ -231,22 +244,34 @@ export class Producer {
     for (const key in attributes) {
       if (typeof attributes[key] !== 'string') throw optionError(`producer ${this.name}: attribute "${key}" must be a string`);
     }
-    const wait = this.window.acquire();
-    if (wait) await wait;
-    const partition = this.router.route(options.key);
-    const lane = this.lanes[partition] as PartitionLane;
-    const message = { payload: body, attributes, routingKey: options.key, publishTime: options.publishTime };
-    const result = this.ordering === 'none' ? lane.producer.send(message) : this.enqueue(lane, message);
-    const tracked = result.finally(() => {
-      this.window.release();
-      this.settled.delete(tracked);
-    });
-    this.settled.add(tracked);
-    const requestId = await tracked;
-    return { requestId, topic: lane.producer.topic, partition: this.partitions > 0 ? partition : undefined };
+    return { payload: body, attributes, routingKey: options.key, publishTime: options.publishTime };
   }
 
-  private enqueue(lane: PartitionLane, message: Parameters<TopicProducer['send']>[0]): Promise<string> {
+  /** Sends a message that holds a window slot; the slot is freed when it settles. */
+  private dispatch(message: OutgoingMessage): Promise<SendReceipt> {
+    const partition = this.router.route(message.routingKey);
+    const lane = this.lanes[partition] as PartitionLane;
+    const result = this.ordering === 'none' ? lane.producer.send(message) : this.enqueue(lane, message);
+    const receipt: Promise<SendReceipt> = result.then(
+      (requestId) => {
+        this.settle(receipt);
+        return { requestId, topic: lane.producer.topic, partition: this.partitions > 0 ? partition : undefined };
+      },
+      (err: unknown) => {
+        this.settle(receipt);
+        throw err;
+      },
+    );
+    this.settled.add(receipt);
+    return receipt;
+  }
+
+  private settle(receipt: Promise<SendReceipt>): void {
+    this.window.release();
+    this.settled.delete(receipt);
+  }
+
+  private enqueue(lane: PartitionLane, message: OutgoingMessage): Promise<string> {
     const seq = lane.enqueued++;
     const run = lane.tail.then(async () => {
       const cause = lane.abortCause;

@@ -146,28 +146,40 @@ export class TopicProducer {
    */
   send(message: OutgoingMessage): Promise<string> {
     const requestId = String(this.nextRequestId++);
-    // Fast path: one attempt on the live session without the retry machinery.
-    if (!this.session) return this.sendWithRetry(requestId, message);
-    return this.sendOnce(this.session, requestId, message).then(
+    const session = this.session;
+    // Fast path: one attempt on the live session without the retry machinery, one promise on top of the call's.
+    if (!session) return this.sendWithRetry(requestId, message);
+    return this.call(session, requestId, message).then(
       () => requestId,
       (err: unknown) => {
-        if (!(err instanceof DanubeError) || !err.retryable) throw err;
+        const error = this.failed(session, err);
+        if (!error.retryable) throw error;
         return this.sendWithRetry(requestId, message);
       },
     );
   }
 
   private async sendWithRetry(requestId: string, message: OutgoingMessage): Promise<string> {
-    await withRetry(async () => this.sendOnce(await this.ensureSession(), requestId, message), this.settings.retry, {
-      signal: this.settings.signal,
-      what: `producer ${this.settings.name}`,
-      onRetry: (err, attempt, delayMs) =>
-        this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'send failed, retrying'),
-    });
+    await withRetry(
+      async () => {
+        const session = await this.ensureSession();
+        return this.call(session, requestId, message).then(ignoreResponse, (err: unknown) => {
+          throw this.failed(session, err);
+        });
+      },
+      this.settings.retry,
+      {
+        signal: this.settings.signal,
+        what: `producer ${this.settings.name}`,
+        onRetry: (err, attempt, delayMs) =>
+          this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'send failed, retrying'),
+      },
+    );
     return requestId;
   }
 
-  private sendOnce(session: ProducerSession, requestId: string, message: OutgoingMessage): Promise<void> {
+  /** One SendMessage on `session`; rejects with what the transport threw (see `failed`). */
+  private call(session: ProducerSession, requestId: string, message: OutgoingMessage): Promise<unknown> {
     const wire: Record<string, unknown> = {
       request_id: requestId,
       msg_id: { producer_id: session.producerId, topic_name: this.settings.topic, broker_addr: session.route.brokerUrl, topic_offset: '0' },
@@ -182,23 +194,23 @@ export class TopicProducer {
       wire.schema_id = this.schema.id;
       wire.schema_version = this.schema.version;
     }
-    let call: Promise<unknown>;
     try {
-      call = session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, {
+      return session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, {
         timeoutMs: this.settings.sendTimeoutMs,
         proxyBrokerUrl: session.proxyBrokerUrl,
         responseUnused: true,
       });
     } catch (err) {
       // A token supplier that throws: reported like any failed call, never thrown past the window.
-      call = Promise.reject(err);
+      return Promise.reject(err);
     }
-    return call.then(ignoreResponse, (err: unknown) => {
-      const mapped = fromGrpcError(err, this.sendContext);
-      // Any retryable failure may mean the producer or topic moved: look up and reattach before resending.
-      if (mapped.retryable) this.invalidate(session);
-      throw mapped;
-    });
+  }
+
+  /** A failed call as a DanubeError; any retryable failure may mean the producer or topic moved, so the session is dropped (looked up and reattached before resending). */
+  private failed(session: ProducerSession, err: unknown): DanubeError {
+    const mapped = fromGrpcError(err, this.sendContext);
+    if (mapped.retryable) this.invalidate(session);
+    return mapped;
   }
 
   close(): void {
