@@ -87,6 +87,15 @@ describe('ConnectorSupervisor', () => {
     expect(t.childLogs.some((l) => l.connector === 'leaks-memory' && l.stream === 'stderr' && /heap/i.test(String(l.msg)))).toBe(true);
   }, 90_000);
 
+  it("bounds each child's young generation (2 MB semi-spaces): V8's default grows it to 8 MB and more under churn", async () => {
+    const t = new SupervisorUnderTest();
+    t.supervisor.start([fixtureSpec('reports-heap-spaces', { serviceUrl: broker.serviceUrl })]);
+    await t.until('reports-heap-spaces', () => t.childLogs.some((l) => l.msg === 'heap spaces'));
+    const line = t.childLogs.find((l) => l.msg === 'heap spaces');
+    expect(line?.newSpaceMb).toBeGreaterThan(0);
+    expect(line?.newSpaceMb).toBeLessThanOrEqual(4);
+  });
+
   it('follows the connection: running → degraded while Danube is unreachable, with the detail; pongs recorded', async () => {
     const t = new SupervisorUnderTest();
     // The default 1 s ping interval: at 200 ms, three pings a starved child missed (600 ms) got it killed as hung.
