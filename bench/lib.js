@@ -68,10 +68,10 @@ const SAMPLE_RESULT = 'BENCH_SAMPLE_RESULT ';
  * its own, and resolves with what it returned. Variants that share one V8 isolate share its type feedback and
  * its compiled code: our http2 producer measured 94 µs of CPU per message after a grpc-js variant had run in the
  * same process and 75 µs on its own, while a connector process only ever runs one transport. So each sample
- * of a comparison gets a fresh process, as each connector does.
+ * of a comparison gets a fresh process, as each connector does. `execArgv`: Node flags of that process.
  */
-export function inFreshProcess(script, name, args) {
-  const child = spawn(process.execPath, [script, SAMPLE_FLAG, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function inFreshProcess(script, name, args, { execArgv = [] } = {}) {
+  const child = spawn(process.execPath, [...execArgv, script, SAMPLE_FLAG, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) => {
@@ -108,6 +108,9 @@ export async function warmUp(ms, concurrency, issue) {
 }
 
 /** Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with its URLs. */
+/** The V8 flag the host gives every connector child (host/src/supervisor/connector-supervisor.ts), for baselines that stand in for one. */
+export const CONNECTOR_EXEC_ARGV = ['--max-semi-space-size=2'];
+
 export function startBrokerProcess(extraArgs = []) {
   const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],

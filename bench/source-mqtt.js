@@ -18,7 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
-import { ROOT, closedLoop, deleteTopics, median, percentile, processCpuSeconds, report, round, startBrokerProcess } from './lib.js';
+import { fileURLToPath } from 'node:url';
+import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, deleteTopics, inFreshProcess, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, startBrokerProcess, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -31,6 +32,8 @@ const PLUGIN = join(ROOT, 'plugins/source-mqtt');
 const RUN_ID = Date.now().toString(36);
 /** Passed to every connector child as NODE_OPTIONS, e.g. `--require ./profile.cjs` to profile or trace it. */
 const CHILD_NODE_OPTIONS = process.env.BENCH_CHILD_NODE_OPTIONS || undefined;
+/** BENCH_WINDOW=<n>: every throughput connector's receive_maximum and max_in_flight (default: theirs, 64), for sizing. */
+const WINDOW = process.env.BENCH_WINDOW ? Number(process.env.BENCH_WINDOW) : undefined;
 
 // [case, qos, partitions, ordering, MQTT topics the publisher spreads over, route schema type, Danube transport]
 const ALL_CASES = [
@@ -89,14 +92,15 @@ function vmRssMb(pid) {
 
 function hostToml(serviceUrl, mqttUrl, schemaFile) {
   let toml = `[host]\nhttp = "127.0.0.1:0"\n\n[danube]\nservice_url = "${serviceUrl}"\n`;
-  const connector = (name, route, transport, memoryMb) =>
+  const connector = (name, route, transport, memoryMb, window) =>
     `\n[[connectors]]\nname = "bench-${name}"\nplugin = "${PLUGIN}"\nlog_level = "warn"\n${memoryMb ? `memory_mb = ${memoryMb}\n` : ''}` +
     (CHILD_NODE_OPTIONS ? `[connectors.env]\nNODE_OPTIONS = ${JSON.stringify(CHILD_NODE_OPTIONS)}\n` : '') +
     (transport ? `[connectors.danube]\ntransport = "${transport}"\n` : '') +
-    `[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n`;
+    (window ? `[connectors.processing]\nmax_in_flight = ${window}\n` : '') +
+    `[connectors.config]\nurl = "${mqttUrl}"\nroutes = [${route}]\n${window ? `receive_maximum = ${window}\n` : ''}`;
   for (const [name, qos, partitions, ordering, , schemaType, transport] of CASES) {
     const schema = schemaType ? `, schema = { subject = "bench-${name}-${RUN_ID}", type = "${schemaType}", file = "${schemaFile}" }` : '';
-    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`, transport);
+    toml += connector(name, `{ from = "b/${name}/#", to = "${danubeTopic(name)}", qos = ${qos}, partitions = ${partitions}, ordering = "${ordering}"${schema} }`, transport, undefined, WINDOW);
   }
   // Latency: QoS 1, ordering "none": strict order on one partition tops out near 1,000 msg/s here (one round trip
   // at a time), so a fixed 1,000 msg/s would measure its queue, not its latency.
@@ -242,19 +246,22 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
   return received / ((tLast - t0) / 1000);
 }
 
-/** The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight. */
-async function danubeBaseline(serviceUrl, pids, [name, , partitions, ordering, topics, , transport], run) {
+/**
+ * The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight, in a
+ * process of its own with the connector child's V8 flags and warmed up, as the connector's child is by then
+ * (bench/lib.js inFreshProcess). Resolves with its figures and its topic, for the caller to delete.
+ */
+async function danubeBaseline({ serviceUrl, brokerPid, spec: [name, , partitions, ordering, topics, , transport], run }) {
   const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
   const topic = `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`;
   const producer = await client.createProducer({ topic, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
-  const cpuBefore = cpuNow({ broker: pids.broker });
-  const result = await closedLoop(MESSAGES, 64, (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` }));
-  const cpu = cpuPerMessage(cpuBefore, cpuNow({ broker: pids.broker }), MESSAGES);
+  const send = (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` });
+  await warmUp(2_000, 64, send);
+  const cpuBefore = cpuNow({ broker: brokerPid });
+  const result = await closedLoop(MESSAGES, 64, send);
+  const cpu = cpuPerMessage(cpuBefore, cpuNow({ broker: brokerPid }), MESSAGES);
   await client.close();
-  // The TestBroker keeps every message in memory: a baseline's topic goes once measured, so later cases do not run
-  // against an ever larger heap (the connectors' own topics stay: their producers are attached for the whole run).
-  if (admin) await deleteTopics(admin, topic, partitions);
-  return { msgPerS: result.msgPerS, cpu };
+  return { msgPerS: result.msgPerS, cpu, topic };
 }
 
 /** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
@@ -311,6 +318,8 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
   };
 }
 
+await runSampleIfAsked({ danubeBaseline });
+const SCRIPT = fileURLToPath(import.meta.url);
 const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
 const external = process.env.DANUBE_SERVICE_URL || undefined;
 const broker = external ? undefined : await startBrokerProcess();
@@ -343,7 +352,10 @@ try {
     for (const qos of new Set(CASES.map(([, q]) => q))) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
       const result = await connectorRun(host, publisher, pids, spec);
-      const limit = await danubeBaseline(serviceUrl, pids, spec, run);
+      const limit = await inFreshProcess(SCRIPT, 'danubeBaseline', { serviceUrl, brokerPid: broker?.pid, spec, run }, { execArgv: CONNECTOR_EXEC_ARGV });
+      // The TestBroker keeps every message in memory: a baseline's topic goes once measured, so later cases do not run
+      // against an ever larger heap (the connectors' own topics stay: their producers are attached for the whole run).
+      if (admin) await deleteTopics(admin, limit.topic, spec[2]);
       const sample = samples[spec[0]];
       sample.msgPerS.push(result.msgPerS);
       sample.lost.push(result.lost);

@@ -14,8 +14,8 @@ import type { EmitSupervisorEvent } from './supervisor-events.js';
 /**
  * Each half of a child's V8 young generation, MB. A connector allocates fast and keeps little (a window of messages),
  * so V8's default (semi-spaces growing to 16 MB) mostly buys RSS: a source-mqtt child at 1,000 msg/s grew from
- * ~90 MB idle to ~174 MB with it and to ~114 MB with 2 MB, and QoS 1 throughput did not drop (7,488 against 7,112
- * msg/s, child CPU 115 against 127 µs per message; bench/source-mqtt, README "Benchmarks").
+ * ~90 MB idle to ~174 MB with it and to ~114 MB with 2 MB. QoS 1 throughput at 2, 4, 8 MB and the default stayed
+ * within this machine's run-to-run spread (bench/source-mqtt, README "Benchmarks").
  */
 const YOUNG_GENERATION_SEMI_SPACE_MB = 2;
 
