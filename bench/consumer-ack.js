@@ -5,19 +5,22 @@
 // partition with unary Acks at 10 in flight per partition, and a bare node:http2 ReceiveMessages stream with the
 // Acks on a bare node:http2 unary loop (bench/bare-http2.js), like for like with the http2 transport; for 1 and 4
 // partitions. Every figure is the median of interleaved runs.
-import { DanubeClient } from '@danube-connect/sdk';
+import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Session } from './bare-http2.js';
-import { cpuStart, cpuUsedUs, median, rawGrpcService, report, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { fileURLToPath } from 'node:url';
+import { cpuStart, cpuUsedUs, deleteTopics, inFreshProcess, median, rawGrpcService, report, runSampleIfAsked, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 6000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10000);
+/** Drained, unmeasured, before the measured drain: each sample runs in a fresh process (bench/lib.js inFreshProcess) and starts cold. */
+const WARMUP_MESSAGES = Number(process.env.BENCH_WARMUP_MESSAGES ?? 10000);
 const ACKS_IN_FLIGHT = 10;
 const PAYLOAD = Buffer.alloc(256, 'x');
 const CASES = (process.env.BENCH_PARTITIONS ?? '1,4').split(',').map(Number);
 
 /** Client CPU (user + system, its garbage collected) in µs per message since `since` (a cpuStart() value). */
-function cpuPerMessage(since) {
-  return cpuUsedUs(since) / MESSAGES;
+function cpuPerMessage(since, count) {
+  return cpuUsedUs(since) / count;
 }
 
 /** A producer for every partition of the topic; creating it creates the topic. */
@@ -25,44 +28,53 @@ function producerFor(client, topic, partitions, name) {
   return client.createProducer({ topic, name, dispatch: 'reliable', ordering: 'none', maxInFlight: 64, partitions });
 }
 
-/** Fills the topic with MESSAGES messages, once the subscription exists (it starts at "latest", docs/danube-protocol.md §9.4). */
-async function produce(producer, partitions) {
+/** Writes `count` messages, once the subscription exists (it starts at "latest", docs/danube-protocol.md §9.4). */
+async function produce(producer, partitions, count) {
   const sends = [];
-  for (let i = 0; i < MESSAGES; i++) {
+  for (let i = 0; i < count; i++) {
     sends.push(producer.send(PAYLOAD, partitions > 0 ? { key: `k${i}` } : {}));
     if (sends.length >= 64) await Promise.all(sends.splice(0));
   }
   await Promise.all(sends);
-  await producer.close();
 }
 
-async function oursRun(serviceUrl, topic, partitions, run, transport) {
+/** A warm-up drain of WARMUP_MESSAGES, then the measured one of MESSAGES; `drain(count, measure)` fills the topic and drains it. */
+async function warmThenMeasure(drain) {
+  if (WARMUP_MESSAGES > 0) await drain(WARMUP_MESSAGES, false);
+  return drain(MESSAGES, true);
+}
+
+async function oursRun({ serviceUrl, topic, partitions, run, transport }) {
   const client = new DanubeClient({ serviceUrl, transport });
   const parts = partitions > 1 ? partitions : 0;
   const producer = await producerFor(client, topic, parts, `p-${run}`);
   const consumer = await client.subscribe({ topic, name: `c-${run}`, subscription: `s-${run}`, type: 'exclusive' });
-  await produce(producer, parts);
-  const t0 = performance.now();
-  const cpu0 = cpuStart();
-  const acks = [];
-  let failed = 0;
-  for (let i = 0; i < MESSAGES; i++) {
-    const message = await consumer.receive();
-    acks.push(consumer.ack(message).catch(() => void failed++));
-  }
-  await Promise.all(acks);
-  const seconds = (performance.now() - t0) / 1000;
-  const clientUs = cpuPerMessage(cpu0);
+  const drain = async (count, measure) => {
+    await produce(producer, parts, count);
+    const t0 = performance.now();
+    const cpu0 = cpuStart();
+    const acks = [];
+    let failed = 0;
+    for (let i = 0; i < count; i++) {
+      const message = await consumer.receive();
+      acks.push(consumer.ack(message).catch(() => void failed++));
+    }
+    await Promise.all(acks);
+    const seconds = (performance.now() - t0) / 1000;
+    return measure ? { msgPerS: count / seconds, clientUs: cpuPerMessage(cpu0, count), failed } : undefined;
+  };
+  const result = await warmThenMeasure(drain);
+  await producer.close();
   consumer.close();
   await client.close();
-  return { msgPerS: MESSAGES / seconds, clientUs, failed };
+  return result;
 }
 
 /**
  * The baselines: a raw grpc-js stream with Acks on grpc-js unary (`bare` false), or a bare node:http2 stream with
  * Acks on the bare node:http2 loop, both on one session (`bare` true). Subscribe goes over grpc-js in both.
  */
-async function rawRun(serviceUrl, topic, partitions, run, bare) {
+async function rawRun({ serviceUrl, topic, partitions, run, bare }) {
   const client = new DanubeClient({ serviceUrl });
   const raw = rawGrpcService(serviceUrl, 'ConsumerService');
   const h2 = bare ? bareHttp2Session(serviceUrl) : undefined;
@@ -80,20 +92,14 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
     });
     streams.push({ consumer_id, partitionTopic });
   }
-  let done = 0;
-  let failed = 0;
-  let t0 = 0;
-  let resolveDone;
-  const finished = new Promise((resolve) => (resolveDone = resolve));
-  let started;
-  const firstTen = new Promise((resolve) => (started = resolve));
-  let received = 0;
+  // One drain at a time: acks flow while `active`, and `phase` counts this drain's acks up to its `target`.
+  const phase = { active: false, target: 0, done: 0, failed: 0, received: 0, finish: () => {}, arrived: () => {}, arrivals: 0 };
   const opened = [];
   for (const { consumer_id } of streams) {
     const queue = [];
     let inFlight = 0;
     const pump = () => {
-      while (t0 > 0 && inFlight < ACKS_IN_FLIGHT && queue.length > 0) {
+      while (phase.active && inFlight < ACKS_IN_FLIGHT && queue.length > 0) {
         const m = queue.shift();
         inFlight++;
         ack({ request_id: m.request_id, msg_id: m.msg_id, subscription_name: subscription }).then(
@@ -104,35 +110,47 @@ async function rawRun(serviceUrl, topic, partitions, run, bare) {
     };
     const settle = (error) => {
       inFlight--;
-      if (error) failed++;
-      if (++done === MESSAGES) resolveDone();
+      if (error) phase.failed++;
+      if (++phase.done === phase.target) phase.finish();
       pump();
     };
     const stream = receive({ request_id: '1', consumer_id }, (m) => {
       queue.push(m);
-      if (++received >= Math.min(MESSAGES, 10)) started();
+      if (++phase.received >= phase.arrivals) phase.arrived();
       pump();
     });
     stream.on('error', () => {});
     opened.push({ stream, pump });
   }
-  await produce(producer, parts);
-  await firstTen;
-  // As for ours: the clock starts once the topic is full and the first window has arrived.
-  t0 = performance.now();
-  const cpu0 = cpuStart();
-  for (const { pump } of opened) pump();
-  await finished;
-  const seconds = (performance.now() - t0) / 1000;
-  const clientUs = cpuPerMessage(cpu0);
+  const drain = async (count, measure) => {
+    Object.assign(phase, { target: count, done: 0, failed: 0, received: 0, arrivals: Math.min(count, 10) });
+    const finished = new Promise((resolve) => (phase.finish = resolve));
+    const firstTen = new Promise((resolve) => (phase.arrived = resolve));
+    await produce(producer, parts, count);
+    await firstTen;
+    // As for ours: the clock starts once the topic is full and the first window has arrived.
+    const t0 = performance.now();
+    const cpu0 = cpuStart();
+    phase.active = true;
+    for (const { pump } of opened) pump();
+    await finished;
+    phase.active = false;
+    const seconds = (performance.now() - t0) / 1000;
+    return measure ? { msgPerS: count / seconds, clientUs: cpuPerMessage(cpu0, count), failed: phase.failed } : undefined;
+  };
+  const result = await warmThenMeasure(drain);
   for (const { stream } of opened) (stream.cancel ?? stream.close).call(stream);
+  await producer.close();
   h2?.close();
   raw.close();
   await client.close();
-  return { msgPerS: MESSAGES / seconds, clientUs, failed };
+  return result;
 }
 
+await runSampleIfAsked({ ours: oursRun, raw: rawRun });
+const SCRIPT = fileURLToPath(import.meta.url);
 const broker = await startBrokerProcess();
+const admin = new DanubeAdminClient({ adminUrl: broker.adminUrl });
 const samples = new Map(CASES.map((p) => [p, Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, []]))]));
 try {
   for (let run = 0; run < RUNS; run++) {
@@ -140,15 +158,22 @@ try {
       const id = `${Date.now().toString(36)}-${run}`;
       const of = samples.get(partitions);
       const name = `${partitions}-${run}`;
-      of['grpc-js'].push(await oursRun(broker.serviceUrl, `/default/ack-g-${partitions}-${id}`, partitions, name, 'grpc-js'));
-      of.http2.push(await oursRun(broker.serviceUrl, `/default/ack-h-${partitions}-${id}`, partitions, `h${name}`, 'http2'));
-      of.raw.push(await rawRun(broker.serviceUrl, `/default/ack-raw-${partitions}-${id}`, partitions, name, false));
-      of.bare.push(await rawRun(broker.serviceUrl, `/default/ack-bare-${partitions}-${id}`, partitions, `b${name}`, true));
+      // Each sample in a fresh process; its topic deleted once measured (the TestBroker keeps every message).
+      const sample = async (sampler, args) => {
+        const result = await inFreshProcess(SCRIPT, sampler, { serviceUrl: broker.serviceUrl, partitions, ...args });
+        await deleteTopics(admin, args.topic, partitions);
+        return result;
+      };
+      of['grpc-js'].push(await sample('ours', { topic: `/default/ack-g-${partitions}-${id}`, run: name, transport: 'grpc-js' }));
+      of.http2.push(await sample('ours', { topic: `/default/ack-h-${partitions}-${id}`, run: `h${name}`, transport: 'http2' }));
+      of.raw.push(await sample('raw', { topic: `/default/ack-raw-${partitions}-${id}`, run: name, bare: false }));
+      of.bare.push(await sample('raw', { topic: `/default/ack-bare-${partitions}-${id}`, run: `b${name}`, bare: true }));
       process.stderr.write('.');
     }
   }
   process.stderr.write('\n');
 } finally {
+  admin.close();
   await broker.stop();
 }
 const med = (list, key) => median(list.map((s) => s[key]));
@@ -164,7 +189,7 @@ const rows = CASES.map((partitions) => {
   };
 });
 report('consumer-ack', rows, [
-  `${MESSAGES} reliable messages of ${PAYLOAD.length} B per sample, drained by an Exclusive subscription; median of ${RUNS} interleaved runs.`,
+  `${MESSAGES} reliable messages of ${PAYLOAD.length} B per sample, drained by an Exclusive subscription (after an unmeasured drain of ${WARMUP_MESSAGES}), each sample in a fresh process; median of ${RUNS} interleaved runs.`,
   `grpcjs_/http2_: Consumer.receive() + ack() without awaiting each ack, stream and acks on that transport; raw_grpcjs_: raw grpc-js ReceiveMessages + unary Ack;`,
   `bare_http2_: a bare node:http2 ReceiveMessages stream with Acks on a bare node:http2 unary loop, one session; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
   "The broker's window (10 unacked per subscription, docs/danube-protocol.md §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
