@@ -107,10 +107,10 @@ export async function warmUp(ms, concurrency, issue) {
   while (performance.now() < until) await closedLoop(1000, concurrency, issue);
 }
 
-/** Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with its URLs. */
 /** The V8 flag the host gives every connector child (host/src/supervisor/connector-supervisor.ts), for baselines that stand in for one. */
 export const CONNECTOR_EXEC_ARGV = ['--max-semi-space-size=2'];
 
+/** Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with its URLs. */
 export function startBrokerProcess(extraArgs = []) {
   const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
