@@ -7,7 +7,7 @@ import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
 import { fileURLToPath } from 'node:url';
 import { DanubeAdminClient } from '@danube-connect/sdk';
-import { closedLoop, cpuStart, deleteTopics, cpuUsedUs, inFreshProcess, median, processCpuSeconds, rawGrpcService, report, round, rssMb, runSampleIfAsked, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns, warmUp } from './lib.js';
+import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, rawGrpcService, report, round, rssMb, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20000);
@@ -83,15 +83,9 @@ async function benchTarget(label, serviceUrl, brokerPid, admin) {
       const id = `${Date.now().toString(36)}-${run}`;
       // Interleave: every variant of every case in every run, so drift hits all alike.
       const of = samples.get(name);
-      // The TestBroker keeps every message in memory: each sample's topic goes once measured, so later samples do
-      // not run against an ever larger broker heap.
-      const dropped = (topic, partitions) => async (result) => {
-        if (admin) await deleteTopics(admin, topic, partitions);
-        return result;
-      };
       const ours = (transport, topic) =>
-        inFreshProcess(SCRIPT, 'ours', { serviceUrl, topic, options, concurrency, run, brokerPid, transport }).then(dropped(topic, options.partitions ?? 0));
-      const baseline = (bare, topic) => inFreshProcess(SCRIPT, 'baseline', { serviceUrl, topic, concurrency: rawConcurrency, brokerPid, bare }).then(dropped(topic, 0));
+        sampleIntoTopic(admin, { topic, partitions: options.partitions ?? 0 }, SCRIPT, 'ours', { serviceUrl, topic, options, concurrency, run, brokerPid, transport });
+      const baseline = (bare, topic) => sampleIntoTopic(admin, { topic, partitions: 0 }, SCRIPT, 'baseline', { serviceUrl, topic, concurrency: rawConcurrency, brokerPid, bare });
       of['grpc-js'].push(await ours('grpc-js', `/default/bench-g-${slug}-${id}`));
       of.http2.push(await ours('http2', `/default/bench-h-${slug}-${id}`));
       of.raw.push(await baseline(false, `/default/raw-${slug}-${id}`));
@@ -137,5 +131,5 @@ report('client-producer', rows, [
   `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs. grpcjs_/http2_: our Producer on that transport;`,
   'raw_grpcjs_: bare grpc-js unary SendMessage calls; bare_http2_: a bare node:http2 unary loop (bench/bare-http2.js), both at baseline_concurrency.',
   'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the baselines run at the partition count.',
-  'Every sample runs in a fresh process (bench/lib.js inFreshProcess). *_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
+  'Every sample runs in a fresh process (bench/lib.js sampleIntoTopic). *_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
 ]);

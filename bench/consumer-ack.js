@@ -8,7 +8,7 @@
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Session } from './bare-http2.js';
 import { fileURLToPath } from 'node:url';
-import { cpuStart, cpuUsedUs, deleteTopics, inFreshProcess, median, rawGrpcService, report, runSampleIfAsked, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { cpuStart, cpuUsedUs, median, rawGrpcService, report, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10000);
@@ -158,12 +158,7 @@ try {
       const id = `${Date.now().toString(36)}-${run}`;
       const of = samples.get(partitions);
       const name = `${partitions}-${run}`;
-      // Each sample in a fresh process; its topic deleted once measured (the TestBroker keeps every message).
-      const sample = async (sampler, args) => {
-        const result = await inFreshProcess(SCRIPT, sampler, { serviceUrl: broker.serviceUrl, partitions, ...args });
-        await deleteTopics(admin, args.topic, partitions);
-        return result;
-      };
+      const sample = (sampler, args) => sampleIntoTopic(admin, { topic: args.topic, partitions }, SCRIPT, sampler, { serviceUrl: broker.serviceUrl, partitions, ...args });
       of['grpc-js'].push(await sample('ours', { topic: `/default/ack-g-${partitions}-${id}`, run: name, transport: 'grpc-js' }));
       of.http2.push(await sample('ours', { topic: `/default/ack-h-${partitions}-${id}`, run: `h${name}`, transport: 'http2' }));
       of.raw.push(await sample('raw', { topic: `/default/ack-raw-${partitions}-${id}`, run: name, bare: false }));

@@ -85,6 +85,17 @@ export function inFreshProcess(script, name, args, { execArgv = [] } = {}) {
 }
 
 /**
+ * `inFreshProcess` for a sample that writes into `topic` (`partitions` > 1: its partitions) of a TestBroker, whose
+ * topic is deleted once the sample has ended (no `admin`: an external broker, left alone). The TestBroker keeps
+ * every message in memory, so later samples run against a broker heap as small as at the first one.
+ */
+export async function sampleIntoTopic(admin, { topic, partitions }, script, name, args, options) {
+  const result = await inFreshProcess(script, name, args, options);
+  if (admin) await deleteTopics(admin, topic, partitions);
+  return result;
+}
+
+/**
  * In a process started by `inFreshProcess`: runs the requested sampler of `samplers` ({ name: async (args) =>
  * result }), prints its result for the parent and exits. Returns (false) only in the parent.
  */

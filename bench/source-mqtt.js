@@ -19,7 +19,7 @@ import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
 import { fileURLToPath } from 'node:url';
-import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, deleteTopics, inFreshProcess, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, startBrokerProcess, warmUp } from './lib.js';
+import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -249,11 +249,10 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
 /**
  * The Danube limit: the SDK producer alone with the case's partitions, ordering and transport, 64 in flight, in a
  * process of its own with the connector child's V8 flags and warmed up, as the connector's child is by then
- * (bench/lib.js inFreshProcess). Resolves with its figures and its topic, for the caller to delete.
+ * (bench/lib.js sampleIntoTopic: the caller deletes `topic` afterwards).
  */
-async function danubeBaseline({ serviceUrl, brokerPid, spec: [name, , partitions, ordering, topics, , transport], run }) {
+async function danubeBaseline({ serviceUrl, brokerPid, topic, spec: [name, , partitions, ordering, topics, , transport], run }) {
   const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
-  const topic = `/default/bench-mqtt-base-${name}-${RUN_ID}-${run}`;
   const producer = await client.createProducer({ topic, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
   const send = (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` });
   await warmUp(2_000, 64, send);
@@ -261,7 +260,7 @@ async function danubeBaseline({ serviceUrl, brokerPid, spec: [name, , partitions
   const result = await closedLoop(MESSAGES, 64, send);
   const cpu = cpuPerMessage(cpuBefore, cpuNow({ broker: brokerPid }), MESSAGES);
   await client.close();
-  return { msgPerS: result.msgPerS, cpu, topic };
+  return { msgPerS: result.msgPerS, cpu };
 }
 
 /** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
@@ -355,10 +354,9 @@ try {
     for (const qos of new Set(CASES.map(([, q]) => q))) mqttLimit[qos].push(await mqttBaseline(mosquitto.url, publisher, qos, run));
     for (const spec of CASES) {
       const result = await connectorRun(host, publisher, pids, spec);
-      const limit = await inFreshProcess(SCRIPT, 'danubeBaseline', { serviceUrl, brokerPid: broker?.pid, spec, run }, { execArgv: CONNECTOR_EXEC_ARGV });
-      // The TestBroker keeps every message in memory: a baseline's topic goes once measured, so later cases do not run
-      // against an ever larger heap (the connectors' own topics stay: their producers are attached for the whole run).
-      if (admin) await deleteTopics(admin, limit.topic, spec[2]);
+      // The connectors' own topics stay: their producers are attached for the whole run.
+      const topic = `/default/bench-mqtt-base-${spec[0]}-${RUN_ID}-${run}`;
+      const limit = await sampleIntoTopic(admin, { topic, partitions: spec[2] }, SCRIPT, 'danubeBaseline', { serviceUrl, brokerPid: broker?.pid, topic, spec, run }, { execArgv: CONNECTOR_EXEC_ARGV });
       const sample = samples[spec[0]];
       sample.msgPerS.push(result.msgPerS);
       sample.lost.push(result.lost);
