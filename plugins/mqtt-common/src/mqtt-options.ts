@@ -26,13 +26,13 @@ export function describeEndpoint(endpoint: Pick<ServerEndpoint, 'host' | 'port' 
   return `${endpoint.protocol}://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
+function ignoreLog(): void {}
+
 /**
  * MQTT.js options for `config` (defaults applied). Reconnecting is ours (backoff with jitter, protocol
  * fallback), so MQTT.js's own is off; so is its resubscribe (we subscribe only when the broker kept no session).
  * TLS files are read here: an unreadable or non-PEM file throws a config error naming the key.
  */
-function ignoreLog(): void {}
-
 export function toMqttOptions(config: MqttConnectionConfig, clientId: string, protocolVersion: 4 | 5 = config.protocol_version): IClientOptions {
   const endpoints = serverUrls(config).map(parseServerUrl);
   const first = endpoints[0];
