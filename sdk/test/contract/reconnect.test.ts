@@ -5,13 +5,16 @@ import { collect, collectDistinct, itWithTestBroker, startTarget, text, uniqueNa
 // A resend after a lost response is stored again under a new offset, so here distinct means distinct payload.
 const byPayload = { keyOf: text };
 
+/** Producers here retry until the broker is back, quickly, so a case rides out every fault it injects. */
+const RETRY_UNTIL_BACK = { maxRetries: Infinity, initialDelayMs: 20, maxDelayMs: 300 };
+
 // Every case here injects faults into the TestBroker, so none can run against DANUBE_SERVICE_URL.
 describe('reconnect and recovery: nothing lost on a reliable topic', () => {
   itWithTestBroker('the broker drops every connection mid-stream: all sends resolve and every message arrives', async () => {
     const target = await startTarget();
     const client = target.client();
     const topic = uniqueTopic('drop');
-    const producer = await client.createProducer({ topic, name: uniqueName('p'), partitions: 2, retry: { maxRetries: Infinity, initialDelayMs: 20, maxDelayMs: 300 } });
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), partitions: 2, retry: RETRY_UNTIL_BACK });
     const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
     const total = 300;
     const sends = [];
@@ -40,7 +43,7 @@ describe('reconnect and recovery: nothing lost on a reliable topic', () => {
     const target = await startTarget();
     const client = target.client();
     const topic = uniqueTopic('goaway');
-    const producer = await client.createProducer({ topic, name: uniqueName('p'), retry: { maxRetries: Infinity, initialDelayMs: 20, maxDelayMs: 300 } });
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), retry: RETRY_UNTIL_BACK });
     const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
     const total = 300;
     const sends = [];
@@ -61,7 +64,7 @@ describe('reconnect and recovery: nothing lost on a reliable topic', () => {
     const target = await startTarget();
     const client = target.client();
     const topic = uniqueTopic('restart');
-    const producer = await client.createProducer({ topic, name: uniqueName('p'), retry: { maxRetries: Infinity, initialDelayMs: 20, maxDelayMs: 300 } });
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), retry: RETRY_UNTIL_BACK });
     const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s') });
     for (let i = 0; i < 10; i++) await producer.send(`before ${i}`);
     await collect(consumer, 10);

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseBrokerUrl } from '../../src/danube/broker-url.js';
-import { Connection, type Transport } from '../../src/danube/connection.js';
+import { Connection, type ConnectionOptions, type Transport } from '../../src/danube/connection.js';
 import type { DanubeClient } from '../../src/danube/danube-client.js';
 import { fromGrpcError } from '../../src/danube/errors.js';
 import type { ServerStream } from '../../src/danube/server-stream.js';
@@ -14,8 +14,13 @@ import { itWithTestBroker, startTarget, uniqueName, uniqueTopic, type Target } f
 const TRANSPORTS: readonly Transport[] = ['grpc-js', 'http2'];
 const KIB = 1024;
 
-function connectionTo(target: Target, transport: Transport, token = target.token): Connection {
-  const connection = new Connection(parseBrokerUrl(target.serviceUrl), { transport, ...(token ? { token } : {}) });
+/** A connection on `transport` to the target (or `url`, a proxy in front of it), with its token; closed when the test ends. */
+function connectionTo(
+  target: Target,
+  transport: Transport,
+  { url = target.serviceUrl, token = target.token, channelOptions }: { url?: string; token?: string | undefined; channelOptions?: ConnectionOptions['channelOptions'] } = {},
+): Connection {
+  const connection = new Connection(parseBrokerUrl(url), { transport, ...(token ? { token } : {}), ...(channelOptions ? { channelOptions } : {}) });
   onTestFinished(() => connection.close());
   return connection;
 }
@@ -131,8 +136,7 @@ describe('ReceiveMessages on the http2 transport', () => {
       const proxy = await startRechunkingProxy(target.serviceUrl);
       const topic = uniqueTopic('rechunked');
       const producer = await target.client().createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable', ordering: 'none', maxInFlight: 16 });
-      const connection = new Connection(parseBrokerUrl(proxy.url), { transport, ...(target.token ? { token: target.token } : {}) });
-      onTestFinished(() => connection.close());
+      const connection = connectionTo(target, transport, { url: proxy.url });
       const subscription = uniqueName('s');
       const consumerId = await subscribe(connection, topic, subscription);
       // Stored before the stream opens, so the broker's first window goes out as one burst.
@@ -170,8 +174,7 @@ describe('ReceiveMessages on the http2 transport', () => {
     const producer = await target.client().createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable' });
     // Through the proxy, messages share DATA frames: pause() lands in the middle of a chunk.
     const url = via === 'direct' ? target.serviceUrl : (await startRechunkingProxy(target.serviceUrl)).url;
-    const connection = new Connection(parseBrokerUrl(url), { transport, ...(target.token ? { token: target.token } : {}) });
-    onTestFinished(() => connection.close());
+    const connection = connectionTo(target, transport, { url });
     const subscription = uniqueName('s');
     const consumerId = await subscribe(connection, topic, subscription);
     // Stored before the stream opens: the first window (10) goes out as one burst.
@@ -275,12 +278,7 @@ describe('ReceiveMessages on the http2 transport', () => {
     const producer = await target.client().createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable' });
     const failures = await Promise.all(
       TRANSPORTS.map(async (transport) => {
-        const connection = new Connection(parseBrokerUrl(target.serviceUrl), {
-          transport,
-          channelOptions: { 'grpc.max_receive_message_length': 1024 },
-          ...(target.token ? { token: target.token } : {}),
-        });
-        onTestFinished(() => connection.close());
+        const connection = connectionTo(target, transport, { channelOptions: { 'grpc.max_receive_message_length': 1024 } });
         const stream = await receive(connection, await subscribe(connection, topic));
         const delivered: unknown[] = [];
         stream.on('data', (m) => delivered.push(m));
@@ -318,14 +316,14 @@ describe('ReceiveMessages on the http2 transport: headers and faults (TestBroker
     const token = await broker.mintToken({ sub: 'reader' });
     const topic = uniqueTopic('headers');
     broker.createTopic(topic, { dispatch: 'reliable' });
-    const connection = connectionTo(target, 'http2', token);
+    const connection = connectionTo(target, 'http2', { token });
     const consumerId = await subscribe(connection, topic);
     // This proxy value is sent by nothing but the stream request.
     const stream = await receive(connection, consumerId, 'http://stream-proxy.example:6650');
     stream.on('error', () => undefined); // CANCELLED, when the test ends
     onTestFinished(() => stream.cancel());
     await vi.waitFor(() => expect(broker.proxyHeaders.has('http://stream-proxy.example:6650')).toBe(true));
-    const anonymous = await receive(connectionTo(target, 'http2', ''), consumerId);
+    const anonymous = await receive(connectionTo(target, 'http2', { token: '' }), consumerId);
     const refused = await streamError(anonymous);
     expect(refused.code).toBe(16);
     expect(fromGrpcError(refused, { rpc: 'ReceiveMessages', topic })).toMatchObject({ code: 'DC_ERR_UNAUTHENTICATED', retryable: false });
