@@ -25,6 +25,8 @@ describe('child output', () => {
     ]);
     await t.until('huge', () => t.childLogs.some((l) => l.connector === 'huge' && l.msg === 'writes-huge-line: done'));
     await t.until('huge-err', () => t.childLogs.some((l) => l.connector === 'huge-err' && l.msg === 'writes-huge-line: done'));
+    // Its cut line comes on stderr, a pipe of its own: the 'done' on stdout may be relayed before it.
+    await t.until('huge-err', () => t.childLogs.some((l) => l.connector === 'huge-err' && l.stream === 'stderr' && l.truncated === true));
     await t.state('neighbour', 'running');
     const everyLine = [...t.relayed, ...t.hostLogs.map((l) => JSON.stringify(l))];
     expect(Math.max(...everyLine.map((l) => Buffer.byteLength(l)))).toBeLessThan(MAX_LINE_BYTES + 1024);
