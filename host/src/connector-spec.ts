@@ -1,5 +1,6 @@
 import type { DanubeSettings, StartMessage } from '@danube-connect/sdk/protocol';
 import type { RuntimeSettings } from '@danube-connect/sdk/core';
+import type { PluginEndpoint } from './config/endpoint-loops.js';
 
 /** `[host.restart]`, overridable per connector with `[connectors.restart]` (docs/architecture.md §4). */
 export interface RestartSettings {
@@ -29,6 +30,8 @@ export interface ResolvedPlugin {
   sdkRange: string;
   /** The plugin's config JSON Schema, when it has one: its `writeOnly` / `x-secret` marks decide what is masked. */
   configSchema?: unknown;
+  /** The manifest's `endpoints`: where its connectors read and write outside Danube, for loop warnings. */
+  endpoints?: readonly PluginEndpoint[];
 }
 
 /**

@@ -30,6 +30,13 @@ export const CONFIG_PROBLEM_CODES = {
 
 export type ConfigProblemCode = keyof typeof CONFIG_PROBLEM_CODES;
 
+/** Stable codes of what `validate` and `run` warn about: a valid host.toml that is probably not what was meant. */
+export const CONFIG_WARNING_CODES = {
+  DC_WARN_ENDPOINT_LOOP: "a connector publishes to an external broker what another connector subscribes to there (plugins' manifest endpoints)",
+} as const;
+
+export type ConfigWarningCode = keyof typeof CONFIG_WARNING_CODES;
+
 /** Stable codes the supervisor records as a connector's last error (on /connectors and in logs). */
 export const SUPERVISOR_ERROR_CODES = {
   DC_ERR_READY_TIMEOUT: 'a start attempt sent no ready within ready_timeout_ms: the child was killed and is restarted',

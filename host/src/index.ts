@@ -10,7 +10,7 @@ export { validateHost, validateHostOrThrow } from './validate-host.js';
 export type { ValidateHostOptions, ValidateHostResult, ValidatedHost } from './validate-host.js';
 export { scanPlugins, type FoundPlugin } from './discovery/scan-plugins.js';
 export type { PluginIssue, PluginReport } from './discovery/read-plugin.js';
-export { CONFIG_PROBLEM_CODES, SUPERVISOR_ERROR_CODES, type ConfigProblemCode, type SupervisorErrorCode } from './errors.js';
+export { CONFIG_PROBLEM_CODES, CONFIG_WARNING_CODES, SUPERVISOR_ERROR_CODES, type ConfigProblemCode, type ConfigWarningCode, type SupervisorErrorCode } from './errors.js';
 export { HostConfigError } from './config/host-config-error.js';
 export { loadTestingKit, TESTING_KIT_MISSING, type TestingKit } from './testing-kit.js';
 // Supervisor: runs one child per connector (see host/src/supervisor/).

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { secretValues } from '@danube-connect/sdk/core';
 import type { ConnectorSpec } from './connector-spec.js';
-import { addAjvErrors, type ConfigProblem, type KeyPath } from './config/config-problem.js';
+import { addAjvErrors, ProblemList, type ConfigProblem, type KeyPath } from './config/config-problem.js';
+import { findEndpointLoops } from './config/endpoint-loops.js';
+import type { ConfigWarningCode } from './errors.js';
 import { deepFreeze } from './config/deep-freeze.js';
 import { validateWithReferencedScalars } from './config/referenced-scalars.js';
 import { checkHostConfig, type HostConfig, type LoadHostConfigOptions } from './config/load-host-config.js';
@@ -29,6 +31,8 @@ export interface ValidatedHost {
   config: HostConfig;
   /** One per connector, in host.toml order. */
   connectors: readonly ConnectorSpec[];
+  /** What is valid but probably not meant (a loop through an external broker); `validate` prints them, `run` logs them. */
+  warnings: readonly ConfigProblem<ConfigWarningCode>[];
 }
 
 export type ValidateHostResult = ({ ok: true } & ValidatedHost) | { ok: false; problems: ConfigProblem[] };
@@ -95,7 +99,17 @@ export function validateHost(file: string, options: ValidateHostOptions = {}): V
     const identity = { plugin: plugin.name, version: plugin.version, config, danube: rest.danube, tlsFiles: tlsFileDigests(rest.danube), runtime: rest.runtime, memoryMb: rest.memoryMb ?? null, env: rest.env };
     return { ...rest, plugin: resolved, config, workDir: check.dir, secrets, fingerprint: fingerprint(identity) };
   });
-  return { ok: true, config: valid, connectors: deepFreeze(specs) };
+  return { ok: true, config: valid, connectors: deepFreeze(specs), warnings: endpointWarnings(new ProblemList<ConfigWarningCode>(file, doc), specs) };
+}
+
+/** DC_WARN_ENDPOINT_LOOP for each connector that publishes where another subscribes on the same broker. */
+function endpointWarnings(warnings: ProblemList<ConfigWarningCode>, specs: readonly ConnectorSpec[]): ConfigProblem<ConfigWarningCode>[] {
+  const owners = specs.flatMap((spec) => (spec.plugin.endpoints ? [{ name: spec.name, endpoints: spec.plugin.endpoints, config: spec.config }] : []));
+  for (const loop of findEndpointLoops(owners)) {
+    const index = specs.findIndex((spec) => spec.name === loop.writer);
+    warnings.add('DC_WARN_ENDPOINT_LOOP', ['connectors', index, 'config', ...loop.path], loop.message);
+  }
+  return warnings.problems;
 }
 
 /**
@@ -137,7 +151,7 @@ function tlsFileDigests(danube: ConnectorSpec['danube']): Record<string, string>
 export function validateHostOrThrow(file: string, options: ValidateHostOptions = {}): ValidatedHost {
   const result = validateHost(file, options);
   if (!result.ok) throw new HostConfigError(result.problems);
-  return { config: result.config, connectors: result.connectors };
+  return { config: result.config, connectors: result.connectors, warnings: result.warnings };
 }
 
 /** Validates a clone of `config` (defaults applied to the clone); the clone when valid. */

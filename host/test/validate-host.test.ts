@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { formatProblem } from '../src/config/config-problem.js';
 import { validateHost } from '../src/validate-host.js';
-import { FIXTURE_PLUGINS, tempProject } from './temp-project.js';
+import { FIXTURE_PLUGINS, tempProject, writePlugin } from './temp-project.js';
 
 const TOML = `
 [[connectors]]
@@ -248,5 +248,35 @@ describe('validateHost', () => {
     const { config, connectors } = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
     expect(config.host.danube).toEqual({ serviceUrl: 'http://127.0.0.1:6650', requestTimeoutMs: 10000 });
     expect(connectors.map((c) => c.danube.token)).toEqual([undefined, undefined]);
+  });
+
+  test('manifest endpoints: a malformed one is a manifest problem; declared ones make a loop a warning, not a problem', () => {
+    const p = tempProject({
+      'host.toml': '[[connectors]]\nname = "in"\nplugin = "@x/reader"\n[connectors.config]\nbroker = "mqtt://127.0.0.1"\nfilters = ["a/#"]\n\n[[connectors]]\nname = "out"\nplugin = "@x/writer"\n[connectors.config]\nbroker = "mqtt://localhost:1883"\ntopic = "a/{key}"\n',
+    });
+    const plugin = (name: string, kind: string, endpoints: unknown) => writePlugin(p, '.', name, { kind, entry: './index.js', sdk: '>=0.1.0', endpoints });
+    plugin('@x/reader', 'source', [{ system: 'mqtt', reads: ['filters'] }]);
+    plugin('@x/writer', 'sink', [{ system: 'mqtt', address: ['/broker'], writes: ['/topic'] }]);
+    const bad = validateHost('host.toml', { env: {}, cwd: p.dir });
+    expect(bad.ok ? [] : bad.problems.map(formatProblem)).toEqual([
+      `host.toml: connector "in": plugin @x/reader@1.0.0 has an invalid "danube-connect" manifest in ${p.dir}/node_modules/@x/reader/package.json: endpoints/0/address is required; endpoints/0/reads/0 must match pattern "^(/[^/]+)+$"`,
+    ]);
+    plugin('@x/reader', 'source', [{ system: 'mqtt', address: ['/broker'], reads: ['/filters'] }]);
+    const good = validOrThrow(validateHost('host.toml', { env: {}, cwd: p.dir }));
+    expect(good.connectors.map((c) => c.plugin.endpoints)).toEqual([
+      [{ system: 'mqtt', address: ['/broker'], reads: ['/filters'] }],
+      [{ system: 'mqtt', address: ['/broker'], writes: ['/topic'] }],
+    ]);
+    expect(good.warnings).toEqual([
+      {
+        code: 'DC_WARN_ENDPOINT_LOOP',
+        file: 'host.toml',
+        connector: 'out',
+        path: 'config/topic',
+        message:
+          '"a/{key}" publishes mqtt topics that connector "in" subscribes to with "a/#" (config/filters/0) on the same broker localhost:1883: ' +
+          'what this connector publishes there comes back into Danube, and loops if it reaches this connector again',
+      },
+    ]);
   });
 });

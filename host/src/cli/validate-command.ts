@@ -19,13 +19,15 @@ function printableConfig(validated: ValidatedHost): string {
 }
 
 export const validateCommand: CliCommand = {
-  summary: 'check host.toml, its plugins and every connector config; exit 0, or 2 with every problem',
+  summary: 'check host.toml, its plugins and every connector config; exit 0 (warnings printed), or 2 with every problem',
   usage: [
     'danube-connect validate <host.toml> [--print]',
     '',
     '  Checks host.toml against the host schema, resolves each connector\'s plugin (from host.toml\'s folder',
     '  upwards, then the host\'s installation), checks its manifest and SDK range, and validates each connector',
     '  config against its plugin\'s schema. Prints "ok: N connectors" (exit 0) or every problem (exit 2).',
+    '  Warnings (a connector publishing to a broker what another one subscribes to there) go to stderr;',
+    '  they do not change the exit code.',
     '',
     '  --print   also print the effective config (defaults applied, secrets masked) as JSON',
   ].join('\n'),
@@ -38,9 +40,11 @@ export const validateCommand: CliCommand = {
       io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
       return EXIT_CODES.invalid;
     }
+    for (const warning of result.warnings) io.err(`warning: ${formatProblem(warning)}`);
     if (values.print) io.out(printableConfig(result));
     const count = result.connectors.length;
-    io.out(`ok: ${count} connector${count === 1 ? '' : 's'}`);
+    const warned = result.warnings.length === 0 ? '' : `, ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`;
+    io.out(`ok: ${count} connector${count === 1 ? '' : 's'}${warned}`);
     return EXIT_CODES.ok;
   },
 };

@@ -1,16 +1,17 @@
 import type { ErrorObject } from 'ajv';
 import { isSecretKey, maskUrlCredentials } from '@danube-connect/sdk/core';
-import type { ConfigProblemCode } from '../errors.js';
+import type { ConfigProblemCode, ConfigWarningCode } from '../errors.js';
 
 /** A key path from the document root, e.g. `['connectors', 0, 'config', 'routes', 0, 'qos']`. */
 export type KeyPath = readonly (string | number)[];
 
 /**
- * One problem found in host.toml, a connector or its plugin. Printed by `formatProblem` as
- * `host.toml: connector "iot": config/routes/0/qos must be <= 2`. Messages never contain the value of a secret key.
+ * One problem found in host.toml, a connector or its plugin (or, with a ConfigWarningCode, a warning: valid, but
+ * probably not meant). Printed by `formatProblem` as `host.toml: connector "iot": config/routes/0/qos must be <= 2`.
+ * Messages never contain the value of a secret key.
  */
-export interface ConfigProblem {
-  code: ConfigProblemCode;
+export interface ConfigProblem<Code extends ConfigProblemCode | ConfigWarningCode = ConfigProblemCode> {
+  code: Code;
   /** host.toml as the user named it. */
   file: string;
   /** The connector's name, when the problem belongs to a named connector. */
@@ -21,7 +22,7 @@ export interface ConfigProblem {
   message: string;
 }
 
-export function formatProblem(problem: ConfigProblem): string {
+export function formatProblem(problem: ConfigProblem<ConfigProblemCode | ConfigWarningCode>): string {
   const where = problem.connector === undefined ? '' : `connector "${problem.connector}": `;
   return `${problem.file}: ${where}${problem.path === '' ? '' : `${problem.path} `}${problem.message}`;
 }
@@ -29,8 +30,8 @@ export function formatProblem(problem: ConfigProblem): string {
 const CONNECTOR_NAME = /^[A-Za-z0-9_-]+$/;
 
 /** Builds problems for one file: a `[[connectors]]` path is named by its connector when it has a valid name. */
-export class ProblemList {
-  private readonly list: { problem: ConfigProblem; rank: number }[] = [];
+export class ProblemList<Code extends ConfigProblemCode | ConfigWarningCode = ConfigProblemCode> {
+  private readonly list: { problem: ConfigProblem<Code>; rank: number }[] = [];
   private readonly seen = new Set<string>();
 
   constructor(
@@ -45,10 +46,10 @@ export class ProblemList {
   }
 
   /** `byIndex`: name a connector by its index (connectors/2/name), when its name does not tell it apart. */
-  add(code: ConfigProblemCode, path: KeyPath, message: string, options: { byIndex?: boolean } = {}): void {
+  add(code: Code, path: KeyPath, message: string, options: { byIndex?: boolean } = {}): void {
     const where = options.byIndex ? { path: path.join('/') } : locate(this.doc, path);
     // Messages quote URLs and addresses: their userinfo is masked whatever the key.
-    const problem: ConfigProblem = { code, file: this.file, ...where, message: maskUrlCredentials(message) };
+    const problem: ConfigProblem<Code> = { code, file: this.file, ...where, message: maskUrlCredentials(message) };
     const key = formatProblem(problem);
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -56,7 +57,7 @@ export class ProblemList {
   }
 
   /** Host-wide problems first, then each connector's in host.toml order (found order within each). */
-  get problems(): ConfigProblem[] {
+  get problems(): ConfigProblem<Code>[] {
     return [...this.list].sort((a, b) => a.rank - b.rank).map((entry) => entry.problem);
   }
 

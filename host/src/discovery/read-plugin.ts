@@ -2,6 +2,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import semver from 'semver';
+import type { PluginEndpoint } from '../config/endpoint-loops.js';
 import type { ResolvedPlugin } from '../connector-spec.js';
 import { describeAjvError } from '../config/config-problem.js';
 import type { ConfigProblemCode } from '../errors.js';
@@ -36,6 +37,7 @@ interface Manifest {
   entry: string;
   configSchema?: string;
   sdk: string;
+  endpoints?: PluginEndpoint[];
 }
 
 let manifestValidator: ValidateFunction | undefined;
@@ -126,7 +128,7 @@ export function readPlugin(dir: string, sdk: SdkInfo): PluginReport {
     report.issues.push({ code: 'DC_ERR_PLUGIN_MANIFEST', message: `${label} has an invalid "danube-connect" manifest in ${packageJson}: ${manifestErrors.join('; ')}` });
     return report;
   }
-  const { kind, entry, configSchema, sdk: range } = manifest as Manifest;
+  const { kind, entry, configSchema, sdk: range, endpoints } = manifest as Manifest;
   report.kind = kind;
   report.sdkRange = range;
 
@@ -166,7 +168,7 @@ export function readPlugin(dir: string, sdk: SdkInfo): PluginReport {
   }
 
   if (report.issues.length === 0 && name !== undefined && version !== undefined && entryPath !== undefined) {
-    report.plugin = { name, version, kind, entry: entryPath, dir, sdkRange: range };
+    report.plugin = { name, version, kind, entry: entryPath, dir, sdkRange: range, ...(endpoints ? { endpoints } : {}) };
   }
   return report;
 }

@@ -65,6 +65,10 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
   learnSecrets(first.connectors);
   const logger: Logger = createConnectorLogger({ component: 'host' }, settings.logLevel, output.destination, { secrets });
   const supervisor = new Supervisor({ logger, relay: output.relay });
+  const logWarnings = (warnings: ValidatedHost['warnings']) => {
+    for (const warning of warnings) logger.warn({ code: warning.code }, formatProblem(warning));
+  };
+  logWarnings(first.warnings);
   const reload = async () => {
     const next = validateHost(file, options);
     if (!next.ok) {
@@ -73,6 +77,7 @@ export async function runHost(file: string, options: RunHostOptions): Promise<nu
       throw new Error(problems.join('\n'));
     }
     learnSecrets(next.connectors);
+    logWarnings(next.warnings);
     const { restarted, started, stopped, updated, needsRestart } = await supervisor.replace(next.connectors);
     const host = hostChanges(settings, next.config.host, logger);
     const answer = { restarted, started, stopped, updated: [...host.updated, ...updated], needsRestart: [...host.needsRestart, ...needsRestart] };

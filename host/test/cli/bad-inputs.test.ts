@@ -93,7 +93,7 @@ const cases: BadInput[] = [
     toml: '[[connectors]]\nname = "iot"\nplugin = "@fixtures/bad-manifest"\n',
     fixtures: ['bad-manifest'],
     problems: [
-      'host.toml: connector "iot": plugin @fixtures/bad-manifest@1.0.0 has an invalid "danube-connect" manifest in <fixtures>/bad-manifest/package.json: sdk is required; schema is not a known key; expected one of: kind, entry, configSchema, sdk; kind must be one of "source", "sink"',
+      'host.toml: connector "iot": plugin @fixtures/bad-manifest@1.0.0 has an invalid "danube-connect" manifest in <fixtures>/bad-manifest/package.json: sdk is required; schema is not a known key; expected one of: kind, entry, configSchema, sdk, endpoints; kind must be one of "source", "sink"',
     ],
   },
   {

@@ -19,7 +19,7 @@ describe('danube-connect plugins', () => {
       @fixtures/plain-sink        0.3.0-beta.1  sink    >=0.1.0  yes         <fixtures>/plain-sink
 
       problems (this host runs @danube-connect/sdk@0.1.0):
-        @fixtures/bad-manifest@1.0.0 has an invalid "danube-connect" manifest in <fixtures>/bad-manifest/package.json: sdk is required; schema is not a known key; expected one of: kind, entry, configSchema, sdk; kind must be one of "source", "sink"
+        @fixtures/bad-manifest@1.0.0 has an invalid "danube-connect" manifest in <fixtures>/bad-manifest/package.json: sdk is required; schema is not a known key; expected one of: kind, entry, configSchema, sdk, endpoints; kind must be one of "source", "sink"
         @fixtures/broken-schema@1.0.0: configSchema "./schema.json" does not compile: schema is invalid: data/properties/port/type must be equal to one of the allowed values, data/properties/port/type must be array, data/properties/port/type must match a schema in anyOf
         @fixtures/incompatible-sdk@2.0.0 requires @danube-connect/sdk ^9.0.0, but this host runs @danube-connect/sdk@0.1.0 (the host's range: ^0.1.0); install a plugin version built for it
         @fixtures/missing-entry@1.0.0: entry "./dist/index.js" does not exist (<fixtures>/missing-entry/dist/index.js); is the package built?

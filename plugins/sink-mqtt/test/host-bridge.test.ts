@@ -109,7 +109,9 @@ to = "out/{attr:mqtt.topic}"
 `,
     );
     const tap = await MqttTap.open(mosquitto.url, 'out/#', { qos: 1 });
-    await runningHost(toml, 2);
+    const { lines: hostLines } = await runningHost(toml, 2);
+    // out/… never matches in/#: the host's static loop check stays quiet.
+    expect(hostLines().filter((l) => l.code === 'DC_WARN_ENDPOINT_LOOP')).toEqual([]);
     const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `bridge-publisher-${process.pid}` });
     onTestFinished(() => publisher.endAsync(true));
     const count = 600;
@@ -166,6 +168,11 @@ to = "{attr:mqtt.topic}"
       );
       const tap = await MqttTap.open(mosquitto.url, 'loop/#', { qos: 1 });
       const { http, lines } = await runningHost(toml, 2);
+      // The host saw the loop in host.toml before starting anything (README "Loop warnings"), whatever ignore_origins says.
+      expect(lines().filter((l) => l.code === 'DC_WARN_ENDPOINT_LOOP').map((l) => l.msg)).toEqual([
+        `${toml}: connector "loop-out": config/routes/0/to "{attr:mqtt.topic}" publishes mqtt topics that connector "loop-in" subscribes to with "loop/#" (config/routes/0/from) ` +
+          `on the same broker ${new URL(mosquitto.url).host}: what this connector publishes there comes back into Danube, and loops if it reaches this connector again`,
+      ]);
       // source-mqtt's warning that a sink's messages reach it (rate-limited): the configuration loops.
       const loopWarnings = () => lines().filter((l) => l.connector === 'loop-in' && l.level === 40 && String(l.msg).includes('published by a Danube sink'));
       const publisher = await mqtt.connectAsync(mosquitto.url, { clientId: `loop-publisher-${process.pid}`, protocolVersion: 5 });
