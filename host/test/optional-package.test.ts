@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, it, onTestFinished } from 'vitest';
 import { AEDES_MISSING, loadAedes } from '../src/dev/aedes-loader.js';
 import { importOptional } from '../src/optional-package.js';
-import { loadTestingKit, TESTING_KIT_MISSING } from '../src/testing-kit.js';
+import { loadTestingKit, TESTING_KIT_MISSING, type TestingKit } from '../src/testing-kit.js';
 
 // What `danube-connect dev` says when an optional package it embeds is not installed (the packed install of the
 // host alone runs the real `dev` into this: test/packed-install.test.ts).
@@ -32,4 +32,11 @@ it('the messages name the package and how to install it; both load where install
   expect(AEDES_MISSING).toBe('install aedes (npm i -D aedes@1) to use the MQTT broker danube-connect dev embeds');
   expect(typeof (await loadTestingKit()).TestBroker.start).toBe('function');
   expect(typeof (await loadAedes()).Aedes.createBroker).toBe('function');
+});
+
+it('the real test kit fits the TestingKit the host declares (checked by the typecheck), and the published types import no optional peer', async () => {
+  const kit: TestingKit = await import('@danube-connect/testing');
+  expect(typeof kit.TestBroker.start).toBe('function');
+  const types = readFileSync(fileURLToPath(new URL('../dist/index.d.ts', import.meta.url)), 'utf8');
+  for (const peer of ['@danube-connect/testing', 'aedes']) expect(types, peer).not.toMatch(new RegExp(`from ['"]${peer}['"]|import\\(['"]${peer}['"]\\)`));
 });
