@@ -62,8 +62,6 @@ export class MqttPublisher {
    * confirmations came (docs/delivery-semantics.md §4.2), and a partition's order depends on this.
    */
   private readonly queue: Queued[] = [];
-  /** The socket is corked until this runs (see `coalesce`). */
-  private uncorkAt: NodeJS.Immediate | undefined;
 
   constructor(private readonly connection: MqttConnection) {}
 
@@ -149,22 +147,6 @@ export class MqttPublisher {
     }
   }
 
-  /**
-   * Holds the socket's writes until the end of this turn of the event loop, so the publishes started in it leave
-   * in one write. MQTT.js writes each packet on its own (one syscall per PUBLISH); a pipelined sink starts them one
-   * record at a time, and on loopback each write also pays the receiver's TCP work: the sink child's profile spent
-   * about 14 % of its time in those writes.
-   */
-  private coalesce(client: NonNullable<MqttConnection['mqttClient']>): void {
-    const stream = client.stream as { cork?: () => void; uncork?: () => void } | undefined;
-    if (this.uncorkAt !== undefined || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
-    stream.cork();
-    this.uncorkAt = setImmediate(() => {
-      this.uncorkAt = undefined;
-      stream.uncork?.();
-    });
-  }
-
   private send({ message, signal, settle: done }: Queued): void {
     const client = this.connection.mqttClient;
     const qos = message.options.qos ?? 0;
@@ -193,7 +175,8 @@ export class MqttPublisher {
     };
     this.pending.add(entry);
     signal.addEventListener('abort', onAbort, { once: true });
-    this.coalesce(client);
+    // A pipelined sink starts its publishes one record at a time: those of one turn leave in one write.
+    this.connection.coalesceWrites();
     client.publish(message.topic, message.payload, message.options, (err?: Error & { code?: number }) => {
       if (!err) return settle();
       const code = typeof err.code === 'number' ? err.code : undefined;
