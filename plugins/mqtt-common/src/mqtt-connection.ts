@@ -169,7 +169,8 @@ export class MqttConnection {
    * Holds the socket's writes until the end of this turn of the event loop, so the packets sent in it leave in
    * one write. MQTT.js writes each packet on its own (one syscall per PUBLISH or PUBACK), and on loopback each
    * write also pays the receiver's TCP work: a pipelined sink's child spent about 14 % of its time in those writes,
-   * and a source's PUBACKs, released several at a time as Danube answers, cost the broker one read each.
+   * and a source's PUBACKs, released several at a time as Danube answers, took 23,240 writes per 60,000 (1,197
+   * batched).
    */
   coalesceWrites(): void {
     const stream = this.client?.stream as { cork?: () => void; uncork?: () => void } | undefined;
