@@ -74,14 +74,22 @@ function strings(config: unknown, pointers: readonly string[] | undefined): { pa
   return (pointers ?? []).flatMap((pointer) => valuesAt(config, pointer)).flatMap(({ path, value }) => (typeof value === 'string' ? [{ path, value }] : []));
 }
 
-/** The endpoint's brokers: identity → how to show it. */
-function brokers(config: unknown, endpoint: PluginEndpoint): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const { value } of strings(config, endpoint.address)) {
+/** An endpoint with its config values read once: its brokers (identity → how to show it), what it reads and writes. */
+interface ResolvedEndpoint {
+  owner: string;
+  system: string;
+  brokers: Map<string, string>;
+  reads: { path: KeyPath; value: string }[];
+  writes: { path: KeyPath; value: string }[];
+}
+
+function resolve(owner: EndpointOwner, endpoint: PluginEndpoint): ResolvedEndpoint {
+  const brokers = new Map<string, string>();
+  for (const { value } of strings(owner.config, endpoint.address)) {
     const broker = brokerIdentity(value);
-    if (broker !== undefined && !out.has(broker.identity)) out.set(broker.identity, broker.shown);
+    if (broker !== undefined && !brokers.has(broker.identity)) brokers.set(broker.identity, broker.shown);
   }
-  return out;
+  return { owner: owner.name, system: endpoint.system, brokers, reads: strings(owner.config, endpoint.reads), writes: strings(owner.config, endpoint.writes) };
 }
 
 /**
@@ -90,32 +98,24 @@ function brokers(config: unknown, endpoint: PluginEndpoint): Map<string, string>
  * systems in MAY_REACH are compared; a connector is not compared with itself. Each pair of paths is reported once.
  */
 export function findEndpointLoops(owners: readonly EndpointOwner[]): EndpointLoop[] {
+  const endpoints = owners.flatMap((owner) => owner.endpoints.filter((e) => MAY_REACH.has(e.system)).map((e) => resolve(owner, e)));
   const loops: EndpointLoop[] = [];
-  for (const writer of owners) {
-    for (const out of writer.endpoints) {
-      const mayReach = MAY_REACH.get(out.system);
-      if (!mayReach || !out.writes) continue;
-      const writerBrokers = brokers(writer.config, out);
-      for (const reader of owners) {
-        if (reader === writer) continue;
-        for (const into of reader.endpoints) {
-          if (into.system !== out.system || !into.reads) continue;
-          const shared = [...brokers(reader.config, into).keys()].find((identity) => writerBrokers.has(identity));
-          if (shared === undefined) continue;
-          const shown = writerBrokers.get(shared) as string;
-          for (const written of strings(writer.config, out.writes)) {
-            for (const read of strings(reader.config, into.reads)) {
-              if (!mayReach(written.value, read.value)) continue;
-              loops.push({
-                writer: writer.name,
-                path: written.path,
-                reader: reader.name,
-                message:
-                  `"${written.value}" publishes ${out.system} topics that connector "${reader.name}" subscribes to with "${read.value}" (config/${joinPath(read.path)}) ` +
-                  `on the same broker ${shown}: what this connector publishes there comes back into Danube, and loops if it reaches this connector again`,
-              });
-            }
-          }
+  for (const out of endpoints) {
+    const mayReach = MAY_REACH.get(out.system) as (written: string, read: string) => boolean;
+    for (const into of endpoints) {
+      if (into.owner === out.owner || into.system !== out.system) continue;
+      const shared = [...into.brokers.keys()].find((identity) => out.brokers.has(identity));
+      if (shared === undefined) continue;
+      for (const written of out.writes) {
+        for (const read of into.reads.filter((r) => mayReach(written.value, r.value))) {
+          loops.push({
+            writer: out.owner,
+            path: written.path,
+            reader: into.owner,
+            message:
+              `"${written.value}" publishes ${out.system} topics that connector "${into.owner}" subscribes to with "${read.value}" (config/${joinPath(read.path)}) ` +
+              `on the same broker ${out.brokers.get(shared) as string}: what this connector publishes there comes back into Danube, and loops if it reaches this connector again`,
+          });
         }
       }
     }

@@ -8,6 +8,9 @@
  * - Template: `{…}` placeholders stand for any non-empty text, `/` included (an attribute may hold a whole topic),
  *   and `{partition}` for digits; `{{` and `}}` are literal braces.
  * - A topic the sink publishes never starts with `$` (it refuses such names), so no filter on `$` topics matches.
+ *
+ * The host depends on no plugin package, so it reads both syntaxes here: filters as
+ * plugins/mqtt-common/src/topic-filter.ts does, templates as plugins/sink-mqtt/src/topic-template.ts does.
  */
 
 /** What one character may be: a given one, or one of a class. */
@@ -22,9 +25,9 @@ function chars(text: string): Element[] {
   return [...text].map((char) => ({ step: { char } }));
 }
 
-/** The filter's alternatives: one, or two for a trailing `#` (the parent level, and below it). */
-function filterPatterns(subscription: string): Element[][] {
-  const levels = subscription.replace(SHARE, '').split('/');
+/** The alternatives of a filter (`$share/<group>/` stripped): one, or two for a trailing `#` (the parent level, and below it). */
+function filterPatterns(filter: string): Element[][] {
+  const levels = filter.split('/');
   const hash = levels[levels.length - 1] === '#';
   const body = hash ? levels.slice(0, -1) : levels;
   const elements: Element[] = [];
@@ -116,5 +119,5 @@ export function templateMayMatchFilter(template: string, filter: string): boolea
   const stripped = filter.replace(SHARE, '');
   if (stripped.startsWith('$') || template.startsWith('$')) return false;
   const topic = templatePattern(template);
-  return filterPatterns(filter).some((pattern) => intersects(topic, pattern));
+  return filterPatterns(stripped).some((pattern) => intersects(topic, pattern));
 }
