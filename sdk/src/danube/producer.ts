@@ -69,6 +69,11 @@ interface PartitionLane {
 
 const EMPTY_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** A publish time the wire's uint64 carries exactly: whole, non-negative milliseconds within the safe integers. */
+export function isPublishTime(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
 function schemaRefWire(schema: ProducerOptions['schema']): SchemaReferenceWire | undefined {
   if (!schema) return undefined;
   const version = schema.version ?? 'latest';
@@ -244,7 +249,11 @@ export class Producer {
     for (const key in attributes) {
       if (typeof attributes[key] !== 'string') throw optionError(`producer ${this.name}: attribute "${key}" must be a string`);
     }
-    return { payload: body, attributes, routingKey: options.key, publishTime: options.publishTime };
+    const publishTime = options.publishTime;
+    if (publishTime !== undefined && !isPublishTime(publishTime)) {
+      throw optionError(`producer ${this.name}: publishTime must be whole milliseconds since the epoch (0 to 2^53 - 1), got ${publishTime}`);
+    }
+    return { payload: body, attributes, routingKey: options.key, publishTime };
   }
 
   /** Sends a message that holds a window slot; the slot is freed when it settles. */

@@ -145,12 +145,12 @@ export class TopicProducer {
    * than `async`: this is the hot path of every message, and each async frame costs a promise and a tick.
    */
   send(message: OutgoingMessage): Promise<string> {
-    const requestId = String(this.nextRequestId++);
+    const requestId = this.nextRequestId++;
     const session = this.session;
     // Fast path: one attempt on the live session without the retry machinery, one promise on top of the call's.
     if (!session) return this.sendWithRetry(requestId, message);
     return this.call(session, requestId, message).then(
-      () => requestId,
+      () => String(requestId),
       (err: unknown) => {
         const error = this.failed(session, err);
         if (!error.retryable) throw error;
@@ -159,7 +159,7 @@ export class TopicProducer {
     );
   }
 
-  private async sendWithRetry(requestId: string, message: OutgoingMessage): Promise<string> {
+  private async sendWithRetry(requestId: number, message: OutgoingMessage): Promise<string> {
     await withRetry(
       async () => {
         const session = await this.ensureSession();
@@ -175,16 +175,20 @@ export class TopicProducer {
           this.ctx.logger.warn({ topic: this.topic, producer: this.settings.name, code: err.code, attempt, delayMs }, 'send failed, retrying'),
       },
     );
-    return requestId;
+    return String(requestId);
   }
 
-  /** One SendMessage on `session`; rejects with what the transport threw (see `failed`). */
-  private call(session: ProducerSession, requestId: string, message: OutgoingMessage): Promise<unknown> {
+  /**
+   * One SendMessage on `session`; rejects with what the transport threw (see `failed`). The 64-bit fields this
+   * producer makes are passed as numbers (safe integers): protobufjs parses a decimal string into a Long digit by
+   * digit, which cost ~0.9 µs of a ~3 µs encode in a microbenchmark (the same bytes either way).
+   */
+  private call(session: ProducerSession, requestId: number, message: OutgoingMessage): Promise<unknown> {
     const wire: Record<string, unknown> = {
       request_id: requestId,
-      msg_id: { producer_id: session.producerId, topic_name: this.settings.topic, broker_addr: session.route.brokerUrl, topic_offset: '0' },
+      msg_id: { producer_id: session.producerId, topic_name: this.settings.topic, broker_addr: session.route.brokerUrl, topic_offset: 0 },
       payload: message.payload,
-      publish_time: String(message.publishTime ?? Date.now()),
+      publish_time: message.publishTime ?? Date.now(),
       producer_name: this.settings.name,
       subscription_name: '',
       attributes: message.attributes,

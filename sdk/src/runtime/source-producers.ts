@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ProducerConfig } from '../connector.js';
 import type { DanubeClient } from '../danube/danube-client.js';
-import type { Producer } from '../danube/producer.js';
+import { isPublishTime, type Producer } from '../danube/producer.js';
 import { ConnectorError } from '../errors.js';
 import type { SourceRecord } from '../record.js';
 
@@ -85,6 +85,9 @@ export class SourceProducers {
       return ConnectorError.invalidData(
         `a record for ${record.topic} names version ${JSON.stringify(claimed)} of schema subject "${subject}", but the topic's producer uses version ${JSON.stringify(stamped)}`,
       );
+    }
+    if (record.eventTime !== undefined && !isPublishTime(record.eventTime)) {
+      return ConnectorError.invalidData(`a record for ${record.topic} has eventTime ${record.eventTime}: it must be whole milliseconds since the epoch (0 to 2^53 - 1)`);
     }
     const limit = settings.maxMessageBytes ?? 0;
     if (limit > 0 && record.payload.length > limit) {

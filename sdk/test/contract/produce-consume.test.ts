@@ -33,6 +33,24 @@ describe('produce and consume', () => {
     expect(new Set(receipts.map((r) => r.requestId)).size).toBe(20);
   });
 
+  it('carries an explicit publishTime exactly, and refuses one the uint64 field cannot carry before sending', async () => {
+    const target = await startTarget();
+    const client = target.client();
+    const topic = uniqueTopic('publish-time');
+    const producer = await client.createProducer({ topic, name: uniqueName('p'), dispatch: 'reliable' });
+    const consumer = await client.subscribe({ topic, name: uniqueName('c'), subscription: uniqueName('s'), type: 'exclusive' });
+    for (const publishTime of [1.5, -1, Number.NaN, 2 ** 53]) {
+      await expect(producer.send('bad', { publishTime })).rejects.toMatchObject({ code: 'DC_ERR_INVALID_OPTION', message: expect.stringContaining(`got ${publishTime}`) });
+    }
+    await producer.send('late', { publishTime: Number.MAX_SAFE_INTEGER });
+    await producer.send('epoch', { publishTime: 0 });
+    const messages = await collect(consumer, 2);
+    expect(messages.map((m) => [text(m), m.publishTime])).toEqual([
+      ['late', Number.MAX_SAFE_INTEGER],
+      ['epoch', 0],
+    ]);
+  });
+
   it('round trip on a non-reliable topic for a subscriber that was there first', async () => {
     const target = await startTarget();
     const client = target.client();

@@ -48,6 +48,19 @@ describe('SourceProducers', () => {
     expect(producers.check(record('/default/lazy', 'second', 'other'))?.kind).toBe('invalid_data');
   });
 
+  // The wire's publish_time is a uint64 that the producer passes to the encoder as a number: anything else would
+  // be truncated or zeroed silently, so it is invalid data (dead-lettered, the stream goes on).
+  it.each([1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('flags an eventTime of %s as invalid data, naming it', (eventTime) => {
+    const producers = new SourceProducers(testClient(OFFLINE), 'conn', 8);
+    producers.configure([{ topic: '/default/t' }]);
+    expect(producers.check({ ...textRecord('/default/t', 'x'), eventTime })).toMatchObject({
+      kind: 'invalid_data',
+      message: `a record for /default/t has eventTime ${eventTime}: it must be whole milliseconds since the epoch (0 to 2^53 - 1)`,
+    });
+    expect(producers.check({ ...textRecord('/default/t', 'x'), eventTime: 1_700_000_000_123 })).toBeUndefined();
+    expect(producers.check({ ...textRecord('/default/t', 'x'), eventTime: 0 })).toBeUndefined();
+  });
+
   it('flags a record whose schema version disagrees with the version the topic\'s producer stamps (it would carry another version than it claims)', () => {
     const producers = new SourceProducers(testClient(OFFLINE), 'conn', 8);
     producers.configure([
