@@ -47,11 +47,13 @@ async function baselineRun({ serviceUrl, topic, concurrency, brokerPid, bare }) 
   const name = `${bare ? 'bare' : 'raw'}-${concurrency}`;
   const { producer_id } = await raw.call('CreateProducer', { request_id: '0', producer_name: name, topic_name: topic, producer_access_mode: 'Shared', dispatch_strategy: 'Reliable' });
   const h2 = bare ? bareHttp2Unary(serviceUrl, 'ProducerService', 'SendMessage') : undefined;
+  // The 64-bit fields as numbers, as our producer passes them (sdk/src/danube/topic-producer.ts `call`): the same
+  // encoder work on every variant.
   const request = (i) => ({
-    request_id: String(i),
-    msg_id: { producer_id, topic_name: topic, broker_addr: serviceUrl, topic_offset: '0' },
+    request_id: i,
+    msg_id: { producer_id, topic_name: topic, broker_addr: serviceUrl, topic_offset: 0 },
     payload: PAYLOAD,
-    publish_time: String(Date.now()),
+    publish_time: Date.now(),
     producer_name: name,
     subscription_name: '',
     attributes: ATTRIBUTES,

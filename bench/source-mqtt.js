@@ -68,10 +68,16 @@ const WITH_LATENCY = selected(LATENCY_CASE);
 const JSON_SCHEMA = { type: 'object', required: ['t', 'pad'], properties: { t: { type: 'number' }, pad: { type: 'string', maxLength: 2048 } }, additionalProperties: false };
 const danubeTopic = (name) => `/default/bench-mqtt-${name}-${RUN_ID}`;
 
-/** A 1 KiB payload starting with the send time (ms since the epoch, float64) for latency. */
+/**
+ * A 1 KiB payload starting with the send time twice (float64s): this process's monotonic clock (ms since its
+ * time origin), for the end-to-end latency this process measures at both ends, and the wall clock (Date.now), the
+ * clock the child's publish_time is read from, for the split at the send. Mixing the two across processes read
+ * nonsense when the VM's wall clock was stepped mid-run (a 'from send' p99 of -150 ms).
+ */
 function payload() {
   const buffer = Buffer.alloc(PAYLOAD_BYTES, 0x61);
-  buffer.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
+  buffer.writeDoubleLE(performance.now(), 0);
+  buffer.writeDoubleLE(Date.now(), 8);
   return buffer;
 }
 
@@ -279,11 +285,9 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
       const message = await consumer.receive(AbortSignal.timeout(30_000)).catch(() => undefined);
       if (!message) break;
       if (received >= warmup) {
-        const arrived = performance.timeOrigin + performance.now();
-        const published = message.payload.readDoubleLE(0);
-        latencies.push(arrived - published);
-        beforeSend.push(message.publishTime - published);
-        afterSend.push(arrived - message.publishTime);
+        latencies.push(performance.now() - message.payload.readDoubleLE(0));
+        beforeSend.push(message.publishTime - message.payload.readDoubleLE(8));
+        afterSend.push(Date.now() - message.publishTime);
       }
       void consumer.ack(message).catch(() => {});
     }
