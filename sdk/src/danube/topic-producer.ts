@@ -146,24 +146,26 @@ export class TopicProducer {
    */
   send(message: OutgoingMessage): Promise<string> {
     const requestId = this.nextRequestId++;
+    // Stamped once: a retried message keeps the time it was first sent.
+    const publishTime = message.publishTime ?? Date.now();
     const session = this.session;
     // Fast path: one attempt on the live session without the retry machinery, one promise on top of the call's.
-    if (!session) return this.sendWithRetry(requestId, message);
-    return this.call(session, requestId, message).then(
+    if (!session) return this.sendWithRetry(requestId, publishTime, message);
+    return this.call(session, requestId, publishTime, message).then(
       () => String(requestId),
       (err: unknown) => {
         const error = this.failed(session, err);
         if (!error.retryable) throw error;
-        return this.sendWithRetry(requestId, message);
+        return this.sendWithRetry(requestId, publishTime, message);
       },
     );
   }
 
-  private async sendWithRetry(requestId: number, message: OutgoingMessage): Promise<string> {
+  private async sendWithRetry(requestId: number, publishTime: number, message: OutgoingMessage): Promise<string> {
     await withRetry(
       async () => {
         const session = await this.ensureSession();
-        return this.call(session, requestId, message).then(ignoreResponse, (err: unknown) => {
+        return this.call(session, requestId, publishTime, message).then(ignoreResponse, (err: unknown) => {
           throw this.failed(session, err);
         });
       },
@@ -183,12 +185,12 @@ export class TopicProducer {
    * producer makes are passed as numbers (safe integers): protobufjs parses a decimal string into a Long digit by
    * digit, which cost ~0.9 µs of a ~3 µs encode in a microbenchmark (the same bytes either way).
    */
-  private call(session: ProducerSession, requestId: number, message: OutgoingMessage): Promise<unknown> {
+  private call(session: ProducerSession, requestId: number, publishTime: number, message: OutgoingMessage): Promise<unknown> {
     const wire: Record<string, unknown> = {
       request_id: requestId,
       msg_id: { producer_id: session.producerId, topic_name: this.settings.topic, broker_addr: session.route.brokerUrl, topic_offset: 0 },
       payload: message.payload,
-      publish_time: message.publishTime ?? Date.now(),
+      publish_time: publishTime,
       producer_name: this.settings.name,
       subscription_name: '',
       attributes: message.attributes,

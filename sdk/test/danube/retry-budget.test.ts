@@ -86,4 +86,27 @@ describe('DanubeClient default retry budget', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
     expect(broker.storedMessages(topic)).toHaveLength(257);
   }, 60_000);
+
+  it('a retried send keeps the publish time of its first attempt', async () => {
+    const broker = await startBroker();
+    const log = new WarnLog();
+    const client = new DanubeClient({ serviceUrl: broker.serviceUrl, logger: log, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+    onTestFinished(() => client.close(1_000));
+    const topic = uniqueTopic('publish-time-retry');
+    const producer = await client.createProducer({ topic, name: uniqueName('p') });
+    await producer.send('warm');
+    broker.rejectSendsFor(60_000);
+    const before = Date.now();
+    const sent = settled(producer.send('retried'));
+    await log.until((w) => w.msg === 'send failed, retrying', sent);
+    // The first attempt has failed by now. Once the clock has moved past this instant, any attempt made after the
+    // broker takes sends again would stamp a later time.
+    const failedBy = Date.now();
+    while (Date.now() <= failedBy) await new Promise((resolve) => setImmediate(resolve));
+    broker.rejectSendsFor(0);
+    expect(await sent).toBe('resolved');
+    const stored = broker.storedMessages(topic).find((m) => m.payload.toString() === 'retried');
+    expect(Number(stored?.publishTime)).toBeGreaterThanOrEqual(before);
+    expect(Number(stored?.publishTime)).toBeLessThanOrEqual(failedBy);
+  });
 });
