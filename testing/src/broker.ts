@@ -18,6 +18,8 @@ export interface BrokerConfig {
   maxUnackedMessages: number;
   /** TestBrokerOptions.liveTailCapacity; undefined = off. */
   liveTailCapacity?: number | undefined;
+  /** TestBrokerOptions.dropConsumed. */
+  dropConsumed: boolean;
   failurePolicy: FailurePolicy;
 }
 
@@ -92,7 +94,7 @@ export class Broker implements ClusterMember {
       throw failedPrecondition(`The schema subject ${schemaSubject} is not registered`);
     }
     this.cluster.addTopic({ name, owner: this.brokerId, dispatch, schemaSubject });
-    const topic = new BrokerTopic(name, dispatch);
+    const topic = new BrokerTopic(name, dispatch, this.config.dropConsumed);
     if (adoptSubject) topic.schemaSubject = schemaSubject;
     this.topics.set(name, topic);
     return topic;

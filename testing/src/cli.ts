@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { TestBroker } from './test-broker.js';
 
 const USAGE =
-  'usage: danube-test-broker [--port 6650] [--admin-port 50051] [--host 127.0.0.1] [--max-message-size BYTES] [--live-tail-capacity N]';
+  'usage: danube-test-broker [--port 6650] [--admin-port 50051] [--host 127.0.0.1] [--max-message-size BYTES] [--live-tail-capacity N] [--drop-consumed]';
 
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
       'max-message-size': { type: 'string' },
       // Emulates the broker's live-tail skip (docs/danube-protocol.md §9.4); off unless given.
       'live-tail-capacity': { type: 'string' },
+      // Frees what every subscription has acked (TestBrokerOptions.dropConsumed); for long runs and benchmarks.
+      'drop-consumed': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     port: integer('port', values.port, 6650),
     adminPort: integer('admin-port', values['admin-port'], 50051),
     maxMessageSize: integer('max-message-size', values['max-message-size'], 0),
+    dropConsumed: values['drop-consumed'] ?? false,
     ...(values['live-tail-capacity'] === undefined ? {} : { liveTailCapacity: integer('live-tail-capacity', values['live-tail-capacity'], 0) }),
   });
   let stopping = false;

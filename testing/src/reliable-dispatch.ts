@@ -42,7 +42,7 @@ export class ReliableDispatch {
   private closed = false;
 
   constructor(
-    private readonly log: readonly StreamMessageWire[],
+    private readonly log: readonly (StreamMessageWire | undefined)[],
     private readonly target: DispatchTarget,
     readonly policy: FailurePolicy,
     private readonly window: number,
@@ -51,6 +51,13 @@ export class ReliableDispatch {
   ) {
     // A new subscription starts at the topic's current end ("latest", docs/danube-protocol.md §9.4).
     this.nextOffset = log.length;
+  }
+
+  /** The lowest offset this subscription may still deliver: its oldest unacked one, else its cursor. */
+  get firstUnacked(): number {
+    // Entries are added in offset order and never re-added, so the Map's first key is the lowest.
+    const first = this.entries.keys().next();
+    return first.done ? this.nextOffset : first.value;
   }
 
   /** Offsets delivered or waiting and not acked yet. */

@@ -14,7 +14,7 @@ export interface SubscriptionOptions {
   name: string;
   type: SubscriptionTypeName;
   /** The topic log when the topic is Reliable, undefined for NonReliable. */
-  log: readonly StreamMessageWire[] | undefined;
+  log: readonly (StreamMessageWire | undefined)[] | undefined;
   policy: FailurePolicy;
   maxUnackedMessages: number;
   liveTailCapacity?: number | undefined;

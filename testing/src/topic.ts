@@ -16,7 +16,9 @@ export interface Producer {
  * topic's (docs/danube-protocol.md §10.3, §10.5); the cluster record holds the metadata copy.
  */
 export class BrokerTopic {
-  readonly log: StreamMessageWire[] | undefined;
+  /** Offsets below `dropped` hold undefined once dropConsumed freed them. */
+  readonly log: (StreamMessageWire | undefined)[] | undefined;
+  private dropped = 0;
   readonly producers = new Map<string, Producer>();
   readonly subscriptions = new Map<string, Subscription>();
   schemaSubject: string | undefined;
@@ -27,6 +29,8 @@ export class BrokerTopic {
   constructor(
     readonly name: string,
     readonly dispatch: DispatchStrategyName,
+    /** TestBrokerOptions.dropConsumed. */
+    private readonly dropConsumed = false,
   ) {
     this.log = dispatch === 'Reliable' ? [] : undefined;
   }
@@ -42,9 +46,23 @@ export class BrokerTopic {
       (message.msg_id as { topic_offset: string }).topic_offset = String(log.length);
       log.push(message);
       for (const subscription of this.subscriptions.values()) subscription.dispatch?.pump();
+      if (this.dropConsumed) this.dropUnreadable(log);
     } else {
       for (const subscription of this.subscriptions.values()) subscription.publish(message);
     }
+  }
+
+  /**
+   * Frees the messages below every subscription's first unacked offset. No one can read them any more: a
+   * subscription resumes from its cursor, and a new one starts at the topic's end (docs/danube-protocol.md §9.4).
+   * Called on publish, so what acks free goes with the next message.
+   */
+  private dropUnreadable(log: (StreamMessageWire | undefined)[]): void {
+    let keepFrom = log.length;
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.dispatch) keepFrom = Math.min(keepFrom, subscription.dispatch.firstUnacked);
+    }
+    for (; this.dropped < keepFrom; this.dropped++) log[this.dropped] = undefined;
   }
 
   close(): void {

@@ -44,6 +44,43 @@ describe('Reliable dispatch (docs/danube-protocol.md §9.4)', () => {
     expect(next.map((m) => m.msg_id?.topic_offset)).toEqual(['7', '8']);
   });
 
+  it('dropConsumed: frees what no subscription can read any more, keeps what one still may', async () => {
+    const { broker, clients, producer, topic } = await reliableSetup({ dropConsumed: true, failurePolicy: { ackTimeoutMs: 60_000 } });
+    const offsets = () => broker.storedMessages(topic).map((m) => m.offset);
+    // No subscription: a new one would start after these, so they go at once.
+    await producer.send('before-0');
+    await producer.send('before-1');
+    expect(offsets()).toEqual([]);
+    const live = await openConsumer(clients, topic);
+    const away = await openConsumer(clients, topic, { subscription: 's2', consumer_name: 'c2' });
+    away.reader.cancel();
+    await producer.send('m2');
+    const m2 = await live.reader.next();
+    await live.ack(m2);
+    await producer.send('m3');
+    // s1 acked m2, but s2 (away) has not read it: kept, and delivered when s2 comes back.
+    expect(offsets()).toEqual([2, 3]);
+    const back = await openConsumer(clients, topic, { subscription: 's2', consumer_name: 'c2' });
+    const again = await back.reader.take(2);
+    expect(payloads(again)).toEqual(['m2', 'm3']);
+    for (const message of again) await back.ack(message);
+    await live.ack(await live.reader.next());
+    await producer.send('m4');
+    // Both acked m2 and m3; m4 is unacked on both.
+    expect(offsets()).toEqual([4]);
+    expect((await live.reader.next()).msg_id?.topic_offset).toBe('4');
+  });
+
+  it('keeps the whole log by default', async () => {
+    const { broker, clients, producer, topic } = await reliableSetup();
+    await producer.send('before');
+    const consumer = await openConsumer(clients, topic);
+    await producer.send('m1');
+    await consumer.ack(await consumer.reader.next());
+    await producer.send('m2');
+    expect(broker.storedMessages(topic).map((m) => m.offset)).toEqual([0, 1, 2]);
+  });
+
   it('resumes an existing subscription from its cursor', async () => {
     const { clients, producer, topic } = await reliableSetup();
     const consumer = await openConsumer(clients, topic);
