@@ -60,6 +60,15 @@ export async function closedLoop(total, concurrency, issue) {
   return { msgPerS: total / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), failed };
 }
 
+/**
+ * `node args`; with BENCH_PIN=1 on CPU `cpu` only (Linux `taskset`): samples on CPU 0, the TestBroker on CPU 1, so
+ * neither migrates between cores nor shares one with the other. Other processes (host, mosquitto) stay unpinned.
+ */
+function spawnNode(cpu, args, options) {
+  if (!process.env.BENCH_PIN) return spawn(process.execPath, args, options);
+  return spawn('taskset', ['-c', String(cpu), process.execPath, ...args], options);
+}
+
 const SAMPLE_FLAG = '--bench-sample';
 const SAMPLE_RESULT = 'BENCH_SAMPLE_RESULT ';
 
@@ -71,7 +80,7 @@ const SAMPLE_RESULT = 'BENCH_SAMPLE_RESULT ';
  * of a comparison gets a fresh process, as each connector does. `execArgv`: Node flags of that process.
  */
 export function inFreshProcess(script, name, args, { execArgv = [] } = {}) {
-  const child = spawn(process.execPath, [...execArgv, script, SAMPLE_FLAG, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnNode(0, [...execArgv, script, SAMPLE_FLAG, name, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
   return new Promise((resolve, reject) => {
@@ -128,7 +137,7 @@ export const CONNECTOR_EXEC_ARGV = ['--max-semi-space-size=2'];
  * adds none of that. Killed when this process exits, even on a crash (it would hold the output pipe open).
  */
 export function startBrokerProcess(extraArgs = []) {
-  const child = spawn(process.execPath, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', '--drop-consumed', ...extraArgs], {
+  const child = spawnNode(1, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', '--drop-consumed', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const kill = () => child.kill('SIGKILL');
