@@ -180,14 +180,27 @@ function cpuPerMessage(before, after, messages) {
   return { ...split, total };
 }
 
-/** processed_total of one Danube topic, from the host's merged /metrics. */
-async function processed(hostUrl, topic) {
+/** The sum of metric `prefix` over the lines of one Danube topic (and `match`, when given), from the host's merged /metrics. */
+async function metricSum(hostUrl, prefix, topic, match = '') {
   const text = await (await fetch(`${hostUrl}/metrics`)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('danube_connector_messages_processed_total{') && line.includes(`topic="${topic}"`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(prefix) && line.includes(`topic="${topic}"`) && line.includes(match)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/** processed_total of one Danube topic. */
+const processed = (hostUrl, topic) => metricSum(hostUrl, 'danube_connector_messages_processed_total{', topic);
+
+/**
+ * The child's own histogram of receipt to commit (for QoS 1: Danube's ack, then the PUBACK), read at once: records
+ * committed so far in all, and within 25 ms (a bucket bound, sdk/src/runtime/connector-metrics.ts).
+ */
+async function commitDurations(hostUrl, topic) {
+  const bucket = 'danube_connector_processing_duration_seconds_bucket{';
+  const [all, within25] = await Promise.all([metricSum(hostUrl, bucket, topic, 'le="+Inf"'), metricSum(hostUrl, bucket, topic, 'le="0.025"')]);
+  return { all, within25 };
 }
 
 /**
@@ -300,12 +313,15 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
   const pid = host.pids[`bench-${name}`];
   const rss = [];
   const t0 = performance.now();
+  // The child's histogram at the end of the warm-up, read without holding up the pace.
+  let atWarmup;
   // Evenly paced: each tick (~1 ms) publishes what is due by then. Bursts of 10 every 10 ms would fill the
   // reliable subscription's window of 10 unacked (docs/danube-protocol.md §9.4) at once, and the consumer here would
   // add its own queueing to the figure.
   for (let sent = 0, sampled = 0; sent < warmup + total; await sleep(1)) {
     const due = Math.min(warmup + total, Math.floor(((performance.now() - t0) / 1000) * LATENCY_RATE));
     for (; sent < due; sent++) publisher.publish(`b/${name}/x`, payload(), { qos: 1 });
+    if (sent >= warmup) atWarmup ??= commitDurations(host.url, danubeTopic(name));
     if (sent >= sampled) {
       rss.push(vmRssMb(pid));
       sampled += LATENCY_RATE;
@@ -314,6 +330,7 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
   rss.push(vmRssMb(pid));
   await receiving;
   await client.close();
+  const [from, to] = await Promise.all([atWarmup, commitDurations(host.url, danubeTopic(name))]);
   for (const list of [latencies, beforeSend, afterSend]) list.sort((a, b) => a - b);
   return {
     p50: percentile(latencies, 50),
@@ -322,6 +339,7 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
     p99AfterSend: percentile(afterSend, 99),
     received: latencies.length,
     total,
+    childWithin25Pct: ((to.within25 - from.within25) / (to.all - from.all)) * 100,
     rssMax: Math.max(...rss.filter(Boolean)),
   };
 }
@@ -389,7 +407,7 @@ const row = (fields) => ({
   case: undefined, msg_per_s: undefined, baseline_msg_per_s: undefined, mqtt_limit_msg_per_s: undefined, danube_limit_msg_per_s: undefined,
   of_baseline_pct: undefined, child_cpu_us: undefined, broker_cpu_us: undefined, mqtt_cpu_us: undefined, host_cpu_us: undefined,
   cpu_total_us: undefined, limit_cpu_total_us: undefined, cores_busy: undefined, cpu_bound_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined,
-  p99_to_send_ms: undefined, p99_from_send_ms: undefined, rss_mb: undefined, target: undefined, ...fields,
+  p99_to_send_ms: undefined, p99_from_send_ms: undefined, child_commit_within_25ms_pct: undefined, rss_mb: undefined, target: undefined, ...fields,
 });
 const rows = CASES.map(([name, qos]) => {
   const s = samples[name];
@@ -422,7 +440,7 @@ const rows = CASES.map(([name, qos]) => {
 for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : []) {
   const runs = latency.get(name);
   const med = (key) => median(runs.map((r) => r[key]));
-  const run = { p50: med('p50'), p99: med('p99'), p99BeforeSend: med('p99BeforeSend'), p99AfterSend: med('p99AfterSend'), rssMax: med('rssMax') };
+  const run = { p50: med('p50'), p99: med('p99'), p99BeforeSend: med('p99BeforeSend'), p99AfterSend: med('p99AfterSend'), childWithin25Pct: med('childWithin25Pct'), rssMax: med('rssMax') };
   const lost = Math.max(...runs.map((r) => r.total - r.received));
   const idle = idleRss.get(name);
   const capped = `${memoryMb ? `, memory_mb = ${memoryMb}` : ''}${transport ? `, ${transport}` : ''}`;
@@ -434,6 +452,7 @@ for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : 
     p99_ms: round(run.p99, 2),
     p99_to_send_ms: round(run.p99BeforeSend, 1),
     p99_from_send_ms: round(run.p99AfterSend, 1),
+    child_commit_within_25ms_pct: round(run.childWithin25Pct, 2),
     target: `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}`,
   }));
   rows.push(row({ case: `child RSS idle${capped}`, rss_mb: round(idle) }));
@@ -446,6 +465,6 @@ report('source-mqtt', rows, [
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
   WITH_LATENCY
-    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2.`
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2.`
     : 'BENCH_CASES left out the latency and RSS rows.',
 ]);
