@@ -124,6 +124,10 @@ async function startHost(dir, serviceUrl, mqttUrl) {
   writeFileSync(schemaFile, JSON.stringify(JSON_SCHEMA));
   writeFileSync(file, hostToml(serviceUrl, mqttUrl, schemaFile));
   const child = spawn(process.execPath, [CLI, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Killed when this process exits, even on a crash (its watchdog then takes the connector children with it).
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
   let tail = '';
   child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
   const http = await new Promise((resolve, reject) => {
