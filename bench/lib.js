@@ -130,6 +130,13 @@ export async function warmUp(ms, concurrency, issue) {
 /** The V8 flag the host gives every connector child (host/src/supervisor/connector-supervisor.ts), for baselines that stand in for one. */
 export const CONNECTOR_EXEC_ARGV = ['--max-semi-space-size=2'];
 
+/** SIGKILLs `child` when this process exits, even on a crash, unless it has ended by then. */
+export function killOnExit(child) {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
+
 /**
  * Starts the TestBroker CLI in its own process on free loopback ports (`extraArgs`: more CLI flags); resolves with
  * its URLs. With --drop-consumed: a benchmark's hundreds of thousands of messages would otherwise stay in its heap,
@@ -140,9 +147,7 @@ export function startBrokerProcess(extraArgs = []) {
   const child = spawnNode(1, [join(ROOT, 'testing/dist/cli.js'), '--port', '0', '--admin-port', '0', '--drop-consumed', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
+  killOnExit(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`TestBroker exited with ${code} before listening`)));

@@ -19,7 +19,7 @@ import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
 import { fileURLToPath } from 'node:url';
-import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, warmUp } from './lib.js';
+import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, killOnExit, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -124,10 +124,8 @@ async function startHost(dir, serviceUrl, mqttUrl) {
   writeFileSync(schemaFile, JSON.stringify(JSON_SCHEMA));
   writeFileSync(file, hostToml(serviceUrl, mqttUrl, schemaFile));
   const child = spawn(process.execPath, [CLI, 'run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Killed when this process exits, even on a crash (its watchdog then takes the connector children with it).
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
+  // Its watchdog takes the connector children with it.
+  killOnExit(child);
   let tail = '';
   child.stderr.on('data', (chunk) => (tail = (tail + chunk).slice(-4000)));
   const http = await new Promise((resolve, reject) => {
