@@ -182,9 +182,11 @@ function cpuPerMessage(before, after, messages) {
   return { ...split, total };
 }
 
-/** The sum of metric `prefix` over the lines of one Danube topic (and `match`, when given), from the host's merged /metrics. */
-async function metricSum(hostUrl, prefix, topic, match = '') {
-  const text = await (await fetch(`${hostUrl}/metrics`)).text();
+/** The host's merged /metrics (each read scrapes every connector child). */
+const scrape = async (hostUrl) => (await fetch(`${hostUrl}/metrics`)).text();
+
+/** The sum of metric `prefix` over the lines of one Danube topic (and `match`, when given) in `text`. */
+function metricSum(text, prefix, topic, match = '') {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(prefix) && line.includes(`topic="${topic}"`) && line.includes(match)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -193,16 +195,16 @@ async function metricSum(hostUrl, prefix, topic, match = '') {
 }
 
 /** processed_total of one Danube topic. */
-const processed = (hostUrl, topic) => metricSum(hostUrl, 'danube_connector_messages_processed_total{', topic);
+const processed = async (hostUrl, topic) => metricSum(await scrape(hostUrl), 'danube_connector_messages_processed_total{', topic);
 
 /**
- * The child's own histogram of receipt to commit (for QoS 1: Danube's ack, then the PUBACK), read at once: records
- * committed so far in all, and within 25 ms (a bucket bound, sdk/src/runtime/connector-metrics.ts).
+ * The child's own histogram of receipt to commit (for QoS 1: Danube's ack, then the PUBACK), from one scrape:
+ * records committed so far in all, and within 25 ms (a bucket bound, sdk/src/runtime/connector-metrics.ts).
  */
 async function commitDurations(hostUrl, topic) {
+  const text = await scrape(hostUrl);
   const bucket = 'danube_connector_processing_duration_seconds_bucket{';
-  const [all, within25] = await Promise.all([metricSum(hostUrl, bucket, topic, 'le="+Inf"'), metricSum(hostUrl, bucket, topic, 'le="0.025"')]);
-  return { all, within25 };
+  return { all: metricSum(text, bucket, topic, 'le="+Inf"'), within25: metricSum(text, bucket, topic, 'le="0.025"') };
 }
 
 /**
