@@ -3,8 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@danube-connect/mqtt/testing';
-import { TestBroker } from '@danube-connect/testing';
+import { TestBroker, unusedLoopbackPort } from '@danube-connect/testing';
 import mqtt from 'mqtt';
 // @ts-expect-error: a plain JS script without types
 import { packAll as untypedPackAll } from '../scripts/pack.js';
@@ -154,7 +153,7 @@ describe('the Dockerfile', () => {
 describe('the installed image, run as its non-root user', () => {
   it('moves MQTT messages into Danube with a client id from HOSTNAME; the HEALTHCHECK passes while it runs and fails once it stopped', async () => {
     expect((await asImageUser(['id', '-u'])).stdout.trim()).toBe(String(runtime.uid));
-    const [broker, mosquitto, httpPort] = await Promise.all([TestBroker.start(), startMosquitto(), freePort()]);
+    const [broker, mosquitto, httpPort] = await Promise.all([TestBroker.start(), startMosquitto(), unusedLoopbackPort()]);
     onTestFinished(() => broker.stop());
     const config = local(CONFIG);
     writeFileSync(

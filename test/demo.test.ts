@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, Mosquitto } from '@danube-connect/mqtt/testing';
+import { Mosquitto } from '@danube-connect/mqtt/testing';
+import { unusedLoopbackPort } from '@danube-connect/testing';
 import mqtt from 'mqtt';
 import { expect, it, onTestFinished } from 'vitest';
 import { alive } from './host-process.js';
@@ -56,7 +57,7 @@ function startDemo(env: NodeJS.ProcessEnv) {
 
 it(`npm run demo: readings go MQTT → source → Danube → sink → MQTT alerts/, shown live; Ctrl-C drains and exits 0`, async () => {
   // Free addresses, so nothing already running is found (the demo would then only watch) and parallel runs do not meet.
-  const env = { DANUBE_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, MQTT_URL: `mqtt://127.0.0.1:${await freePort()}` };
+  const env = { DANUBE_SERVICE_URL: `http://127.0.0.1:${await unusedLoopbackPort()}`, MQTT_URL: `mqtt://127.0.0.1:${await unusedLoopbackPort()}` };
   const demo = startDemo(env);
   await demo.until((o) => o.split('\n').map(liveCounts).some((c) => c !== undefined && c.source >= READINGS && c.sink >= READINGS && c.alerts >= READINGS), `${READINGS} readings went through`);
   demo.ctrlC();
@@ -91,7 +92,7 @@ it('npm run demo publishes nothing into an MQTT broker it finds running, and onl
   watcher.on('message', (topic) => seen.push(topic));
   await watcher.subscribeAsync('#', { qos: 1 });
 
-  const demo = startDemo({ DANUBE_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, MQTT_URL: mosquitto.url });
+  const demo = startDemo({ DANUBE_SERVICE_URL: `http://127.0.0.1:${await unusedLoopbackPort()}`, MQTT_URL: mosquitto.url });
   // Three live lines after it said so: by then it would have published 3 rounds of readings.
   await demo.until((o) => o.includes('not publishing: the MQTT broker at') && o.slice(o.indexOf('not publishing')).split('\n').filter((l) => liveCounts(l)).length >= 3, 'three live lines');
   expect(demo.output()).toContain(`dev: MQTT ${mosquitto.url} (sensors-in, alerts-out): answered, using it as it is`);

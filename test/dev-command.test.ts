@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, Mosquitto } from '@danube-connect/mqtt/testing';
-import { TestBroker } from '@danube-connect/testing';
+import { Mosquitto } from '@danube-connect/mqtt/testing';
+import { TestBroker, unusedLoopbackPort } from '@danube-connect/testing';
 import mqtt from 'mqtt';
 import { expect, it, onTestFinished, vi } from 'vitest';
 import { CLI, connectors, WAIT } from './host-process.js';
@@ -71,7 +71,7 @@ function answers(port: number): Promise<boolean> {
 it('uses the mosquitto it finds and says so, starting only a TestBroker', async () => {
   const mosquitto = await Mosquitto.start();
   onTestFinished(() => mosquitto.dispose());
-  const danubeUrl = `http://127.0.0.1:${await freePort()}`;
+  const danubeUrl = `http://127.0.0.1:${await unusedLoopbackPort()}`;
   const dev = await startDev({ MQTT_URL: mosquitto.url, DANUBE_SERVICE_URL: danubeUrl });
   const out = dev.output();
   expect(out).toContain(`dev: MQTT ${mosquitto.url} (sensors-in, alerts-out): answered, using it as it is\n`);
@@ -96,7 +96,7 @@ it('uses the mosquitto it finds and says so, starting only a TestBroker', async 
 it('uses the Danube broker it finds and says so, starting only an embedded MQTT 3.1.1 broker', async () => {
   const broker = await TestBroker.start();
   onTestFinished(() => broker.stop());
-  const mqttUrl = `mqtt://127.0.0.1:${await freePort()}`;
+  const mqttUrl = `mqtt://127.0.0.1:${await unusedLoopbackPort()}`;
   const dev = await startDev({ MQTT_URL: mqttUrl, DANUBE_SERVICE_URL: broker.serviceUrl });
   const out = dev.output();
   expect(out).toContain(`dev: Danube ${broker.serviceUrl} (sensors-in, alerts-out): answered, using it as it is\n`);

@@ -51,7 +51,7 @@ const SURFACE: Record<string, Record<string, { source: string; names: string[] }
       names: [
         'BackoffStrategy', 'BrokerError', 'ChildExit', 'ConnectorProcess', 'ConnectorProcessOptions', 'DEFAULT_FAILURE_POLICY', 'DanubeJwtClaims',
         'FailurePolicy', 'PoisonPolicy', 'StoredMessage', 'TestBroker', 'TestBrokerOptions', 'TestCluster', 'TopicRecord', 'childEntryPath', 'mintJwt',
-        'unusedLoopbackUrl',
+        'unusedLoopbackPort', 'unusedLoopbackUrl',
       ],
     },
     './conformance': { source: 'testing/src/conformance.ts', names: ['ConformanceEnv', 'ConformanceOptions', 'describeConnectorConformance'] },

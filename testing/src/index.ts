@@ -8,4 +8,4 @@ export { DEFAULT_FAILURE_POLICY } from './failure-policy.js';
 export type { BackoffStrategy, FailurePolicy, PoisonPolicy } from './failure-policy.js';
 export { BrokerError } from './broker-error.js';
 export { ConnectorProcess, childEntryPath, type ChildExit, type ConnectorProcessOptions } from './connector-process.js';
-export { unusedLoopbackUrl } from './unused-loopback-url.js';
+export { unusedLoopbackPort, unusedLoopbackUrl } from './unused-loopback-url.js';

@@ -1,5 +1,5 @@
 import { DanubeAdminClient } from '@danube-connect/sdk';
-import { unusedLoopbackUrl } from '@danube-connect/testing';
+import { unusedLoopbackPort } from '@danube-connect/testing';
 import mqtt from 'mqtt';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { isLoopback } from '../../src/dev/broker-targets.js';
@@ -7,9 +7,6 @@ import { startDevBrokers } from '../../src/dev/dev-brokers.js';
 import { tcpAnswers } from '../../src/dev/tcp-probe.js';
 import { validateHostOrThrow } from '../../src/validate-host.js';
 import { tempProject, writePlugin } from '../temp-project.js';
-
-/** A loopback port nobody listens on. */
-const freePort = async () => Number(new URL(await unusedLoopbackUrl()).port);
 
 /** A host.toml with one connector of a schema-less plugin whose config names an MQTT url and Danube topics. */
 function host(danubeUrl: string, mqttUrl: string, extra = '') {
@@ -25,8 +22,8 @@ function host(danubeUrl: string, mqttUrl: string, extra = '') {
 
 describe('startDevBrokers', () => {
   it('starts a TestBroker with the namespaces of the connectors\' Danube topics and an MQTT 3.1.1 broker where nothing answers, and stops them', async () => {
-    const danubeUrl = `http://127.0.0.1:${await freePort()}`;
-    const mqttUrl = `mqtt://127.0.0.1:${await freePort()}`;
+    const danubeUrl = `http://127.0.0.1:${await unusedLoopbackPort()}`;
+    const mqttUrl = `mqtt://127.0.0.1:${await unusedLoopbackPort()}`;
     const dev = await startDevBrokers(host(danubeUrl, mqttUrl));
     onTestFinished(() => dev.stop());
     expect(dev.brokers).toEqual([
@@ -48,8 +45,8 @@ describe('startDevBrokers', () => {
   });
 
   it('uses what answers and starts nothing there; stop leaves it running', async () => {
-    const danubeUrl = `http://127.0.0.1:${await freePort()}`;
-    const mqttUrl = `mqtt://127.0.0.1:${await freePort()}`;
+    const danubeUrl = `http://127.0.0.1:${await unusedLoopbackPort()}`;
+    const mqttUrl = `mqtt://127.0.0.1:${await unusedLoopbackPort()}`;
     const first = await startDevBrokers(host(danubeUrl, mqttUrl));
     onTestFinished(() => first.stop());
     const second = await startDevBrokers(host(danubeUrl, mqttUrl));
@@ -61,15 +58,15 @@ describe('startDevBrokers', () => {
   });
 
   it('binds the TestBroker\'s admin API to [danube] admin_url', async () => {
-    const adminUrl = `http://127.0.0.1:${await freePort()}`;
-    const dev = await startDevBrokers(host(`http://127.0.0.1:${await freePort()}`, `mqtt://127.0.0.1:${await freePort()}`, `admin_url = "${adminUrl}"\ncreate_namespaces = true`));
+    const adminUrl = `http://127.0.0.1:${await unusedLoopbackPort()}`;
+    const dev = await startDevBrokers(host(`http://127.0.0.1:${await unusedLoopbackPort()}`, `mqtt://127.0.0.1:${await unusedLoopbackPort()}`, `admin_url = "${adminUrl}"\ncreate_namespaces = true`));
     onTestFinished(() => dev.stop());
     expect(dev.brokers[0]?.adminUrl).toBe(adminUrl);
   });
 
   it('refuses, starting nothing, where a missing broker needs TLS', async () => {
-    const danubePort = await freePort();
-    const mqttPort = await freePort();
+    const danubePort = await unusedLoopbackPort();
+    const mqttPort = await unusedLoopbackPort();
     await expect(startDevBrokers(host(`https://127.0.0.1:${danubePort}`, `mqtts://127.0.0.1:${mqttPort}`))).rejects.toThrow(
       [
         `danube-connect dev: nothing answers at the Danube broker https://127.0.0.1:${danubePort}, and dev cannot start one there: it is configured with TLS, and dev embeds only a plaintext http:// broker`,
@@ -81,8 +78,8 @@ describe('startDevBrokers', () => {
 });
 
 it('refuses an MQTT broker over WebSocket, starting nothing', async () => {
-  const danube = `http://127.0.0.1:${await freePort()}`;
-  const port = await freePort();
+  const danube = `http://127.0.0.1:${await unusedLoopbackPort()}`;
+  const port = await unusedLoopbackPort();
   await expect(startDevBrokers(host(danube, `ws://127.0.0.1:${port}`))).rejects.toThrow(
     `danube-connect dev: nothing answers at the MQTT broker ws://127.0.0.1:${port}, and dev cannot start one there: dev embeds MQTT over TCP only (mqtt://), not over WebSocket`,
   );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { freePort } from '@danube-connect/mqtt/testing';
+import { unusedLoopbackPort } from '@danube-connect/testing';
 import { Aedes } from 'aedes';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DanubeTap, mqttClient, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
@@ -81,7 +81,7 @@ describe('source-mqtt connection', () => {
 
   it('fails over to the second server when the first does not answer', async () => {
     const [danube, mosquitto] = await Promise.all([startDanube(), startMosquitto()]);
-    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const dead = `mqtt://127.0.0.1:${await unusedLoopbackPort()}`;
     const topic = uniqueTopic('failover');
     const tap = await DanubeTap.open(danube, topic);
     const child = await startSource(danube, { servers: [dead, mosquitto.url], reconnect_period_ms: 50, routes: [{ from: 'fo/#', to: topic }] });
@@ -96,7 +96,7 @@ describe('source-mqtt connection', () => {
 
   it('with only the dead server it never connects and reports degraded (the deliberately wrong case of the failover check)', async () => {
     const danube = await startDanube();
-    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const dead = `mqtt://127.0.0.1:${await unusedLoopbackPort()}`;
     const child = await startSource(danube, { url: dead, reconnect_period_ms: 50, routes: [{ from: 'fo/#', to: uniqueTopic('dead') }] });
     // Two failed attempts: it keeps trying, and stays unconnected.
     await child.log(() => child.logs().filter((x) => x.msg === 'MQTT connection error').length >= 2);

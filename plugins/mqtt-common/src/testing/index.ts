@@ -1,2 +1,2 @@
 // @danube-connect/mqtt/testing: a real mosquitto for the MQTT plugins' tests.
-export { Mosquitto, freePort, type MosquittoOptions, type MosquittoTlsListener } from './mosquitto.js';
+export { Mosquitto, type MosquittoOptions, type MosquittoTlsListener } from './mosquitto.js';

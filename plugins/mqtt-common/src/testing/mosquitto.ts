@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unusedLoopbackPort } from '@danube-connect/testing';
 
 const MOSQUITTO = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
@@ -38,19 +38,6 @@ export interface MosquittoOptions {
   bare?: boolean;
 }
 
-/** A loopback port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * A real mosquitto on free loopback ports with a generated config, for tests: explicit queue and in-flight
  * limits, persistence in a temporary folder, optional users and a TLS listener. `start` resolves once the broker
@@ -69,8 +56,19 @@ export class Mosquitto {
 
   static async start(options: MosquittoOptions = {}): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), 'dc-mosquitto-'));
-    const port = await freePort();
-    const tlsPort = options.tls ? await freePort() : undefined;
+    // Another test's server can take a probed port before mosquitto binds it: then take two new ones.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Mosquitto.launchOnUnusedPorts(dir, options);
+      } catch (error) {
+        if (attempt === 5 || !String(error).includes('Address already in use')) throw error;
+      }
+    }
+  }
+
+  private static async launchOnUnusedPorts(dir: string, options: MosquittoOptions): Promise<Mosquitto> {
+    const port = await unusedLoopbackPort();
+    const tlsPort = options.tls ? await unusedLoopbackPort() : undefined;
     const lines = [`listener ${port} 127.0.0.1`];
     if (!options.bare) {
       lines.push(`max_queued_messages ${options.maxQueuedMessages ?? 1_000_000}`, `max_inflight_messages ${options.maxInflightMessages ?? 100}`, 'set_tcp_nodelay true');
