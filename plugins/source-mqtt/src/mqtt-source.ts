@@ -50,6 +50,11 @@ export class MqttSource implements SourceConnector {
    * and is not published twice (MQTT 5 §4.3.3). Lives as long as the process; a SIGKILL forgets it (README).
    */
   private readonly released = new Set<number>();
+  /**
+   * The last epoch whose connection closed. MQTT.js goes on handing over the PUBLISH packets it had read from a
+   * connection until it reconnects; one of a closed epoch can never be acknowledged (see `onPublish`).
+   */
+  private closedEpoch = 0;
   private stopping = false;
   private readonly counts: MqttSourceCounts = { unmatched: 0, duplicatesIgnored: 0 };
   private readonly metrics: SourceMetrics;
@@ -85,16 +90,12 @@ export class MqttSource implements SourceConnector {
         onConnect: (info) => this.onConnect(info),
         onPubrel: (messageId) => this.released.delete(messageId),
         onDisconnect: (epoch) => {
+          this.closedEpoch = epoch;
           const dropped = this.window.dropEpoch(epoch);
           this.ctx.logger.debug({ epoch, dropped: dropped.length }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
-          for (const entry of dropped) this.unacknowledged.set(entry.messageId, entry);
-          // Bounded: ids the broker never redelivered (the session expired meanwhile) must not pile up.
-          for (const id of this.unacknowledged.keys()) {
-            if (this.unacknowledged.size <= 4 * config.receive_maximum) break;
-            this.unacknowledged.delete(id);
-          }
+          for (const entry of dropped) this.rememberUnacknowledged(entry);
           for (const id of this.released) {
-            if (this.released.size <= 4 * config.receive_maximum) break;
+            if (this.released.size <= this.rememberedIds) break;
             this.released.delete(id);
           }
           // The loop of a closed connection never reads again; a new connection has its own.
@@ -102,6 +103,21 @@ export class MqttSource implements SourceConnector {
         },
       },
     });
+  }
+
+  /** Ids remembered at most for redeliveries, in `unacknowledged` and in `released` each. */
+  private get rememberedIds(): number {
+    return 4 * this.config.receive_maximum;
+  }
+
+  /** Keeps a message that was not acknowledged for its redelivery, the oldest forgotten past `rememberedIds`. */
+  private rememberUnacknowledged(entry: PubackEntry): void {
+    this.unacknowledged.set(entry.messageId, entry);
+    // Bounded: ids the broker never redelivered (the session expired meanwhile) must not pile up.
+    for (const id of this.unacknowledged.keys()) {
+      if (this.unacknowledged.size <= this.rememberedIds) break;
+      this.unacknowledged.delete(id);
+    }
   }
 
   /** One producer per Danube topic; a route's schema is registered and resolved here, before any producer exists. */
@@ -183,18 +199,25 @@ export class MqttSource implements SourceConnector {
     // Stopping: hold the loop and acknowledge nothing more; the broker redelivers it to the next run.
     if (this.stopping || !this.output) return;
     const needsAck = packet.qos > 0;
-    if (needsAck && this.window.full) {
+    // Read before its connection closed: no PUBACK or PUBREC can reach the broker for it any more, so it stays out
+    // of the window. It is published all the same (the session may not be kept) and remembered, so that the kept
+    // session's redelivery is acknowledged once Danube has it instead of being published twice.
+    const stale = needsAck && epoch <= this.closedEpoch;
+    if (needsAck && !stale && this.window.full) {
       // Only a broker that ignores our Receive Maximum gets here (mosquitto 2.0.11 does under load): the window
       // stays bounded, and the loop reads on once a PUBACK made room. A compliant broker never stalls the loop.
       this.parked = { packet, done, epoch };
       return;
     }
-    const entry = needsAck ? this.window.add(packet.messageId as number, epoch, packet.qos as 1 | 2) : undefined;
+    const messageId = packet.messageId as number;
+    const qos = packet.qos as 1 | 2;
+    const entry = !needsAck ? undefined : stale ? { messageId, epoch, qos, done: false } : this.window.add(messageId, epoch, qos);
     const next = () => this.continueLoop(needsAck ? () => done(DEFERRED) : () => done());
     const topic = packet.topic.toString();
     const decision = this.routes.decide(topic, packet.properties?.subscriptionIdentifier);
-    const original = needsAck ? this.unacknowledged.get(packet.messageId as number) : undefined;
-    if (original) this.unacknowledged.delete(packet.messageId as number);
+    const original = needsAck ? this.unacknowledged.get(messageId) : undefined;
+    // A stale copy leaves the original for the redelivery still to come.
+    if (original && !stale) this.unacknowledged.delete(messageId);
     if (entry && packet.qos === 2 && this.released.has(entry.messageId)) {
       // Already in Danube, PUBREC sent and lost with a connection: PUBREC again (in order), publish nothing.
       this.counts.duplicatesIgnored++;
@@ -207,9 +230,12 @@ export class MqttSource implements SourceConnector {
       // The redelivery of a message an earlier connection handed to the runtime: PUBACK it once Danube has that.
       this.counts.duplicatesIgnored++;
       if (decision.kind !== 'unmatched') this.metrics.recordDuplicate(decision.route.to);
+      // A stale copy is acknowledged by nobody: its own redelivery waits for the original.
       const redelivered = entry;
-      if (original.done) this.window.complete(redelivered);
-      else original.onDone = () => this.window.complete(redelivered);
+      if (!stale) {
+        if (original.done) this.window.complete(redelivered);
+        else original.onDone = () => this.window.complete(redelivered);
+      }
       next();
       return;
     }
@@ -235,7 +261,8 @@ export class MqttSource implements SourceConnector {
       next();
       return;
     }
-    const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry as PubackEntry) : undefined);
+    if (stale && entry) this.rememberUnacknowledged(entry);
+    const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry) : undefined);
     const invalid = this.payloadProblem(decision.route, record.payload);
     // Not published: the runtime dead-letters (or drops) it in order, and only then calls its ack (the PUBACK).
     if (invalid) record.invalid = invalid;

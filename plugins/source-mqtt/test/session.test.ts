@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DanubeTap, mqttClient, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
+import { DanubeTap, itWithTestBroker, mqttClient, publishSequence, startDanube, startMosquitto, startSource, uniqueTopic } from './support/harness.js';
 import { ScriptedBroker } from './support/scripted-broker.js';
 
 const subscribedCount = (logs: Record<string, unknown>[]) => logs.filter((l) => l.msg === 'MQTT subscribed').length;
@@ -91,5 +91,38 @@ describe('source-mqtt sessions and reconnects', () => {
     const report = await child.log((l) => l.code === 'DC_ERR_MQTT_TAKEOVER', 20_000);
     expect(String(report.msg)).toContain(`client id "danube-${connector}"`);
     await child.kill();
+  });
+  // MQTT.js goes on handing over the PUBLISH packets it had read from a connection after that connection closed,
+  // until it reconnects. Such a packet can no longer be acknowledged, and a kept session redelivers it: it is
+  // published once, and its redelivery is acknowledged once Danube has it, not published again.
+  itWithTestBroker.each([1, 2] as const)('QoS %i: a PUBLISH handed over after its connection closed reaches Danube once, and so does its redelivery', async (qos) => {
+    const danube = await startDanube();
+    const topic = uniqueTopic(`stale${qos}`);
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    const COUNT = 30;
+    // One record at a time into Danube, each held 50 ms: the packets read before the drop are handed over one by
+    // one for about a second and a half, most of them after the close; the reconnect waits longer than that.
+    const child = await startSource(
+      danube,
+      { url: broker.url, receive_maximum: COUNT, reconnect_period_ms: 3_000, reconnect_max_period_ms: 3_000, routes: [{ from: 'w/#', to: topic, qos }] },
+      { runtime: { maxInFlight: 1 } },
+    );
+    await broker.until(() => broker.count('subscribe') >= 1);
+    danube.broker?.delayAcks(50);
+    broker.sessionPresent = true;
+    const ids = Array.from({ length: COUNT }, (_, i) => i + 1);
+    for (const id of ids) broker.publish(`w/${id}`, String(id), qos, id);
+    broker.drop();
+    await broker.until(() => broker.count('connect') >= 2, 30_000);
+    // The kept session: every message not acknowledged on the first connection comes again, with DUP set.
+    for (const id of ids) broker.publish(`w/${id}`, String(id), qos, id, true);
+    const ack = qos === 1 ? 'puback' : 'pubrec';
+    await broker.until(() => new Set(broker.ids(ack, 2)).size === COUNT, 30_000, `a ${ack} for each of the ${COUNT} redelivered messages`);
+    broker.publish('w/marker', 'marker', qos, COUNT + 1);
+    await tap.until(() => tap.texts().includes('marker'));
+    await child.stop(10_000);
+    expect(tap.texts().filter((t) => t !== 'marker').sort((a, b) => Number(a) - Number(b))).toEqual(ids.map(String));
+    expect(broker.ids(ack, 2).slice(0, COUNT), `one ${ack} per redelivered message, in receipt order`).toEqual(ids);
   });
 });
