@@ -40,8 +40,12 @@ export class MqttSource implements SourceConnector {
   /** A QoS 1 PUBLISH that found the PUBACK window full (the broker exceeded our Receive Maximum): the loop waits with it. */
   private parked: { packet: IPublishPacket; done: (err?: Error) => void; epoch: number } | undefined;
   /**
-   * QoS 1 messages of closed connections, not PUBACKed, by packet id: a kept session redelivers them with the same
-   * id and DUP set, and then the copy is PUBACKed once the original is in Danube instead of being published twice.
+   * QoS 1 and 2 messages of closed connections, not acknowledged, by packet id: a kept session redelivers them with
+   * the same id and DUP set, and then the copy is acknowledged once the original is in Danube instead of being
+   * published twice. Keyed by packet id, this and `released` hold at most 65,535 entries each, and never need
+   * trimming: an older bound (4 x receive_maximum) forgot ids still in flight when a broker ran further ahead
+   * (mosquitto 2.0.11 counts a QoS 2 message against Receive Maximum only until our PUBREC), and their
+   * redeliveries after a broker restart were published twice.
    */
   private readonly unacknowledged = new Map<number, PubackEntry>();
   /**
@@ -93,31 +97,12 @@ export class MqttSource implements SourceConnector {
           this.closedEpoch = epoch;
           const dropped = this.window.dropEpoch(epoch);
           this.ctx.logger.debug({ epoch, dropped: dropped.length }, 'MQTT connection down: its PUBACKs are void, the broker redelivers');
-          for (const entry of dropped) this.rememberUnacknowledged(entry);
-          for (const id of this.released) {
-            if (this.released.size <= this.rememberedIds) break;
-            this.released.delete(id);
-          }
+          for (const entry of dropped) this.unacknowledged.set(entry.messageId, entry);
           // The loop of a closed connection never reads again; a new connection has its own.
           this.parked = undefined;
         },
       },
     });
-  }
-
-  /** Ids remembered at most for redeliveries, in `unacknowledged` and in `released` each. */
-  private get rememberedIds(): number {
-    return 4 * this.config.receive_maximum;
-  }
-
-  /** Keeps a message that was not acknowledged for its redelivery, the oldest forgotten past `rememberedIds`. */
-  private rememberUnacknowledged(entry: PubackEntry): void {
-    this.unacknowledged.set(entry.messageId, entry);
-    // Bounded: ids the broker never redelivered (the session expired meanwhile) must not pile up.
-    for (const id of this.unacknowledged.keys()) {
-      if (this.unacknowledged.size <= this.rememberedIds) break;
-      this.unacknowledged.delete(id);
-    }
   }
 
   /** One producer per Danube topic; a route's schema is registered and resolved here, before any producer exists. */
@@ -261,7 +246,7 @@ export class MqttSource implements SourceConnector {
       next();
       return;
     }
-    if (stale && entry) this.rememberUnacknowledged(entry);
+    if (stale && entry) this.unacknowledged.set(messageId, entry);
     const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry) : undefined);
     const invalid = this.payloadProblem(decision.route, record.payload);
     // Not published: the runtime dead-letters (or drops) it in order, and only then calls its ack (the PUBACK).

@@ -121,4 +121,28 @@ describe('source-mqtt QoS 2', () => {
     await child.stop(10_000);
     expect(tap.texts()).toEqual([...Array(expected).fill('seven'), 'marker']);
   });
+  it('remembers every PUBREC the broker has not answered with PUBREL, however far it runs ahead: their redeliveries are not published again', async () => {
+    const danube = await startDanube();
+    const topic = uniqueTopic('ahead');
+    const tap = await DanubeTap.open(danube, topic);
+    const broker = await ScriptedBroker.start();
+    // mosquitto 2.0.11 counts a QoS 2 message against Receive Maximum only until our PUBREC, so it may hold many
+    // times receive_maximum of them waiting for PUBCOMP; after a restart it sends them again as PUBLISH with DUP.
+    const RECEIVE_MAXIMUM = 4;
+    const COUNT = 40;
+    const child = await startSource(danube, { url: broker.url, receive_maximum: RECEIVE_MAXIMUM, reconnect_period_ms: 20, routes: [{ from: 'w/#', to: topic, qos: 2 }] });
+    await broker.until(() => broker.count('subscribe') >= 1);
+    const ids = Array.from({ length: COUNT }, (_, i) => i + 1);
+    for (const id of ids) broker.publish(`w/${id}`, String(id), 2, id);
+    await broker.until(() => broker.ids('pubrec', 1).length === COUNT);
+    broker.sessionPresent = true;
+    broker.drop();
+    await broker.until(() => broker.count('connect') >= 2);
+    for (const id of ids) broker.publish(`w/${id}`, String(id), 2, id, true);
+    await broker.until(() => broker.ids('pubrec', 2).length === COUNT);
+    broker.publish('w/marker', 'marker', 2, COUNT + 1);
+    await tap.until(() => tap.texts().includes('marker'));
+    await child.stop(10_000);
+    expect(tap.texts()).toEqual([...ids.map(String), 'marker']);
+  });
 });
