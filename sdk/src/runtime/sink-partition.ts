@@ -257,16 +257,28 @@ export class SinkPartition {
    * The oldest pipelined write failed: once every write in flight settled, the failed record and all after it
    * are written again in order as one batch through the usual path. Later records that had succeeded are
    * written twice (at-least-once), so a subscriber never sees a later record first and an earlier one never.
+   * Unless the failure is invalid data: that record is never written, so those after it that were are already
+   * in order; they are acked as they are, and only the failed ones go through the usual path, up to the first
+   * other failure, from which on everything is written again as above.
    */
   private async replay(): Promise<boolean> {
     await Promise.all(this.writes.map((w) => w.settled));
     const first = this.writes.find((w) => w.state === 'failed');
+    const writes = this.writes.splice(0);
     if (first) {
       const error = classify(first.error);
       this.ctx.metrics.recordFailure(this.ctx.topic, String(error.code));
-      this.log.debug({ code: error.code, records: this.writes.length }, 'pipelined write failed; writing the records in write again in order');
+      if (error.kind === 'invalid_data') {
+        this.log.debug({ code: error.code, records: writes.length }, 'pipelined write has invalid data; keeping the written records after it');
+        const other = writes.findIndex((w) => w.state === 'failed' && classify(w.error).kind !== 'invalid_data');
+        const sorted = other === -1 ? writes : writes.slice(0, other);
+        for (const write of sorted) if (write.state === 'written') this.ack([write.entry], true);
+        const again = [...sorted.filter((w) => w.state === 'failed'), ...(other === -1 ? [] : writes.slice(other))].map((w) => w.entry);
+        return again.length === 0 ? true : this.handle(again);
+      }
+      this.log.debug({ code: error.code, records: writes.length }, 'pipelined write failed; writing the records in write again in order');
     }
-    const entries = this.writes.splice(0).map((w) => w.entry);
+    const entries = writes.map((w) => w.entry);
     if (entries.length === 0) return true;
     return this.handle(entries);
   }
