@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
  * the range only another caller of this function can collide; the bind probe rules out the ports in use now.
  */
 export async function unusedLoopbackPort(): Promise<number> {
-  const [low] = ephemeralRange();
+  const low = ephemeralLow();
   for (;;) {
     const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
     if (await bindable(port)) return port;
@@ -23,15 +23,15 @@ export async function unusedLoopbackUrl(): Promise<string> {
   return `http://127.0.0.1:${await unusedLoopbackPort()}`;
 }
 
-/** Linux's net.ipv4.ip_local_port_range; its default elsewhere. */
-function ephemeralRange(): [number, number] {
+/** The lowest ephemeral port: Linux's net.ipv4.ip_local_port_range, else Linux's default. */
+function ephemeralLow(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low !== undefined && high !== undefined && low > 11_000) return [low, high];
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 11_000) return low;
   } catch {
     // not Linux
   }
-  return [32_768, 60_999];
+  return 32_768;
 }
 
 function bindable(port: number): Promise<boolean> {
