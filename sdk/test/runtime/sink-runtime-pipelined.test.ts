@@ -99,6 +99,49 @@ describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4
     expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
   });
 
+  it('invalid data, then a retryable failure behind it in the same pipeline: the bad record is dropped, the refused one and all after it are written again in order', async () => {
+    const { client, topic, configs, producer } = await sinkSetup();
+    // As the test below, with m-9 refused once: m-6's confirmation waits until m-11 was handed over, so m-7
+    // (invalid), m-8 (written), m-9 (refused) and m-10, m-11 (written) are all in write when m-7 reaches the head.
+    const wire: string[] = [];
+    let refused = false;
+    let releaseM6!: () => void;
+    const m11Seen = new Promise<void>((resolve) => (releaseM6 = resolve));
+    const sink: SinkConnector = {
+      pipelined: true,
+      consumerConfigs: () => configs,
+      async processBatch(records, _signal, written) {
+        let failure: ConnectorError | undefined;
+        for (const record of records) {
+          if (record.text() === 'm-7') failure ??= ConnectorError.invalidData('no topic for it', { code: 'BAD' });
+          else if (record.text() === 'm-9' && !refused) {
+            refused = true;
+            failure ??= ConnectorError.retryable('refused for now', { code: 'BUSY' });
+          } else wire.push(record.text());
+          if (record.text() === 'm-11') releaseM6();
+        }
+        if (records.some((r) => r.text() === 'm-6')) await m11Seen;
+        await nextTurn();
+        for (const record of records) if (record.text() !== 'm-7' && wire.includes(record.text())) written?.(record);
+        if (failure) throw failure;
+      },
+    };
+    const handle = sinkRuntime(sink, client);
+    await handle.runtime.start();
+    const sent = texts('m', 20);
+    await sendAll(producer, sent);
+    await waitForCounts(handle.metrics, topic, (c) => c.processed + c.dropped === 20 && c.inFlight === 0);
+    const copies = (text: string) => wire.filter((t) => t === text).length;
+    // m-8 was written after the invalid m-7 and before the refusal: kept as it is. m-10 and m-11 were written
+    // after the refused m-9, so they come again behind its retry.
+    expect([copies('m-8'), copies('m-9'), copies('m-10'), copies('m-11')]).toEqual([1, 1, 2, 2]);
+    const lastSeen = [...new Set([...wire].reverse())].reverse();
+    expect(lastSeen).toEqual(sent.filter((t) => t !== 'm-7'));
+    await handle.runtime.stop(5_000);
+    await expectAccounting(handle.metrics, topic, { processed: 19, dropped: 1, inFlight: 0 });
+    expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
+  });
+
   it('a connector that writes the valid records of a call and reports them before failing it on an invalid one: they stay written, and neither they nor the records after them are written again', async () => {
     const { client, topic, configs, producer } = await sinkSetup();
     // As sink-mqtt does: each valid record goes on the wire and is reported written a turn later; a call with an
