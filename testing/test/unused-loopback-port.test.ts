@@ -21,7 +21,8 @@ describe('unusedLoopbackPort', () => {
       const port = await unusedLoopbackPort();
       expect(port).toBeGreaterThanOrEqual(10_000);
       expect(port).toBeLessThan(ephemeralLow ?? 0);
-      await new Promise<void>((resolve) => listen(port).then((server) => server.close(() => resolve())));
+      const server = await listen(port);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     expect(await unusedLoopbackUrl()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

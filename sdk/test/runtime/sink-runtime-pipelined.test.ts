@@ -48,6 +48,42 @@ function firstSeen(wire: string[]): string[] {
   return [...new Set(wire)];
 }
 
+/** Each text's last position on the wire: what was written again came back in order. */
+function lastSeen(wire: string[]): string[] {
+  return [...new Set([...wire].reverse())].reverse();
+}
+
+/**
+ * A pipelined connector as sink-mqtt is: each record `fail` passes goes on the wire and is reported written a turn
+ * later; a call with a failed record throws the first failure after its other records were reported. The
+ * confirmation of the call holding m-6 waits until `holdUntil` was handed over, so every record from m-7 to it is
+ * in write when m-7 reaches the head of the pipeline.
+ */
+function gatedPipelinedSink(configs: Array<{ topic: string; subscription: string }>, holdUntil: string, fail: (record: SinkRecord) => ConnectorError | undefined) {
+  const wire: string[] = [];
+  let release!: () => void;
+  const seen = new Promise<void>((resolve) => (release = resolve));
+  const sink: SinkConnector = {
+    pipelined: true,
+    consumerConfigs: () => configs,
+    async processBatch(records, _signal, written) {
+      const failed = new Map<SinkRecord, ConnectorError>();
+      for (const record of records) {
+        const failure = fail(record);
+        if (failure) failed.set(record, failure);
+        else wire.push(record.text());
+        if (record.text() === holdUntil) release();
+      }
+      if (records.some((r) => r.text() === 'm-6')) await seen;
+      await nextTurn();
+      for (const record of records) if (!failed.has(record)) written?.(record);
+      const first = failed.values().next();
+      if (!first.done) throw first.value;
+    },
+  };
+  return { sink, wire };
+}
+
 describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4.2)', () => {
   it('every record is written and acked once, in order, with at most the window (10) in write (overlap itself: sink-runtime-lag.test.ts)', async () => {
     const { client, topic, configs, producer } = await sinkSetup();
@@ -101,31 +137,14 @@ describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4
 
   it('invalid data, then a retryable failure behind it in the same pipeline: the bad record is dropped, the refused one and all after it are written again in order', async () => {
     const { client, topic, configs, producer } = await sinkSetup();
-    // As the test below, with m-9 refused once: m-6's confirmation waits until m-11 was handed over, so m-7
-    // (invalid), m-8 (written), m-9 (refused) and m-10, m-11 (written) are all in write when m-7 reaches the head.
-    const wire: string[] = [];
+    // m-7 (invalid), m-8 (written), m-9 (refused once) and m-10, m-11 (written) are all in write when m-7 reaches the head.
     let refused = false;
-    let releaseM6!: () => void;
-    const m11Seen = new Promise<void>((resolve) => (releaseM6 = resolve));
-    const sink: SinkConnector = {
-      pipelined: true,
-      consumerConfigs: () => configs,
-      async processBatch(records, _signal, written) {
-        let failure: ConnectorError | undefined;
-        for (const record of records) {
-          if (record.text() === 'm-7') failure ??= ConnectorError.invalidData('no topic for it', { code: 'BAD' });
-          else if (record.text() === 'm-9' && !refused) {
-            refused = true;
-            failure ??= ConnectorError.retryable('refused for now', { code: 'BUSY' });
-          } else wire.push(record.text());
-          if (record.text() === 'm-11') releaseM6();
-        }
-        if (records.some((r) => r.text() === 'm-6')) await m11Seen;
-        await nextTurn();
-        for (const record of records) if (record.text() !== 'm-7' && wire.includes(record.text())) written?.(record);
-        if (failure) throw failure;
-      },
-    };
+    const { sink, wire } = gatedPipelinedSink(configs, 'm-11', (record) => {
+      if (record.text() === 'm-7') return ConnectorError.invalidData('no topic for it', { code: 'BAD' });
+      if (record.text() !== 'm-9' || refused) return undefined;
+      refused = true;
+      return ConnectorError.retryable('refused for now', { code: 'BUSY' });
+    });
     const handle = sinkRuntime(sink, client);
     await handle.runtime.start();
     const sent = texts('m', 20);
@@ -135,8 +154,7 @@ describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4
     // m-8 was written after the invalid m-7 and before the refusal: kept as it is. m-10 and m-11 were written
     // after the refused m-9, so they come again behind its retry.
     expect([copies('m-8'), copies('m-9'), copies('m-10'), copies('m-11')]).toEqual([1, 1, 2, 2]);
-    const lastSeen = [...new Set([...wire].reverse())].reverse();
-    expect(lastSeen).toEqual(sent.filter((t) => t !== 'm-7'));
+    expect(lastSeen(wire)).toEqual(sent.filter((t) => t !== 'm-7'));
     await handle.runtime.stop(5_000);
     await expectAccounting(handle.metrics, topic, { processed: 19, dropped: 1, inFlight: 0 });
     expect(await redeliveredAfterRestart(client, producer, configs)).toEqual([]);
@@ -144,28 +162,9 @@ describe('SinkRuntime with a pipelined connector (docs/delivery-semantics.md §4
 
   it('a connector that writes the valid records of a call and reports them before failing it on an invalid one: they stay written, and neither they nor the records after them are written again', async () => {
     const { client, topic, configs, producer } = await sinkSetup();
-    // As sink-mqtt does: each valid record goes on the wire and is reported written a turn later; a call with an
-    // invalid record fails after its valid ones were reported. m-6's confirmation waits until m-9 was handed over,
-    // so m-7 (invalid) and the records after it are all in write when m-7 reaches the head of the pipeline.
-    const wire: string[] = [];
-    let releaseM6!: () => void;
-    const m9Seen = new Promise<void>((resolve) => (releaseM6 = resolve));
-    const sink: SinkConnector = {
-      pipelined: true,
-      consumerConfigs: () => configs,
-      async processBatch(records, _signal, written) {
-        let invalid: ConnectorError | undefined;
-        for (const record of records) {
-          if (record.text() === 'm-7') invalid ??= ConnectorError.invalidData('no topic for it', { code: 'BAD' });
-          else wire.push(record.text());
-          if (record.text() === 'm-9') releaseM6();
-        }
-        if (records.some((r) => r.text() === 'm-6')) await m9Seen;
-        await nextTurn();
-        for (const record of records) if (record.text() !== 'm-7') written?.(record);
-        if (invalid) throw invalid;
-      },
-    };
+    // As sink-mqtt does: a call with an invalid record fails after its valid ones were reported; m-7 (invalid) and
+    // the records after it up to m-9 are all in write when m-7 reaches the head of the pipeline.
+    const { sink, wire } = gatedPipelinedSink(configs, 'm-9', (record) => (record.text() === 'm-7' ? ConnectorError.invalidData('no topic for it', { code: 'BAD' }) : undefined));
     const handle = sinkRuntime(sink, client);
     await handle.runtime.start();
     const sent = texts('m', 20);
