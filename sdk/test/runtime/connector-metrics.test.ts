@@ -1,4 +1,4 @@
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ConnectorMetrics } from '../../src/runtime/connector-metrics.js';
 
@@ -58,4 +58,35 @@ describe('ConnectorMetrics', () => {
     expect(merged).toContain('danube_connector_messages_received_total{connector="a",topic="/default/x"} 1');
     expect(merged).toContain('danube_connector_messages_received_total{connector="b",topic="/default/y"} 1');
   });
+
+  it("exports the duration histogram exactly as prom-client's Histogram does, merged by the host the same way", async () => {
+    // Observations on every bound, between bounds, above the largest and a non-finite one (dropped, not thrown).
+    const seconds = [0, 0.0005, 0.0007, 0.001, 0.003, 0.025, 0.2, 0.5, 7, 10, 11, 120];
+    const metrics = new ConnectorMetrics('iot');
+    const reference = new Registry();
+    const histogram = new Histogram({
+      name: 'danube_connector_processing_duration_seconds',
+      help: 'From receipt to processed (sources: to commit; sinks: the write of a batch)',
+      labelNames: ['connector', 'topic'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [reference],
+    });
+    seconds.forEach((s, i) => {
+      const topic = i % 3 === 0 ? '/default/b' : '/default/a';
+      if (i % 2 === 0) metrics.recordProcessed(topic, s);
+      else metrics.observeDuration(topic, s);
+      histogram.observe({ connector: 'iot', topic }, s);
+    });
+    metrics.recordProcessed('/default/a', Number.NaN);
+    metrics.recordProcessed('/default/c');
+    const ours = (await metrics.toJSON()).find((m) => m.name === 'danube_connector_processing_duration_seconds');
+    const theirs = (await reference.getMetricsAsJSON())[0];
+    const plain = (values: unknown) => JSON.parse(JSON.stringify(values, (key, value) => (key === 'exemplar' ? undefined : value)));
+    expect(plain(ours?.values)).toEqual(plain(theirs?.values));
+    expect(ours).toMatchObject({ type: 'histogram', aggregator: 'sum', help: theirs?.help });
+    const text = (json: unknown[]) => AggregatorRegistry.aggregate([json as never]).metrics();
+    expect(await text([ours])).toBe(await text([theirs]));
+    expect(await text([ours])).toContain('danube_connector_processing_duration_seconds_bucket{le="0.001",connector="iot",topic="/default/a"} 2');
+  });
 });
+
