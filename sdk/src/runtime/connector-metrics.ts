@@ -319,7 +319,7 @@ export class ConnectorMetrics {
       return byTopic;
     };
     // One consistent moment: what the runtime holds now, and the counters read in the same tick (prom-client's
-    // get() of a metric without collect reads its values synchronously, before the first await).
+    // get() runs a synchronous collect, such as the tallies', and reads its values before its first await).
     const inFlight = this.inFlightByTopic();
     const [received, processed, deadLettered, dropped, failed, retried] = await Promise.all(
       [this.received, this.processed, this.deadLettered, this.dropped, this.failed, this.retried].map(sum),
