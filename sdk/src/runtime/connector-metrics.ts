@@ -125,31 +125,29 @@ export class ConnectorMetrics {
 
   constructor(readonly connector: string) {
     const registers = [this.registry];
-    this.received = new Counter({
-      name: 'danube_connector_messages_received_total',
-      help: 'Records received from the source system (sources) or from Danube (sinks)',
-      labelNames: ['connector', 'topic'],
-      registers,
-      collect: () => this.collectTallies(this.received, (tally) => tally.received),
-    });
-    this.processed = new Counter({
-      name: 'danube_connector_messages_processed_total',
-      help: 'Records delivered: committed after Danube acknowledged them (sources), acked after the write (sinks)',
-      labelNames: ['connector', 'topic'],
-      registers,
-      collect: () => this.collectTallies(this.processed, (tally) => tally.processed),
-    });
+    // Counters of the per-record tallies, set from them whenever prom-client collects (it calls collect on the counter).
+    const collectTallies = (counter: Counter<'connector' | 'topic'>, count: (tally: TopicTally) => number) => this.collectTallies(counter, count);
+    const tallied = (name: string, help: string, count: (tally: TopicTally) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['connector', 'topic'],
+        registers,
+        collect() {
+          collectTallies(this, count);
+        },
+      });
+    this.received = tallied('danube_connector_messages_received_total', 'Records received from the source system (sources) or from Danube (sinks)', (tally) => tally.received);
+    this.processed = tallied(
+      'danube_connector_messages_processed_total',
+      'Records delivered: committed after Danube acknowledged them (sources), acked after the write (sinks)',
+      (tally) => tally.processed,
+    );
     this.failed = new Counter({ name: 'danube_connector_messages_failed_total', help: 'Failed attempts, by error code', labelNames: ['connector', 'topic', 'reason'], registers });
     this.retried = new Counter({ name: 'danube_connector_messages_retried_total', help: 'Retries of retryable failures', labelNames: ['connector', 'topic'], registers });
     this.deadLettered = new Counter({ name: 'danube_connector_messages_dead_lettered_total', help: 'Records sent to the dead-letter topic', labelNames: ['connector', 'topic'], registers });
     this.dropped = new Counter({ name: 'danube_connector_messages_dropped_total', help: 'Records skipped without a dead-letter topic', labelNames: ['connector', 'topic', 'reason'], registers });
-    this.bytes = new Counter({
-      name: 'danube_connector_bytes_total',
-      help: 'Payload bytes received',
-      labelNames: ['connector', 'topic'],
-      registers,
-      collect: () => this.collectTallies(this.bytes, (tally) => tally.bytes),
-    });
+    this.bytes = tallied('danube_connector_bytes_total', 'Payload bytes received', (tally) => tally.bytes);
     this.inFlight = new Gauge({
       name: 'danube_connector_inflight_messages',
       help: 'Records received and not yet processed, dead-lettered or dropped',
