@@ -270,10 +270,12 @@ export class SinkPartition {
       this.ctx.metrics.recordFailure(this.ctx.topic, String(error.code));
       if (error.kind === 'invalid_data') {
         this.log.debug({ code: error.code, records: writes.length }, 'pipelined write has invalid data; keeping the written records after it');
-        const other = writes.findIndex((w) => w.state === 'failed' && classify(w.error).kind !== 'invalid_data');
-        const sorted = other === -1 ? writes : writes.slice(0, other);
-        for (const write of sorted) if (write.state === 'written') this.ack([write.entry], true);
-        const again = [...sorted.filter((w) => w.state === 'failed'), ...(other === -1 ? [] : writes.slice(other))].map((w) => w.entry);
+        // Before the first failure of another kind the written records stand; from it on everything is written again.
+        const cut = writes.findIndex((w) => w.state === 'failed' && classify(w.error).kind !== 'invalid_data');
+        const standing = cut === -1 ? writes : writes.slice(0, cut);
+        const rewritten = cut === -1 ? [] : writes.slice(cut);
+        for (const write of standing) if (write.state === 'written') this.ack([write.entry], true);
+        const again = [...standing.filter((w) => w.state === 'failed'), ...rewritten].map((w) => w.entry);
         return again.length === 0 ? true : this.handle(again);
       }
       this.log.debug({ code: error.code, records: writes.length }, 'pipelined write failed; writing the records in write again in order');
