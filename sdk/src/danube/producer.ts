@@ -5,7 +5,7 @@ import { PartitionRouter } from './partition-router.js';
 import type { RetryOptions } from './retry.js';
 import type { SchemaInfo, SchemaRegistryClient } from './schema-registry.js';
 import { partitionTopic, validatePartitionedBase, validateTopicName } from './topic-name.js';
-import { TopicProducer, type OutgoingMessage } from './topic-producer.js';
+import { REQUEST_ID, TopicProducer, type OutgoingMessage, type SendCompletion } from './topic-producer.js';
 import type { SchemaReferenceWire } from './wire.js';
 
 export type DispatchMode = 'reliable' | 'non_reliable';
@@ -260,17 +260,17 @@ export class Producer {
   private dispatch(message: OutgoingMessage): Promise<SendReceipt> {
     const partition = this.router.route(message.routingKey);
     const lane = this.lanes[partition] as PartitionLane;
-    const result = this.ordering === 'none' ? lane.producer.send(message) : this.enqueue(lane, message);
-    const receipt: Promise<SendReceipt> = result.then(
-      (requestId) => {
+    const done: SendCompletion<SendReceipt> = {
+      sent: (requestId) => {
         this.settle(receipt);
         return { requestId, topic: lane.producer.topic, partition: this.partitions > 0 ? partition : undefined };
       },
-      (err: unknown) => {
+      failed: (err) => {
         this.settle(receipt);
         throw err;
       },
-    );
+    };
+    const receipt = this.ordering === 'none' ? lane.producer.send(message, done) : this.enqueue(lane, message).then(done.sent, done.failed);
     this.settled.add(receipt);
     return receipt;
   }
@@ -293,7 +293,7 @@ export class Producer {
         });
       }
       try {
-        return await lane.producer.send(message);
+        return await lane.producer.send(message, REQUEST_ID);
       } catch (err) {
         lane.abortThrough = lane.enqueued - 1;
         lane.abortCause = err instanceof DanubeError ? err : new DanubeError(String(err), { code: 'DC_ERR_UNKNOWN', retryable: false, cause: err });

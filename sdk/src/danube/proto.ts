@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { sdkPackageRoot } from '../package-root.js';
+import { StreamMessageEncoder } from './stream-message-encoder.js';
 
 /**
  * Loader options shared by the client and the TestBroker, so both see identical JS shapes:
@@ -44,6 +45,11 @@ function loadDanubeProtos(): DanubeGrpcPackages {
     ['DanubeApi.proto', 'SchemaRegistry.proto', 'DanubeAdmin.proto'].map((f) => join(dir, f)),
     PROTO_LOADER_OPTIONS,
   );
+  // Every SendMessage the SDK writes, on either transport, goes through the hand encoder (stream-message-encoder.ts):
+  // grpc-js's generated client and methodCodec both read the serializer from this definition.
+  const sendMessage = (definition['danube.ProducerService'] as protoLoader.ServiceDefinition).SendMessage as protoLoader.MethodDefinition<object, object>;
+  const encoder = new StreamMessageEncoder(sendMessage.requestSerialize as (request: unknown) => Buffer);
+  sendMessage.requestSerialize = (request: object) => encoder.encode(request);
   const root = grpc.loadPackageDefinition(definition);
   cached = {
     danube: root.danube as grpc.GrpcObject,
