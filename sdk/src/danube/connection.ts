@@ -106,21 +106,26 @@ const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * per-message cost on grpc-js alone is more than the Ack target allows (README "Transport"). Everything else
  * stays on grpc-js.
  */
-const HTTP2_METHODS: ReadonlyMap<string, readonly [service: string, method: string, kind: 'unary' | 'server-stream']> = new Map([
-  ['ProducerService/SendMessage', ['ProducerService', 'SendMessage', 'unary']],
-  ['ConsumerService/Ack', ['ConsumerService', 'Ack', 'unary']],
-  ['ConsumerService/Nack', ['ConsumerService', 'Nack', 'unary']],
-  ['ConsumerService/ReceiveMessages', ['ConsumerService', 'ReceiveMessages', 'server-stream']],
+const HTTP2_METHODS: ReadonlyMap<string, ReadonlyMap<string, 'unary' | 'server-stream'>> = new Map([
+  ['ProducerService', new Map([['SendMessage', 'unary']])],
+  [
+    'ConsumerService',
+    new Map([
+      ['Ack', 'unary'],
+      ['Nack', 'unary'],
+      ['ReceiveMessages', 'server-stream'],
+    ]),
+  ],
 ]);
-const http2Codecs = new Map<string, MethodCodec>();
+// Keyed by service, then method: looked up on every message, so without building a key string per call.
+const http2Codecs = new Map<string, Map<string, MethodCodec>>();
 
-function http2Codec(key: string, kind: 'unary' | 'server-stream'): MethodCodec | undefined {
-  let codec = http2Codecs.get(key);
-  const names = HTTP2_METHODS.get(key);
-  if (!codec && names && names[2] === kind) {
-    codec = methodCodec('danube', names[0], names[1], kind);
-    http2Codecs.set(key, codec);
-  }
+function http2Codec(service: string, method: string, kind: 'unary' | 'server-stream'): MethodCodec | undefined {
+  if (HTTP2_METHODS.get(service)?.get(method) !== kind) return undefined;
+  let codecs = http2Codecs.get(service);
+  if (!codecs) http2Codecs.set(service, (codecs = new Map()));
+  let codec = codecs.get(method);
+  if (!codec) codecs.set(method, (codec = methodCodec('danube', service, method, kind)));
   return codec;
 }
 
@@ -198,7 +203,7 @@ export class Connection {
   }
 
   unary<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
-    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`, 'unary') : undefined;
+    const codec = this.http2 && pkg === 'danube' ? http2Codec(service, method, 'unary') : undefined;
     if (codec && this.http2) {
       const transport = this.http2;
       const authorization = this.authorization();
@@ -221,7 +226,7 @@ export class Connection {
 
   /** A server-streaming call (ReceiveMessages): on the http2 transport when set, else grpc-js. Failures arrive as the stream's 'error'. */
   async serverStream<Res>(pkg: keyof DanubeGrpcPackages, service: string, method: string, request: unknown, options: CallOptions = {}): Promise<ServerStream<Res>> {
-    const codec = this.http2 && pkg === 'danube' ? http2Codec(`${service}/${method}`, 'server-stream') : undefined;
+    const codec = this.http2 && pkg === 'danube' ? http2Codec(service, method, 'server-stream') : undefined;
     if (codec && this.http2) {
       const authorization = await this.authorization();
       return this.http2.serverStream<Res>(codec, request, authorization, options.proxyBrokerUrl || undefined);

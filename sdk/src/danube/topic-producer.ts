@@ -1,5 +1,5 @@
 import type { ClientContext } from './client-context.js';
-import type { Connection, TopicRoute } from './connection.js';
+import type { CallOptions, Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError, type CallContext } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -12,6 +12,8 @@ interface ProducerSession {
   proxyBrokerUrl: string | undefined;
   /** The `msg_id` of every send on this session: one object, so the encoder writes its bytes once (stream-message-encoder.ts). */
   msgId: { producer_id: string; topic_name: string; broker_addr: string; topic_offset: number };
+  /** The options of every SendMessage on this session (one object, not one per message). */
+  sendOptions: CallOptions;
 }
 
 function ignoreResponse(): void {}
@@ -136,7 +138,8 @@ export class TopicProducer {
       }
     }
     const msgId = { producer_id: response.producer_id, topic_name: topic, broker_addr: route.brokerUrl, topic_offset: 0 };
-    const session = { producerId: response.producer_id, route, connection, proxyBrokerUrl, msgId };
+    const sendOptions: CallOptions = { timeoutMs: this.settings.sendTimeoutMs, proxyBrokerUrl, responseUnused: true };
+    const session = { producerId: response.producer_id, route, connection, proxyBrokerUrl, msgId, sendOptions };
     this.session = session;
     this.ctx.logger.debug({ topic, producer: name, producerId: session.producerId, broker: route.brokerUrl }, 'producer attached');
     return session;
@@ -220,11 +223,7 @@ export class TopicProducer {
       wire.schema_version = this.schema.version;
     }
     try {
-      return session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, {
-        timeoutMs: this.settings.sendTimeoutMs,
-        proxyBrokerUrl: session.proxyBrokerUrl,
-        responseUnused: true,
-      });
+      return session.connection.unary('danube', 'ProducerService', 'SendMessage', wire, session.sendOptions);
     } catch (err) {
       // A token supplier that throws: reported like any failed call, never thrown past the window.
       return Promise.reject(err);
