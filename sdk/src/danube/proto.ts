@@ -13,7 +13,7 @@ import { StreamMessageEncoder } from './stream-message-encoder.js';
  * - defaults: true fills plain fields, but proto3 `optional` fields stay absent when unset, because
  *   protobufjs models them as one-member oneofs, which never get defaults (docs/danube-protocol.md §2.5).
  */
-const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -72,10 +72,10 @@ export function serviceDefinition(pkg: keyof DanubeGrpcPackages, service: string
 }
 
 /**
- * The path and proto-loader codec of one unary or server-streaming method, for the http2 transport (issue 16).
- * The same serializers grpc-js uses, so both transports put identical bytes on the wire and hand callers
- * identical objects; the hand-written `wire.ts` types stay the shapes callers see (package boundaries: no
- * generated code, one encoder).
+ * The path and codec of one unary or server-streaming method, for the http2 transport (issue 16). The same
+ * serializers grpc-js uses (proto-loader's; the SendMessage request's is the hand encoder installed above), so
+ * both transports put identical bytes on the wire and hand callers identical objects; the hand-written `wire.ts`
+ * types stay the shapes callers see (package boundaries: no generated code).
  */
 export function methodCodec(
   pkg: keyof DanubeGrpcPackages,

@@ -14,6 +14,8 @@
  * (not UTF-8, which the broker's decoder refuses).
  */
 
+import type { MsgIdWire, StreamMessageWire } from './wire.js';
+
 // Field keys: (field number << 3) | wire type (0 varint, 2 length-delimited).
 const REQUEST_ID = 0x08;
 const MSG_ID = 0x12;
@@ -34,23 +36,16 @@ const ENTRY_KEY = 0x0a;
 const ENTRY_VALUE = 0x12;
 
 const UINT64_MAX = (1n << 64n) - 1n;
+const DECIMAL_UINT64 = /^\d{1,20}$/;
 /** Per attribute of the message being encoded: key bytes, value bytes, entry bytes (encoding is synchronous). */
 const attributeLengths: number[] = [];
-const DECIMAL_UINT64 = /^\d{1,20}$/;
 
-/** A request as TopicProducer builds it (`sdk/src/danube/topic-producer.ts` `call`). */
-export interface OutgoingStreamMessage {
+/** A request as TopicProducer builds it (`sdk/src/danube/topic-producer.ts` `call`): the wire type with numbers for the 64-bit fields it makes. */
+export type OutgoingStreamMessage = Omit<StreamMessageWire, 'request_id' | 'publish_time' | 'msg_id'> & {
   request_id: number;
-  msg_id: { producer_id: string; topic_name: string; broker_addr: string; topic_offset: number };
-  payload: Buffer;
+  msg_id: Omit<MsgIdWire, 'topic_offset'> & { topic_offset: number };
   publish_time: number;
-  producer_name: string;
-  subscription_name: string;
-  attributes: Record<string, string>;
-  schema_id?: string;
-  schema_version?: number;
-  routing_key?: string;
-}
+};
 
 function varintBytes(value: number): number {
   let bytes = 1;

@@ -1,19 +1,12 @@
 import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import { describe, expect, it } from 'vitest';
-import { methodCodec, serviceClient } from '../../src/danube/proto.js';
+import { methodCodec, PROTO_LOADER_OPTIONS, serviceClient } from '../../src/danube/proto.js';
 import { StreamMessageEncoder } from '../../src/danube/stream-message-encoder.js';
 import { sdkPackageRoot } from '../../src/package-root.js';
 
 // The reference: protobufjs through a loader of our own, with the SDK's options, untouched by the SDK's patch.
-const definition = protoLoader.loadSync(join(sdkPackageRoot(), 'proto', 'DanubeApi.proto'), {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  bytes: Buffer,
-  defaults: true,
-  oneofs: true,
-});
+const definition = protoLoader.loadSync(join(sdkPackageRoot(), 'proto', 'DanubeApi.proto'), PROTO_LOADER_OPTIONS);
 const reference = (definition['danube.ProducerService'] as protoLoader.ServiceDefinition).SendMessage as protoLoader.MethodDefinition<object, object>;
 const protobufjs = (request: unknown) => reference.requestSerialize(request as object);
 const decode = (bytes: Buffer) => reference.requestDeserialize(bytes) as Record<string, unknown>;
