@@ -5,7 +5,7 @@ import { PartitionRouter } from './partition-router.js';
 import type { RetryOptions } from './retry.js';
 import type { SchemaInfo, SchemaRegistryClient } from './schema-registry.js';
 import { partitionTopic, validatePartitionedBase, validateTopicName } from './topic-name.js';
-import { REQUEST_ID, TopicProducer, type OutgoingMessage, type SendCompletion } from './topic-producer.js';
+import { REQUEST_ID_COMPLETION, TopicProducer, type OutgoingMessage, type SendCompletion } from './topic-producer.js';
 import type { SchemaReferenceWire } from './wire.js';
 
 export type DispatchMode = 'reliable' | 'non_reliable';
@@ -293,7 +293,7 @@ export class Producer {
         });
       }
       try {
-        return await lane.producer.send(message, REQUEST_ID);
+        return await lane.producer.send(message, REQUEST_ID_COMPLETION);
       } catch (err) {
         lane.abortThrough = lane.enqueued - 1;
         lane.abortCause = err instanceof DanubeError ? err : new DanubeError(String(err), { code: 'DC_ERR_UNKNOWN', retryable: false, cause: err });

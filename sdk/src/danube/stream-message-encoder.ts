@@ -92,8 +92,7 @@ function uint64Of(value: unknown): bigint | undefined {
 function stringField(key: number, value: string): Buffer {
   const length = Buffer.byteLength(value, 'utf8');
   const field = Buffer.allocUnsafe(1 + varintBytes(length) + length);
-  field[0] = key;
-  field.write(value, writeVarint(field, 1, length), 'utf8');
+  writeString(field, 0, key, value, length);
   return field;
 }
 
@@ -105,8 +104,7 @@ function lengthDelimited(key: number, content: Buffer): Buffer {
 }
 
 /** The encoded `msg_id` field (key, length, MsgID) of a producer session; undefined for a shape left to protobufjs. */
-function msgIdField(id: unknown): Buffer | undefined {
-  if (typeof id !== 'object' || id === null) return undefined;
+function msgIdField(id: object): Buffer | undefined {
   const { producer_id, topic_name, broker_addr, topic_offset } = id as Record<string, unknown>;
   const producerId = uint64Of(producer_id);
   const offset = uint64Of(topic_offset);

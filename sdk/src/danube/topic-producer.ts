@@ -2,6 +2,7 @@ import type { ClientContext } from './client-context.js';
 import type { CallOptions, Connection, TopicRoute } from './connection.js';
 import { closedError, DanubeError, fromGrpcError, type CallContext } from './errors.js';
 import { HealthCheckLoop } from './health-check.js';
+import type { OutgoingStreamMessage } from './stream-message-encoder.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { DispatchStrategyName, ProducerResponseWire, SchemaReferenceWire } from './wire.js';
 
@@ -11,7 +12,7 @@ interface ProducerSession {
   connection: Connection;
   proxyBrokerUrl: string | undefined;
   /** The `msg_id` of every send on this session: one object, so the encoder writes its bytes once (stream-message-encoder.ts). */
-  msgId: { producer_id: string; topic_name: string; broker_addr: string; topic_offset: number };
+  msgId: OutgoingStreamMessage['msg_id'];
   /** The options of every SendMessage on this session (one object, not one per message). */
   sendOptions: CallOptions;
 }
@@ -25,7 +26,7 @@ export interface SendCompletion<T> {
 }
 
 /** The request id as the result, the failure as the rejection. */
-export const REQUEST_ID: SendCompletion<string> = {
+export const REQUEST_ID_COMPLETION: SendCompletion<string> = {
   sent: (requestId) => requestId,
   failed: (error) => {
     throw error;
