@@ -2,7 +2,7 @@ import { ConnectorError, type ConnectorContext, type ConnectorHealth, type Produ
 import { MqttConnection, type ConnectInfo } from '@danube-connect/mqtt';
 import type { IPublishPacket } from 'mqtt';
 import { reliableOf, type SourceMqttConfig } from './config.js';
-import { mqttRecord } from './mqtt-record.js';
+import { MetadataAttributes, mqttRecord } from './mqtt-record.js';
 import { loadRouteSchemas, type LoadedSchema } from './payload-check.js';
 import { OriginFilter } from './origin-filter.js';
 import { PubackWindow, type PubackEntry } from './puback-window.js';
@@ -32,6 +32,8 @@ interface MqttSourceCounts {
  */
 export class MqttSource implements SourceConnector {
   private readonly routes: RouteTable;
+  /** The records' shared metadata attributes; undefined without `include_metadata`. */
+  private readonly metadata: MetadataAttributes | undefined;
   private readonly connection: MqttConnection;
   private readonly window: PubackWindow;
   private readonly unmatchedLog: RateLimitedLog;
@@ -71,6 +73,7 @@ export class MqttSource implements SourceConnector {
     private readonly ctx: Pick<ConnectorContext, 'name' | 'logger' | 'metricsRegistry' | 'danube'>,
   ) {
     this.routes = new RouteTable(config.routes);
+    this.metadata = config.include_metadata ? new MetadataAttributes() : undefined;
     this.schemas = loadRouteSchemas(config.routes);
     this.origins = new OriginFilter(config.ignore_origins);
     this.window = new PubackWindow(config.receive_maximum, {
@@ -247,7 +250,7 @@ export class MqttSource implements SourceConnector {
       return;
     }
     if (stale && entry) this.unacknowledged.set(messageId, entry);
-    const record = mqttRecord(packet, topic, decision.route, this.config.include_metadata, entry ? () => this.window.complete(entry) : undefined);
+    const record = mqttRecord(packet, topic, decision.route, this.metadata, entry ? () => this.window.complete(entry) : undefined);
     const invalid = this.payloadProblem(decision.route, record.payload);
     // Not published: the runtime dead-letters (or drops) it in order, and only then calls its ack (the PUBACK).
     if (invalid) record.invalid = invalid;

@@ -39,6 +39,8 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const DECIMAL_UINT64 = /^\d{1,20}$/;
 /** Per attribute of the message being encoded: key bytes, value bytes, entry bytes (encoding is synchronous). */
 const attributeLengths: number[] = [];
+/** Per attribute of the message being encoded: its value as measured, so an accessor is read once and written as measured. */
+const attributeValues: string[] = [];
 
 /** A request as TopicProducer builds it (`sdk/src/danube/topic-producer.ts` `call`): the wire type with numbers for the 64-bit fields it makes. */
 export type OutgoingStreamMessage = Omit<StreamMessageWire, 'request_id' | 'publish_time' | 'msg_id'> & {
@@ -125,6 +127,8 @@ function msgIdField(id: object): Buffer | undefined {
  */
 export class StreamMessageEncoder {
   private readonly msgIds = new WeakMap<object, Buffer | null>();
+  /** Per frozen attributes object: its encoded entries, or null when they cannot be kept (an accessor, a non-string value). */
+  private readonly attributeFields = new WeakMap<object, Buffer | null>();
 
   constructor(private readonly fallback: (request: unknown) => Buffer) {}
 
@@ -135,6 +139,20 @@ export class StreamMessageEncoder {
       this.msgIds.set(id, field);
     }
     return field ?? undefined;
+  }
+
+  /**
+   * The encoded attribute fields of a frozen object (which a plugin shares between records, as source-mqtt does
+   * per topic), computed once: its data properties cannot change. Undefined for any other object.
+   */
+  private frozenAttributeBytes(attributes: Record<string, string>): Buffer | undefined {
+    if (!Object.isFrozen(attributes)) return undefined;
+    let fields = this.attributeFields.get(attributes);
+    if (fields === undefined) {
+      fields = attributeFieldsOf(attributes);
+      this.attributeFields.set(attributes, fields);
+    }
+    return fields ?? undefined;
   }
 
   /** The serialized request (without the gRPC frame prefix). */
@@ -167,19 +185,14 @@ export class StreamMessageEncoder {
       1 + varintBytes(publish_time) +
       1 + varintBytes(nameBytes) + nameBytes +
       1 + varintBytes(subscriptionBytes) + subscriptionBytes;
-    const keys = Object.keys(attributes);
-    const lengths = attributeLengths;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const value = attributes[key];
-      if (typeof value !== 'string') return undefined;
-      const keyLength = Buffer.byteLength(key, 'utf8');
-      const valueLength = Buffer.byteLength(value, 'utf8');
-      const entry = 2 + varintBytes(keyLength) + keyLength + varintBytes(valueLength) + valueLength;
-      lengths[3 * i] = keyLength;
-      lengths[3 * i + 1] = valueLength;
-      lengths[3 * i + 2] = entry;
-      size += 1 + varintBytes(entry) + entry;
+    // A frozen attributes object's entries were encoded the first time it was seen; any other is measured here.
+    const frozen = this.frozenAttributeBytes(attributes);
+    const keys = frozen ? EMPTY_KEYS : Object.keys(attributes);
+    if (frozen) size += frozen.length;
+    else {
+      const measured = measureAttributes(attributes, keys);
+      if (measured < 0) return undefined;
+      size += measured;
     }
     if (schemaId) size += 1 + schemaId.length;
     if (schema_version !== undefined) size += 1 + varintBytes(schema_version);
@@ -200,13 +213,8 @@ export class StreamMessageEncoder {
     at = writeVarint(buf, at, publish_time);
     at = writeString(buf, at, PRODUCER_NAME, producer_name, nameBytes);
     at = writeString(buf, at, SUBSCRIPTION_NAME, subscription_name, subscriptionBytes);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      buf[at++] = ATTRIBUTE;
-      at = writeVarint(buf, at, lengths[3 * i + 2] as number);
-      at = writeString(buf, at, ENTRY_KEY, key, lengths[3 * i] as number);
-      at = writeString(buf, at, ENTRY_VALUE, attributes[key] as string, lengths[3 * i + 1] as number);
-    }
+    if (frozen) at += frozen.copy(buf, at);
+    else at = writeAttributes(buf, at, keys);
     if (schemaId) {
       buf[at++] = SCHEMA_ID;
       for (const byte of schemaId) buf[at++] = byte;
@@ -224,4 +232,54 @@ function writeString(buf: Buffer, at: number, key: number, value: string, length
   buf[at++] = key;
   at = writeVarint(buf, at, length);
   return at + buf.write(value, at, 'utf8');
+}
+
+const EMPTY_KEYS: readonly string[] = [];
+
+/**
+ * The bytes of `keys`' attribute fields (map entries), their lengths and values kept for writeAttributes;
+ * -1 when a value is not a string (the request goes to protobufjs).
+ */
+function measureAttributes(attributes: Record<string, unknown>, keys: readonly string[]): number {
+  const lengths = attributeLengths;
+  let size = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = attributes[key];
+    if (typeof value !== 'string') return -1;
+    attributeValues[i] = value;
+    const keyLength = Buffer.byteLength(key, 'utf8');
+    const valueLength = Buffer.byteLength(value, 'utf8');
+    const entry = 2 + varintBytes(keyLength) + keyLength + varintBytes(valueLength) + valueLength;
+    lengths[3 * i] = keyLength;
+    lengths[3 * i + 1] = valueLength;
+    lengths[3 * i + 2] = entry;
+    size += 1 + varintBytes(entry) + entry;
+  }
+  return size;
+}
+
+/** Writes the attribute fields measureAttributes measured, at `at`; returns the offset after them. */
+function writeAttributes(buf: Buffer, at: number, keys: readonly string[]): number {
+  const lengths = attributeLengths;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    buf[at++] = ATTRIBUTE;
+    at = writeVarint(buf, at, lengths[3 * i + 2] as number);
+    at = writeString(buf, at, ENTRY_KEY, key, lengths[3 * i] as number);
+    at = writeString(buf, at, ENTRY_VALUE, attributeValues[i] as string, lengths[3 * i + 1] as number);
+  }
+  return at;
+}
+
+/** A frozen attributes object's fields, encoded; null when one is an accessor (whose value may change) or not a string. */
+function attributeFieldsOf(attributes: Record<string, string>): Buffer | null {
+  const descriptors = Object.getOwnPropertyDescriptors(attributes);
+  const keys = Object.keys(attributes);
+  if (keys.some((key) => !('value' in (descriptors[key] as PropertyDescriptor)))) return null;
+  const size = measureAttributes(attributes, keys);
+  if (size < 0) return null;
+  const fields = Buffer.allocUnsafe(size);
+  writeAttributes(fields, 0, keys);
+  return fields;
 }

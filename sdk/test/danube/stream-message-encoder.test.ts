@@ -37,10 +37,16 @@ function wholeNumber(next: () => number): number {
   return next() < 0.5 ? pick : Math.floor(next() * pick);
 }
 
+/** Frozen attributes objects shared between messages, as source-mqtt shares one per topic: the encoder keeps their bytes. */
+const sharedAttributes: Readonly<Record<string, string>>[] = [];
+
 function message(next: () => number, msgId: object): Record<string, unknown> {
-  const attributes: Record<string, string> = {};
+  let attributes: Record<string, string> = {};
   const count = Math.floor(next() * 6);
   for (let i = 0; i < count; i++) attributes[next() < 0.2 ? String(Math.floor(next() * 100)) : text(next, 40)] = text(next, next() < 0.1 ? 300 : 30);
+  const share = next();
+  if (share < 0.2 && sharedAttributes.length > 0) attributes = sharedAttributes[Math.floor(next() * sharedAttributes.length)] as Record<string, string>;
+  else if (share < 0.4) sharedAttributes.push(Object.freeze(attributes));
   const payloadBytes = [0, 1, 127, 128, 1024, 20_000, 300_000][Math.floor(next() * 7)] as number;
   const payload = Buffer.alloc(payloadBytes, Math.floor(next() * 256));
   const m: Record<string, unknown> = {
@@ -93,6 +99,22 @@ describe('StreamMessageEncoder', () => {
     const other = encoder.encode({ ...base, msg_id: { ...id, producer_id: '8' } });
     expect((decode(other).msg_id as Record<string, unknown>).producer_id).toBe('8');
     expect((decode(first).msg_id as Record<string, unknown>).producer_id).toBe('7');
+  });
+
+  it('keeps the bytes of frozen attributes only: an accessor is read on every message, an unfrozen object is read again', () => {
+    const id = { producer_id: '7', topic_name: '/default/a', broker_addr: 'http://b:1', topic_offset: 0 };
+    const base = { request_id: 1, msg_id: id, payload: Buffer.from('x'), publish_time: 2, producer_name: 'p', subscription_name: '' };
+    let reading = 0;
+    const changing = Object.freeze({ fixed: 'a', get counter() { return String(++reading); } });
+    for (const expected of ['1', '2']) expect(decode(encoder.encode({ ...base, attributes: changing })).attributes).toEqual({ fixed: 'a', counter: expected });
+    const open: Record<string, string> = { k: 'before' };
+    encoder.encode({ ...base, attributes: open });
+    open.k = 'after';
+    expect(decode(encoder.encode({ ...base, attributes: open })).attributes).toEqual({ k: 'after' });
+    fallbacks = 0;
+    const frozenBad = Object.freeze({ a: 5 });
+    for (let i = 0; i < 2; i++) expect(encoder.encode({ ...base, attributes: frozenBad })).toEqual(protobufjs({ ...base, attributes: frozenBad }));
+    expect(fallbacks).toBe(2);
   });
 
   it('leaves every other shape to protobufjs, with its bytes', () => {
