@@ -115,12 +115,17 @@ export class OrderedCommitter {
       for (const entry of batch) {
         if (this.halted) return;
         if (entry.acked) continue;
-        const ack = entry.record.ack;
-        if (ack && !(await this.attempt('ack', [entry], () => entry.record.ack?.()))) return this.stopForGood();
+        if (entry.record.ack) {
+          const acked = this.attempt('ack', [entry], () => entry.record.ack?.());
+          if (acked !== true && !(await acked)) return this.stopForGood();
+        }
         entry.acked = true;
       }
       if (this.halted) return;
-      if (commit && !(await this.attempt('commit', batch, () => commit(batch.map((entry) => entry.record))))) return this.stopForGood();
+      if (commit) {
+        const committed = this.attempt('commit', batch, () => commit(batch.map((entry) => entry.record)));
+        if (committed !== true && !(await committed)) return this.stopForGood();
+      }
       this.tracker.release(batch.length);
       this.committedCount += batch.length;
       this.options.events.committed(batch);
@@ -133,15 +138,24 @@ export class OrderedCommitter {
     this.halted = true;
   }
 
-  /** Runs one ack or commit call until it works; false when the committer must stop (halted or fatal). */
-  private async attempt(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown): Promise<boolean> {
-    // The common case costs one call; the retry bookkeeping is made only once something failed.
+  /**
+   * Runs one ack or commit call until it works; false when the committer must stop (halted or fatal). A call
+   * that returns no promise is answered synchronously (`true`): a source's ack usually only queues something
+   * (source-mqtt's PUBACK), and awaiting it would cost a promise and a microtask turn per record. The retry
+   * bookkeeping is made only once something failed.
+   */
+  private attempt(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown): true | Promise<boolean> {
+    let result: unknown;
     try {
-      await call();
-      return true;
+      result = call();
     } catch (err) {
       return this.retry(stage, entries, call, err);
     }
+    if (!isPromiseLike(result)) return true;
+    return Promise.resolve(result).then(
+      () => true,
+      (err: unknown) => this.retry(stage, entries, call, err),
+    );
   }
 
   private async retry(stage: CommitStage, entries: readonly InFlightRecord[], call: () => unknown, firstError: unknown): Promise<boolean> {
@@ -216,3 +230,6 @@ export class OrderedCommitter {
   }
 }
 
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}

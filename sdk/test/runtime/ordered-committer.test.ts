@@ -15,7 +15,8 @@ interface Harness {
   blocked: Array<[CommitStage, string | undefined]>;
   fatal: ConnectorError[];
   changed: Condition;
-  entry(text: string, ack?: () => void | Promise<void>): InFlightRecord;
+  /** `sync`: the record's ack returns no promise (as source-mqtt's does); by default it is an async function. */
+  entry(text: string, ack?: () => void | Promise<void>, mode?: 'sync'): InFlightRecord;
 }
 
 function harness(
@@ -59,12 +60,18 @@ function harness(
     blocked,
     fatal,
     changed,
-    entry(text, ack) {
+    entry(text, ack, mode) {
       const record = textRecord('/default/t', text, {
-        ack: async () => {
-          calls.push(`ack ${text}`);
-          await ack?.();
-        },
+        ack:
+          mode === 'sync'
+            ? () => {
+                calls.push(`ack ${text}`);
+                void ack?.();
+              }
+            : async () => {
+                calls.push(`ack ${text}`);
+                await ack?.();
+              },
       });
       const entry: InFlightRecord = { seq: -1, record, topic: record.topic, acceptedAt: performance.now(), attempts: 1, outcome: undefined, acked: false };
       committer.add(entry);
@@ -103,6 +110,47 @@ describe('OrderedCommitter', () => {
     expect(h.calls).toEqual(['ack a', 'ack a', 'ack a', 'ack a', 'ack a', 'commit a']);
     expect(h.failures).toEqual(Array(4).fill('/default/t BUSY'));
     expect(h.blocked).toEqual([['ack', 'BUSY'], ['ack', undefined]]);
+  });
+
+  it('synchronous acks run in acceptance order within one turn; a throwing one is retried like a rejecting one', async () => {
+    let failures = 1;
+    const h = harness({ hasCommit: false });
+    const entries = ['a', 'b', 'c'].map((t) =>
+      h.entry(
+        t,
+        () => {
+          if (t === 'b' && failures-- > 0) throw ConnectorError.retryable('socket busy', { code: 'BUSY' });
+        },
+        'sync',
+      ),
+    );
+    const [a] = entries as [InFlightRecord];
+    h.committer.done(a, 'published');
+    // Nothing awaits a synchronous ack: the record is committed before done() returns.
+    expect(h.committed).toEqual([['a']]);
+    for (const entry of entries.slice(1)) h.committer.done(entry, 'published');
+    await h.committer.whenEmpty();
+    expect(h.calls).toEqual(['ack a', 'ack b', 'ack b', 'ack c']);
+    expect(h.failures).toEqual(['/default/t BUSY']);
+    expect(h.committed.flat()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a synchronous ack that throws a fatal error stops the committer', async () => {
+    const h = harness();
+    h.committer.done(
+      h.entry(
+        'a',
+        () => {
+          throw ConnectorError.fatal('socket gone', { code: 'GONE' });
+        },
+        'sync',
+      ),
+      'published',
+    );
+    await h.changed.until(() => h.fatal.length > 0);
+    expect(h.fatal[0]?.code).toBe('GONE');
+    expect(h.calls).toEqual(['ack a']);
+    expect(h.committed).toEqual([]);
   });
 
   it('retries a failed commit without acking the records again', async () => {
