@@ -254,7 +254,9 @@ export class SourceRuntime implements ConnectorRuntime {
       this.health.degrade(key, `cannot write to ${topic}: ${error.message} (${error.code}); its records wait, retrying`);
     },
     available: (topic) => {
-      if (this.failingTopics.delete(topic)) this.logger.info({ topic }, `${topic} can be written again (recovered)`);
+      // Called on every publish: free unless the topic was failing (both degrading events above mark it).
+      if (!this.failingTopics.delete(topic)) return;
+      this.logger.info({ topic }, `${topic} can be written again (recovered)`);
       this.health.recover(`danube ${topic}`);
     },
   };
