@@ -7,7 +7,7 @@ import { DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Unary } from './bare-http2.js';
 import { fileURLToPath } from 'node:url';
 import { DanubeAdminClient } from '@danube-connect/sdk';
-import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, rawGrpcService, report, round, rssMb, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns, warmUp } from './lib.js';
+import { closedLoop, cpuStart, cpuUsedUs, median, processCpuSeconds, rawGrpcService, report, round, rssMb, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, TRANSPORT_VARIANTS, transportColumns, variantOrder, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20000);
@@ -83,15 +83,18 @@ async function benchTarget(label, serviceUrl, brokerPid, admin) {
     for (const [name, options, concurrency, rawConcurrency] of CASES) {
       const slug = name.replace(/[^a-z0-9]+/g, '-');
       const id = `${Date.now().toString(36)}-${run}`;
-      // Interleave: every variant of every case in every run, so drift hits all alike.
+      // Interleave: every variant of every case in every run, in alternating order, so drift hits all alike.
       const of = samples.get(name);
       const ours = (transport, topic) =>
         sampleIntoTopic(admin, { topic, partitions: options.partitions ?? 0 }, SCRIPT, 'ours', { serviceUrl, topic, options, concurrency, run, brokerPid, transport });
       const baseline = (bare, topic) => sampleIntoTopic(admin, { topic, partitions: 0 }, SCRIPT, 'baseline', { serviceUrl, topic, concurrency: rawConcurrency, brokerPid, bare });
-      of['grpc-js'].push(await ours('grpc-js', `/default/bench-g-${slug}-${id}`));
-      of.http2.push(await ours('http2', `/default/bench-h-${slug}-${id}`));
-      of.raw.push(await baseline(false, `/default/raw-${slug}-${id}`));
-      of.bare.push(await baseline(true, `/default/bare-${slug}-${id}`));
+      const sampleOf = {
+        'grpc-js': () => ours('grpc-js', `/default/bench-g-${slug}-${id}`),
+        http2: () => ours('http2', `/default/bench-h-${slug}-${id}`),
+        raw: () => baseline(false, `/default/raw-${slug}-${id}`),
+        bare: () => baseline(true, `/default/bare-${slug}-${id}`),
+      };
+      for (const variant of variantOrder(run)) of[variant].push(await sampleOf[variant]());
       process.stderr.write('.');
     }
   }
@@ -133,5 +136,6 @@ report('client-producer', rows, [
   `${MESSAGES} messages of 1 KiB per sample, median of ${RUNS} interleaved runs. grpcjs_/http2_: our Producer on that transport;`,
   'raw_grpcjs_: bare grpc-js unary SendMessage calls; bare_http2_: a bare node:http2 unary loop (bench/bare-http2.js), both at baseline_concurrency.',
   'Partition rows: the driver keeps 64 sends outstanding, the producer keeps one in flight per partition, so the baselines run at the partition count.',
-  'Every sample runs in a fresh process (bench/lib.js sampleIntoTopic). *_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
+  'Every sample runs in a fresh process (bench/lib.js sampleIntoTopic), the variants in alternating order from run to run. *_cpu_us: µs of CPU (user + system) per message in the client process; broker_cpu_us: the TestBroker process (http2 runs); they share the 2 cores.',
+  'http2_vs_*_cpu: the ratio of the medians (what the target is judged on); *_paired: the median of the per-run ratios, which cancels drift between runs.',
 ]);

@@ -8,7 +8,7 @@
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import { bareHttp2Session } from './bare-http2.js';
 import { fileURLToPath } from 'node:url';
-import { cpuStart, cpuUsedUs, median, rawGrpcService, report, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns } from './lib.js';
+import { cpuStart, cpuUsedUs, median, rawGrpcService, report, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, topicsOf, TRANSPORT_VARIANTS, transportColumns, variantOrder } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10000);
@@ -159,10 +159,13 @@ try {
       const of = samples.get(partitions);
       const name = `${partitions}-${run}`;
       const sample = (sampler, args) => sampleIntoTopic(admin, { topic: args.topic, partitions }, SCRIPT, sampler, { serviceUrl: broker.serviceUrl, partitions, ...args });
-      of['grpc-js'].push(await sample('ours', { topic: `/default/ack-g-${partitions}-${id}`, run: name, transport: 'grpc-js' }));
-      of.http2.push(await sample('ours', { topic: `/default/ack-h-${partitions}-${id}`, run: `h${name}`, transport: 'http2' }));
-      of.raw.push(await sample('raw', { topic: `/default/ack-raw-${partitions}-${id}`, run: name, bare: false }));
-      of.bare.push(await sample('raw', { topic: `/default/ack-bare-${partitions}-${id}`, run: `b${name}`, bare: true }));
+      const sampleOf = {
+        'grpc-js': () => sample('ours', { topic: `/default/ack-g-${partitions}-${id}`, run: name, transport: 'grpc-js' }),
+        http2: () => sample('ours', { topic: `/default/ack-h-${partitions}-${id}`, run: `h${name}`, transport: 'http2' }),
+        raw: () => sample('raw', { topic: `/default/ack-raw-${partitions}-${id}`, run: name, bare: false }),
+        bare: () => sample('raw', { topic: `/default/ack-bare-${partitions}-${id}`, run: `b${name}`, bare: true }),
+      };
+      for (const variant of variantOrder(run)) of[variant].push(await sampleOf[variant]());
       process.stderr.write('.');
     }
   }
@@ -189,4 +192,5 @@ report('consumer-ack', rows, [
   `bare_http2_: a bare node:http2 ReceiveMessages stream with Acks on a bare node:http2 unary loop, one session; baselines keep ${ACKS_IN_FLIGHT} acks in flight per partition.`,
   "The broker's window (10 unacked per subscription, docs/danube-protocol.md §9.4) bounds all; the clock and the CPU count (µs per message received and acked,",
   'client process) start once the topic is full. The ReceiveMessages stream is on the same transport as the Acks in every variant.',
+  'The variants run in alternating order from run to run. http2_vs_*_cpu: the ratio of the medians (what the target is judged on); *_paired: the median of the per-run ratios, which cancels drift between runs.',
 ]);

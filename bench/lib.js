@@ -235,6 +235,15 @@ export function rssMb() {
 export const TRANSPORT_VARIANTS = ['grpc-js', 'http2', 'raw', 'bare'];
 
 /**
+ * The order of the variants in run `run`: as listed in even runs, reversed in odd ones, so that a machine whose
+ * speed drifts during a run (it does here, by up to 2x within an hour) does not always favour the variant sampled
+ * first.
+ */
+export function variantOrder(run) {
+  return run % 2 === 0 ? TRANSPORT_VARIANTS : [...TRANSPORT_VARIANTS].reverse();
+}
+
+/**
  * The columns the transport benchmarks share, from samples per variant (`{ msgPerS, clientUs, failed }` each):
  * medians of msg/s and client CPU per message of every variant, the lean transport's CPU ratios, with `target`
  * the lean transport's target (issue 16: client CPU per call <= 0.55x grpc-js's and <= 1.1x the bare loop's)
@@ -245,6 +254,8 @@ export function transportColumns(of, { target = true } = {}) {
   const cpu = Object.fromEntries(TRANSPORT_VARIANTS.map((v) => [v, med(v, 'clientUs')]));
   const vsGrpcJs = cpu.http2 / cpu['grpc-js'];
   const vsBare = cpu.http2 / cpu.bare;
+  // The same ratios per run (the samples at one index ran back to back), then their median: drift between runs cancels.
+  const paired = (variant) => median(of.http2.map((s, i) => s.clientUs / of[variant][i].clientUs));
   return {
     grpcjs_msg_per_s: Math.round(med('grpc-js', 'msgPerS')),
     http2_msg_per_s: Math.round(med('http2', 'msgPerS')),
@@ -256,6 +267,8 @@ export function transportColumns(of, { target = true } = {}) {
     bare_http2_cpu_us: Math.round(cpu.bare),
     http2_vs_grpcjs_cpu: round(vsGrpcJs, 2),
     http2_vs_bare_cpu: round(vsBare, 2),
+    http2_vs_grpcjs_cpu_paired: round(paired('grpc-js'), 2),
+    http2_vs_bare_cpu_paired: round(paired('bare'), 2),
     target: target ? `cpu <= 0.55x grpc-js, <= 1.1x bare: ${vsGrpcJs <= 0.55 && vsBare <= 1.1 ? 'met' : 'MISSED'}` : undefined,
     failed: TRANSPORT_VARIANTS.reduce((n, v) => n + of[v].reduce((m, s) => m + s.failed, 0), 0),
   };

@@ -18,9 +18,14 @@ function grpcTimeout(ms: number): string {
 /** One uncompressed length-prefixed message. */
 export function grpcFrame(body: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + body.length);
-  frame[0] = 0; // not compressed
-  frame.writeUInt32BE(body.length, 1);
   body.copy(frame, GRPC_FRAME_HEADER_BYTES);
+  return writeGrpcFrameHeader(frame);
+}
+
+/** Writes the prefix into the first GRPC_FRAME_HEADER_BYTES of `frame`, whose message is the rest. */
+export function writeGrpcFrameHeader(frame: Buffer): Buffer {
+  frame[0] = 0; // not compressed
+  frame.writeUInt32BE(frame.length - GRPC_FRAME_HEADER_BYTES, 1);
   return frame;
 }
 

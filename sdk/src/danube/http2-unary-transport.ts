@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { BrokerAddress } from './broker-url.js';
 import { DeadlineQueue, type DeadlineEntry, type Expiring } from './deadline-queue.js';
-import { GRPC_FRAME_HEADER_BYTES, grpcFrame, grpcRequestHeaders, statusOfResponseHeaders, statusOfTrailers } from './grpc-framing.js';
+import { GRPC_FRAME_HEADER_BYTES, grpcRequestHeaders, statusOfResponseHeaders, statusOfTrailers } from './grpc-framing.js';
 import { GrpcStatus } from './grpc-status.js';
 import { Http2ServerStream } from './http2-server-stream.js';
 import { UnaryCallError } from './unary-call-error.js';
@@ -31,7 +31,8 @@ export interface Http2UnaryTransportOptions {
 /** One method (unary or server-streaming): its HTTP/2 path and the proto-loader codec of its messages. */
 export interface MethodCodec {
   path: string;
-  serialize(request: unknown): Buffer;
+  /** The serialized request with its gRPC length prefix (grpc-framing.ts). */
+  frame(request: unknown): Buffer;
   deserialize(bytes: Buffer): unknown;
 }
 
@@ -235,18 +236,18 @@ export class Http2UnaryTransport {
   }
 
   /** The length-prefixed request; throws UnaryCallError when it cannot be serialized or is over the send limit. */
-  private requestFrame(method: { serialize(request: unknown): Buffer }, request: unknown): Buffer {
-    let body: Buffer;
+  private requestFrame(method: MethodCodec, request: unknown): Buffer {
+    let frame: Buffer;
     try {
-      body = method.serialize(request);
+      frame = method.frame(request);
     } catch (err) {
       throw new UnaryCallError(GrpcStatus.INTERNAL, `Request message serialization failure: ${(err as Error).message}`);
     }
-    if (body.length > this.options.maxSendMessageBytes) {
+    if (frame.length - GRPC_FRAME_HEADER_BYTES > this.options.maxSendMessageBytes) {
       // grpc-js's wording, so that fromGrpcError sees the same text from either transport.
       throw new UnaryCallError(GrpcStatus.RESOURCE_EXHAUSTED, `Attempted to send message with a size larger than ${this.options.maxSendMessageBytes}`);
     }
-    return grpcFrame(body);
+    return frame;
   }
 
   /**

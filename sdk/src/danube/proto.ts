@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { sdkPackageRoot } from '../package-root.js';
+import { grpcFrame } from './grpc-framing.js';
 import { StreamMessageEncoder } from './stream-message-encoder.js';
 
 /**
@@ -29,6 +30,8 @@ export interface DanubeGrpcPackages {
 }
 
 let cached: DanubeGrpcPackages | undefined;
+/** Per method path, a serializer that writes the gRPC length-prefixed request in one pass (SendMessage's). */
+const frameWriters = new Map<string, (request: unknown) => Buffer>();
 
 /** The folder holding our .proto files (shipped in the package beside dist/). */
 function protoDir(): string {
@@ -50,6 +53,7 @@ function loadDanubeProtos(): DanubeGrpcPackages {
   const sendMessage = (definition['danube.ProducerService'] as protoLoader.ServiceDefinition).SendMessage as protoLoader.MethodDefinition<object, object>;
   const encoder = new StreamMessageEncoder(sendMessage.requestSerialize as (request: unknown) => Buffer);
   sendMessage.requestSerialize = (request: object) => encoder.encode(request);
+  frameWriters.set(sendMessage.path, (request) => encoder.encodeFrame(request));
   const root = grpc.loadPackageDefinition(definition);
   cached = {
     danube: root.danube as grpc.GrpcObject,
@@ -72,7 +76,8 @@ export function serviceDefinition(pkg: keyof DanubeGrpcPackages, service: string
 }
 
 /**
- * The path and codec of one unary or server-streaming method, for the http2 transport (issue 16). The same
+ * The path and codec of one unary or server-streaming method, for the http2 transport (issue 16): `frame` gives
+ * the length-prefixed request (SendMessage's written in one pass, the others framed after serializing). The same
  * serializers grpc-js uses (proto-loader's; the SendMessage request's is the hand encoder installed above), so
  * both transports put identical bytes on the wire and hand callers identical objects; the hand-written `wire.ts`
  * types stay the shapes callers see (package boundaries: no generated code).
@@ -82,10 +87,11 @@ export function methodCodec(
   service: string,
   method: string,
   kind: 'unary' | 'server-stream',
-): { path: string; serialize(request: unknown): Buffer; deserialize(bytes: Buffer): unknown } {
+): { path: string; frame(request: unknown): Buffer; deserialize(bytes: Buffer): unknown } {
   const definition = serviceDefinition(pkg, service)[method];
   if (!definition || definition.requestStream || definition.responseStream !== (kind === 'server-stream')) {
     throw new Error(`${kind} RPC ${pkg}.${service}/${method} missing from the Danube protos`);
   }
-  return { path: definition.path, serialize: definition.requestSerialize, deserialize: definition.responseDeserialize };
+  const serialize = definition.requestSerialize;
+  return { path: definition.path, frame: frameWriters.get(definition.path) ?? ((request) => grpcFrame(serialize(request))), deserialize: definition.responseDeserialize };
 }

@@ -14,6 +14,7 @@
  * (not UTF-8, which the broker's decoder refuses).
  */
 
+import { GRPC_FRAME_HEADER_BYTES, grpcFrame, writeGrpcFrameHeader } from './grpc-framing.js';
 import type { MsgIdWire, StreamMessageWire } from './wire.js';
 
 // Field keys: (field number << 3) | wire type (0 varint, 2 length-delimited).
@@ -157,10 +158,20 @@ export class StreamMessageEncoder {
 
   /** The serialized request (without the gRPC frame prefix). */
   encode(request: unknown): Buffer {
-    return this.encodeFast(request as OutgoingStreamMessage) ?? this.fallback(request);
+    return this.encodeFast(request as OutgoingStreamMessage, 0) ?? this.fallback(request);
   }
 
-  private encodeFast(m: OutgoingStreamMessage): Buffer | undefined {
+  /**
+   * The serialized request as one gRPC length-prefixed message (grpc-framing.ts), written in one pass: the http2
+   * transport sends it as it is, without copying the message behind a prefix.
+   */
+  encodeFrame(request: unknown): Buffer {
+    const frame = this.encodeFast(request as OutgoingStreamMessage, GRPC_FRAME_HEADER_BYTES);
+    return frame ? writeGrpcFrameHeader(frame) : grpcFrame(this.fallback(request));
+  }
+
+  /** The request written from `offset` on (the bytes before it are left for the caller), or undefined for protobufjs. */
+  private encodeFast(m: OutgoingStreamMessage, offset: number): Buffer | undefined {
     if (typeof m !== 'object' || m === null) return undefined;
     const { request_id, msg_id, payload, publish_time, producer_name, subscription_name, attributes, schema_id, schema_version, routing_key } = m;
     if (!isWholeNumber(request_id) || !isWholeNumber(publish_time) || !Buffer.isBuffer(payload)) return undefined;
@@ -202,9 +213,9 @@ export class StreamMessageEncoder {
       size += 1 + varintBytes(keyBytes) + keyBytes;
     }
 
-    const buf = Buffer.allocUnsafe(size);
-    buf[0] = REQUEST_ID;
-    let at = writeVarint(buf, 1, request_id);
+    const buf = Buffer.allocUnsafe(offset + size);
+    buf[offset] = REQUEST_ID;
+    let at = writeVarint(buf, offset + 1, request_id);
     at += msgId.copy(buf, at);
     buf[at++] = PAYLOAD;
     at = writeVarint(buf, at, payload.length);

@@ -11,6 +11,13 @@ const reference = (definition['danube.ProducerService'] as protoLoader.ServiceDe
 const protobufjs = (request: unknown) => reference.requestSerialize(request as object);
 const decode = (bytes: Buffer) => reference.requestDeserialize(bytes) as Record<string, unknown>;
 
+/** A gRPC length-prefixed message, written here independently of grpc-framing.ts: flag 0, big-endian length. */
+function framed(body: Buffer): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(body.length, 1);
+  return Buffer.concat([prefix, body]);
+}
+
 /** A seeded generator (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {
   return () => {
@@ -87,6 +94,9 @@ describe('StreamMessageEncoder', () => {
       const ours = encoder.encode(m);
       const theirs = protobufjs(m);
       if (!ours.equals(theirs)) expect({ i, ours: ours.toString('hex') }).toEqual({ i, ours: theirs.toString('hex') });
+      // The http2 transport's one-pass frame: the same message behind its prefix.
+      const frame = encoder.encodeFrame(m);
+      if (!frame.equals(framed(theirs))) expect({ i, frame: frame.toString('hex') }).toEqual({ i, frame: framed(theirs).toString('hex') });
     }
     expect(fallbacks).toBe(0);
   });
@@ -134,6 +144,7 @@ describe('StreamMessageEncoder', () => {
     fallbacks = 0;
     for (const shape of shapes) expect(encoder.encode(shape)).toEqual(protobufjs(shape));
     expect(fallbacks).toBe(shapes.length);
+    for (const shape of shapes) expect(encoder.encodeFrame(shape)).toEqual(framed(protobufjs(shape)));
     // uint64s as numbers or decimal strings, wherever they sit, are written here, with the same bytes.
     const alsoOurs = [{ ...base, msg_id: { ...id, producer_id: 7 } }, { ...base, msg_id: { ...id, topic_offset: '12' } }, { ...base, schema_id: 99, schema_version: 1 }];
     fallbacks = 0;
@@ -151,12 +162,13 @@ describe('StreamMessageEncoder', () => {
   it('is the SendMessage serializer of the SDK on both transports', () => {
     const m = message(random(7), { producer_id: '42', topic_name: '/default/t', broker_addr: 'http://127.0.0.1:6650', topic_offset: 0 });
     const codec = methodCodec('danube', 'ProducerService', 'SendMessage', 'unary');
-    expect(codec.serialize(m)).toEqual(protobufjs(m));
+    expect(codec.frame(m)).toEqual(framed(protobufjs(m)));
     // Shapes protobufjs would write differently from us prove it is ours that runs: the lone surrogate.
     const lone = { ...m, attributes: { k: '\udc00' } };
-    expect(codec.serialize(lone)).toEqual(new StreamMessageEncoder(protobufjs).encode(lone));
-    expect(codec.serialize(lone)).not.toEqual(protobufjs(lone));
+    const ours = new StreamMessageEncoder(protobufjs).encode(lone);
+    expect(ours).not.toEqual(protobufjs(lone));
+    expect(codec.frame(lone)).toEqual(framed(ours));
     // grpc-js's generated client reads the same definition.
-    expect(serviceClient('danube', 'ProducerService').service.SendMessage?.requestSerialize(lone)).toEqual(codec.serialize(lone));
+    expect(serviceClient('danube', 'ProducerService').service.SendMessage?.requestSerialize(lone)).toEqual(ours);
   });
 });
