@@ -2,7 +2,8 @@
 // by the host (`danube-connect run`) → Danube (the TestBroker in its own process, or DANUBE_SERVICE_URL), counted
 // by the connector's processed_total (committed = Danube acknowledged = PUBACKed for QoS 1, PUBRECed for QoS 2). Baselines in the same
 // run: mosquitto → a plain mqtt.js subscriber (the MQTT limit) and the SDK producer alone into the same Danube
-// with the case's partitions and ordering (the Danube limit); baseline_msg_per_s = the smaller. 1 KiB payloads;
+// with the case's partitions and ordering, sending the connector's messages (the Danube limit); baseline_msg_per_s
+// = the smaller. 1 KiB payloads;
 // medians of interleaved runs. Then publish-to-Danube latency at a fixed 1,000 msg/s and the connector child's
 // RSS idle and at 1,000 msg/s. Targets: QoS 1 with ordering "none" >= 80 % of its baseline; p99 <= 25 ms at
 // 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. A json_schema case validates each 1 KiB JSON payload against a
@@ -276,10 +277,15 @@ async function mqttBaseline(mqttUrl, publisher, qos, run) {
  * process of its own with the connector child's V8 flags and warmed up, as the connector's child is by then
  * (bench/lib.js sampleIntoTopic: the caller deletes `topic` afterwards).
  */
-async function danubeBaseline({ serviceUrl, brokerPid, topic, spec: [name, , partitions, ordering, topics, , transport], run }) {
+async function danubeBaseline({ serviceUrl, brokerPid, topic, spec: [name, qos, partitions, ordering, topics, , transport], run }) {
   const client = new DanubeClient({ serviceUrl, ...(transport ? { transport } : {}) });
   const producer = await client.createProducer({ topic, name: `bench-base-${name}-${run}`, partitions, ordering, maxInFlight: 64 });
-  const send = (i) => producer.send(payload(), { key: `b/${name}/${i % topics}` });
+  // The connector's messages: its key (the MQTT topic) and the attributes include_metadata (the default) adds, one
+  // frozen object per MQTT topic as source-mqtt shares them (plugins/source-mqtt/src/mqtt-record.ts), so the
+  // TestBroker decodes and stores the same messages in the limit as in the case.
+  const keys = Array.from({ length: topics }, (_, t) => `b/${name}/${t}`);
+  const attributes = keys.map((key) => Object.freeze({ 'mqtt.topic': key, 'mqtt.qos': String(qos), 'mqtt.retain': 'false', 'mqtt.dup': 'false', source: 'mqtt' }));
+  const send = (i) => producer.send(payload(), { key: keys[i % topics], attributes: attributes[i % topics] });
   await warmUp(2_000, 64, send);
   const cpuBefore = cpuNow({ broker: brokerPid });
   const result = await closedLoop(MESSAGES, 64, send);
@@ -467,7 +473,7 @@ report('source-mqtt', rows, [
   'msg_per_s: first publish to the last processed_total increase of the case\'s topic (host /metrics, polled every 100 ms, every 10 ms past 90 %); lost_max: messages not counted within 5 s of the last progress (QoS 0 may drop).',
   'qos1-none-json-schema: qos1-none with a json_schema route schema: each 1 KiB JSON payload is checked by ajv (an object with a number and a string, additionalProperties false) before publishing and stamped with the schema id; lost_max counts dead-lettered ones too (none expected).',
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
-  'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering); baseline = the smaller.',
+  'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering, the connector\'s keys and metadata attributes); baseline = the smaller.',
   WITH_LATENCY
     ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2.`
     : 'BENCH_CASES left out the latency and RSS rows.',
