@@ -287,3 +287,18 @@ export function report(name, rows, notes = []) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ benchmark: name, rows, notes }, null, 2)}\n`);
 }
+
+/**
+ * µs of CPU this process spends per wakeup of an otherwise idle event loop (a 10 ms interval with an empty body,
+ * for `ms`). On bare metal a few µs; in a nested VM each exit from idle costs far more, and a path at a fixed rate
+ * pays it in every process per message: the figure says how much of a latency row's CPU is the machine's.
+ */
+export async function idleWakeupCostUs(ms = 2000) {
+  const start = process.cpuUsage();
+  let wakeups = 0;
+  const timer = setInterval(() => wakeups++, 10);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  clearInterval(timer);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / Math.max(1, wakeups);
+}

@@ -9,8 +9,9 @@
 // 1,000 msg/s; RSS at 1,000 msg/s <= idle + 32 MB. A json_schema case validates each 1 KiB JSON payload against a
 // small schema before publishing, and a QoS 2 case holds each PUBREC until Danube has the message (issue 13).
 // BENCH_CHILD_NODE_OPTIONS=<options> sets NODE_OPTIONS of the connector children (a --require'd profiler, say).
-// BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS rows only with "latency"). Reports only;
-// asserts nothing.
+// BENCH_CASES=<name>,<name> runs only those cases (the latency and RSS rows only with "latency");
+// BENCH_LATENCY_RATE=<msg/s> runs the latency rows at another rate, to see where the path stops queueing. Reports
+// only; asserts nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,11 +21,12 @@ import { Mosquitto } from '@danube-connect/mqtt/testing';
 import { DanubeAdminClient, DanubeClient } from '@danube-connect/sdk';
 import mqtt from 'mqtt';
 import { fileURLToPath } from 'node:url';
-import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, killOnExit, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, warmUp } from './lib.js';
+import { CONNECTOR_EXEC_ARGV, ROOT, closedLoop, idleWakeupCostUs, killOnExit, median, percentile, processCpuSeconds, report, round, runSampleIfAsked, sampleIntoTopic, startBrokerProcess, warmUp } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
-const LATENCY_RATE = 1_000;
+/** BENCH_LATENCY_RATE=<msg/s>: the latency rows' fixed rate (the target is judged at 1,000 only). */
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1_000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 10);
 const LATENCY_WARMUP_SECONDS = 5;
 const PAYLOAD_BYTES = 1024;
@@ -295,7 +297,7 @@ async function danubeBaseline({ serviceUrl, brokerPid, topic, spec: [name, qos, 
 }
 
 /** Publish-to-Danube latency at a fixed rate, read by a consumer here; the child's RSS sampled meanwhile. */
-async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds) {
+async function latencyRun(host, publisher, pids, serviceUrl, name, run, warmupSeconds) {
   // The probe on the lean transport: it shares the two cores with what it measures, so the less it costs the better.
   const client = new DanubeClient({ serviceUrl, transport: 'http2' });
   const consumer = await client.subscribe({ topic: danubeTopic(name), name: `bench-${name}-${RUN_ID}`, subscription: `bench-${name}-${RUN_ID}-${run}`, type: 'exclusive', bufferSize: 1024 });
@@ -323,15 +325,22 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
   const pid = host.pids[`bench-${name}`];
   const rss = [];
   const t0 = performance.now();
-  // The child's histogram at the end of the warm-up, read without holding up the pace.
+  // The child's histogram and every process's CPU at the end of the warm-up, read without holding up the pace.
   let atWarmup;
+  let cpuAtWarmup;
+  let measuredFrom;
+  const cpuPids = { ...pids, child: pid };
   // Evenly paced: each tick (~1 ms) publishes what is due by then. Bursts of 10 every 10 ms would fill the
   // reliable subscription's window of 10 unacked (docs/danube-protocol.md §9.4) at once, and the consumer here would
   // add its own queueing to the figure.
   for (let sent = 0, sampled = 0; sent < warmup + total; await sleep(1)) {
     const due = Math.min(warmup + total, Math.floor(((performance.now() - t0) / 1000) * LATENCY_RATE));
     for (; sent < due; sent++) publisher.publish(`b/${name}/x`, payload(), { qos: 1 });
-    if (sent >= warmup) atWarmup ??= commitDurations(host.url, danubeTopic(name));
+    if (sent >= warmup && !atWarmup) {
+      cpuAtWarmup = cpuNow(cpuPids);
+      measuredFrom = performance.now();
+      atWarmup = commitDurations(host.url, danubeTopic(name));
+    }
     if (sent >= sampled) {
       rss.push(vmRssMb(pid));
       sampled += LATENCY_RATE;
@@ -339,6 +348,10 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
   }
   rss.push(vmRssMb(pid));
   await receiving;
+  const cpu = cpuPerMessage(cpuAtWarmup, cpuNow(cpuPids), total);
+  // CPU seconds per second from the end of the warm-up to the last message received (longer than the run when the
+  // path queues): the share of the machine the path and this probe took.
+  const coresBusy = (cpu.total * total) / 1e6 / ((performance.now() - measuredFrom) / 1000);
   await client.close();
   const [from, to] = await Promise.all([atWarmup, commitDurations(host.url, danubeTopic(name))]);
   for (const list of [latencies, beforeSend, afterSend]) list.sort((a, b) => a - b);
@@ -351,6 +364,8 @@ async function latencyRun(host, publisher, serviceUrl, name, run, warmupSeconds)
     total,
     childWithin25Pct: ((to.within25 - from.within25) / (to.all - from.all)) * 100,
     rssMax: Math.max(...rss.filter(Boolean)),
+    cpu,
+    coresBusy,
   };
 }
 
@@ -358,6 +373,8 @@ await runSampleIfAsked({ danubeBaseline });
 const SCRIPT = fileURLToPath(import.meta.url);
 const tmp = mkdtempSync(join(tmpdir(), 'dc-bench-mqtt-'));
 const external = process.env.DANUBE_SERVICE_URL || undefined;
+// Measured before anything else runs here.
+const wakeupUs = WITH_LATENCY ? await idleWakeupCostUs() : undefined;
 const broker = external ? undefined : await startBrokerProcess();
 const serviceUrl = external ?? broker.serviceUrl;
 const admin = broker ? new DanubeAdminClient({ adminUrl: broker.adminUrl }) : undefined;
@@ -382,7 +399,7 @@ try {
   // cold (measured: its p99 after a 1 s warm-up was 160-260 ms, nearly all after the child's send, against 18-35 ms
   // for the run that followed), so it warms up longer.
   for (let run = 0; WITH_LATENCY && run < RUNS; run++) {
-    for (const { name } of LATENCY_CONNECTORS) latency.get(name).push(await latencyRun(host, publisher, serviceUrl, name, run, run === 0 ? LATENCY_WARMUP_SECONDS : 1));
+    for (const { name } of LATENCY_CONNECTORS) latency.get(name).push(await latencyRun(host, publisher, pids, serviceUrl, name, run, run === 0 ? LATENCY_WARMUP_SECONDS : 1));
   }
   // One unmeasured run of every case first: each connector child starts cold, as each limit's process does, which
   // warms up before it measures.
@@ -451,6 +468,7 @@ for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : 
   const runs = latency.get(name);
   const med = (key) => median(runs.map((r) => r[key]));
   const run = { p50: med('p50'), p99: med('p99'), p99BeforeSend: med('p99BeforeSend'), p99AfterSend: med('p99AfterSend'), childWithin25Pct: med('childWithin25Pct'), rssMax: med('rssMax') };
+  const cpu = (key) => median(runs.map((r) => r.cpu[key] ?? 0));
   const lost = Math.max(...runs.map((r) => r.total - r.received));
   const idle = idleRss.get(name);
   const capped = `${memoryMb ? `, memory_mb = ${memoryMb}` : ''}${transport ? `, ${transport}` : ''}`;
@@ -463,10 +481,16 @@ for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : 
     p99_to_send_ms: round(run.p99BeforeSend, 1),
     p99_from_send_ms: round(run.p99AfterSend, 1),
     child_commit_within_25ms_pct: round(run.childWithin25Pct, 2),
-    target: `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}`,
+    child_cpu_us: round(cpu('child'), 0),
+    broker_cpu_us: round(cpu('broker'), 0),
+    mqtt_cpu_us: round(cpu('bench') + cpu('mosquitto'), 0),
+    host_cpu_us: round(cpu('host'), 0),
+    cpu_total_us: round(cpu('total'), 0),
+    cores_busy: round(med('coresBusy'), 2),
+    target: LATENCY_RATE === 1_000 ? `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}` : undefined,
   }));
   rows.push(row({ case: `child RSS idle${capped}`, rss_mb: round(idle) }));
-  rows.push(row({ case: `child RSS @ ${LATENCY_RATE}/s${capped}`, rss_mb: round(run.rssMax), target: `<= idle + 32 MB: ${run.rssMax <= idle + 32 ? 'met' : 'MISSED'}` }));
+  rows.push(row({ case: `child RSS @ ${LATENCY_RATE}/s${capped}`, rss_mb: round(run.rssMax), target: LATENCY_RATE === 1_000 ? `<= idle + 32 MB: ${run.rssMax <= idle + 32 ? 'met' : 'MISSED'}` : undefined }));
 }
 report('source-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
@@ -475,6 +499,6 @@ report('source-mqtt', rows, [
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering, the connector\'s keys and metadata attributes); baseline = the smaller.',
   WITH_LATENCY
-    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2.`
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2. Latency rows' *_cpu_us: per message from the end of the warm-up to the last message received, this consumer included in mqtt_cpu_us; cores_busy: their CPU seconds per second over that time (near 2, the path queued and the latency is the queue's). An empty 10 ms timer's wakeup cost this process ${round(wakeupUs ?? 0, 0)} µs of CPU here (a few µs on bare metal): every process on the path pays such a wakeup per message at a fixed rate.`
     : 'BENCH_CASES left out the latency and RSS rows.',
 ]);
