@@ -27,6 +27,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
 /** BENCH_LATENCY_RATE=<msg/s>: the latency rows' fixed rate (the target is judged at 1,000 only). */
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1_000);
+const JUDGED_RATE = LATENCY_RATE === 1_000;
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 10);
 const LATENCY_WARMUP_SECONDS = 5;
 const PAYLOAD_BYTES = 1024;
@@ -436,6 +437,16 @@ const row = (fields) => ({
   cpu_total_us: undefined, limit_cpu_total_us: undefined, cores_busy: undefined, cpu_bound_pct: undefined, lost_max: undefined, p50_ms: undefined, p99_ms: undefined,
   p99_to_send_ms: undefined, p99_from_send_ms: undefined, child_commit_within_25ms_pct: undefined, rss_mb: undefined, target: undefined, ...fields,
 });
+/** The median of one process's CPU per message (cpuPerMessage keys; `total` sums them) over runs' splits. */
+const medianCpu = (splits, key) => median(splits.map((split) => split[key] ?? 0));
+/** The per-process CPU columns of a row, from the runs' cpuPerMessage splits. */
+const cpuColumns = (splits) => ({
+  child_cpu_us: round(medianCpu(splits, 'child'), 0),
+  broker_cpu_us: round(medianCpu(splits, 'broker'), 0),
+  mqtt_cpu_us: round(medianCpu(splits, 'bench') + medianCpu(splits, 'mosquitto'), 0),
+  host_cpu_us: round(medianCpu(splits, 'host'), 0),
+  cpu_total_us: round(medianCpu(splits, 'total'), 0),
+});
 const rows = CASES.map(([name, qos]) => {
   const s = samples[name];
   const msgPerS = median(s.msgPerS);
@@ -443,8 +454,7 @@ const rows = CASES.map(([name, qos]) => {
   const danubeMsgPerS = median(s.danube);
   const baseline = Math.min(mqttMsgPerS, danubeMsgPerS);
   const ratio = msgPerS / baseline;
-  const cpu = (key, of = s.cpu) => median(of.map((split) => split[key] ?? 0));
-  const total = cpu('total');
+  const total = medianCpu(s.cpu, 'total');
   return row({
     case: name,
     msg_per_s: round(msgPerS, 0),
@@ -452,12 +462,8 @@ const rows = CASES.map(([name, qos]) => {
     mqtt_limit_msg_per_s: round(mqttMsgPerS, 0),
     danube_limit_msg_per_s: round(danubeMsgPerS, 0),
     of_baseline_pct: round(ratio * 100, 0),
-    child_cpu_us: round(cpu('child'), 0),
-    broker_cpu_us: round(cpu('broker'), 0),
-    mqtt_cpu_us: round(cpu('bench') + cpu('mosquitto'), 0),
-    host_cpu_us: round(cpu('host'), 0),
-    cpu_total_us: round(total, 0),
-    limit_cpu_total_us: round(cpu('total', s.danubeCpu), 0),
+    ...cpuColumns(s.cpu),
+    limit_cpu_total_us: round(medianCpu(s.danubeCpu, 'total'), 0),
     cores_busy: round((msgPerS * total) / 1e6, 2),
     cpu_bound_pct: round((2e6 / total / baseline) * 100, 0),
     lost_max: Math.max(...s.lost),
@@ -468,7 +474,6 @@ for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : 
   const runs = latency.get(name);
   const med = (key) => median(runs.map((r) => r[key]));
   const run = { p50: med('p50'), p99: med('p99'), p99BeforeSend: med('p99BeforeSend'), p99AfterSend: med('p99AfterSend'), childWithin25Pct: med('childWithin25Pct'), rssMax: med('rssMax') };
-  const cpu = (key) => median(runs.map((r) => r.cpu[key] ?? 0));
   const lost = Math.max(...runs.map((r) => r.total - r.received));
   const idle = idleRss.get(name);
   const capped = `${memoryMb ? `, memory_mb = ${memoryMb}` : ''}${transport ? `, ${transport}` : ''}`;
@@ -481,16 +486,12 @@ for (const { name, memoryMb, transport } of WITH_LATENCY ? LATENCY_CONNECTORS : 
     p99_to_send_ms: round(run.p99BeforeSend, 1),
     p99_from_send_ms: round(run.p99AfterSend, 1),
     child_commit_within_25ms_pct: round(run.childWithin25Pct, 2),
-    child_cpu_us: round(cpu('child'), 0),
-    broker_cpu_us: round(cpu('broker'), 0),
-    mqtt_cpu_us: round(cpu('bench') + cpu('mosquitto'), 0),
-    host_cpu_us: round(cpu('host'), 0),
-    cpu_total_us: round(cpu('total'), 0),
+    ...cpuColumns(runs.map((r) => r.cpu)),
     cores_busy: round(med('coresBusy'), 2),
-    target: LATENCY_RATE === 1_000 ? `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}` : undefined,
+    target: JUDGED_RATE ? `p99 <= 25 ms: ${run.p99 <= 25 ? 'met' : 'MISSED'}` : undefined,
   }));
   rows.push(row({ case: `child RSS idle${capped}`, rss_mb: round(idle) }));
-  rows.push(row({ case: `child RSS @ ${LATENCY_RATE}/s${capped}`, rss_mb: round(run.rssMax), target: LATENCY_RATE === 1_000 ? `<= idle + 32 MB: ${run.rssMax <= idle + 32 ? 'met' : 'MISSED'}` : undefined }));
+  rows.push(row({ case: `child RSS @ ${LATENCY_RATE}/s${capped}`, rss_mb: round(run.rssMax), target: JUDGED_RATE ? `<= idle + 32 MB: ${run.rssMax <= idle + 32 ? 'met' : 'MISSED'}` : undefined }));
 }
 report('source-mqtt', rows, [
   `Median of ${RUNS} interleaved runs of ${MESSAGES} messages of ${PAYLOAD_BYTES} B; Danube: ${external ? 'DANUBE_SERVICE_URL' : 'TestBroker in its own process'}; mosquitto on loopback; everything shares this machine's cores (load average ${round(loadavg()[0], 1)} at the end).`,
@@ -499,6 +500,6 @@ report('source-mqtt', rows, [
   '*_cpu_us: CPU (user + system, /proc) per message of each process during the case: the connector child, the TestBroker, the MQTT side (this process publishing, and mosquitto), the host; cpu_total_us sums them (with DANUBE_SERVICE_URL the broker is left out); limit_cpu_total_us: the same for the Danube limit (this process producing, and the TestBroker); cores_busy = msg_per_s x cpu_total_us; cpu_bound_pct: the share of the baseline the case would reach using both cores fully at its CPU per message, so a target above it cannot be met by the connector being faster alone.',
   'mqtt_limit: mosquitto → a plain mqtt.js subscriber in this process; danube_limit: the SDK producer alone (64 in flight, the case\'s partitions and ordering, the connector\'s keys and metadata attributes); baseline = the smaller.',
   WITH_LATENCY
-    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2. Latency rows' *_cpu_us: per message from the end of the warm-up to the last message received, this consumer included in mqtt_cpu_us; cores_busy: their CPU seconds per second over that time (near 2, the path queued and the latency is the queue's). An empty 10 ms timer's wakeup cost this process ${round(wakeupUs ?? 0, 0)} µs of CPU here (a few µs on bare metal): every process on the path pays such a wakeup per message at a fixed rate.`
+    ? `latency: QoS 1, ordering "none", at a fixed ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (medians of ${RUNS} interleaved runs, each after a warm-up: ${LATENCY_WARMUP_SECONDS} s for the first, 1 s after), publish (payload timestamp) to delivery to a consumer here (a reliable route; the consumer acks without waiting); p99_to_send / p99_from_send: the tail of each leg, split at the child's send (publish_time, whole ms): mosquitto and the child before it, Danube and this consumer after it; child_commit_within_25ms_pct: the share of the records the child committed during the measured part (its processing_duration histogram, receipt to Danube's ack and the PUBACK) within 25 ms, the connector's own part of publish-to-Danube (>= 99 % is a p99 within 25 ms); RSS: VmRSS of that connector child, idle 3 s after ready vs the max while a run ran; these run before the throughput cases, into an empty TestBroker (started with --drop-consumed, bench/lib.js); then the same with a connector whose child has memory_mb = 96, and one on the http2 transport; the consumer here uses http2. Latency rows' *_cpu_us: per message from the end of the warm-up to the last message received, this consumer included in mqtt_cpu_us; cores_busy: their CPU seconds per second over that time (near 2, the path queued and the latency is the queue's). An empty 10 ms timer's wakeup cost this process ${round(wakeupUs, 0)} µs of CPU here (a few µs on bare metal): every process on the path pays such a wakeup per message at a fixed rate.`
     : 'BENCH_CASES left out the latency and RSS rows.',
 ]);
