@@ -175,6 +175,16 @@ export class ConformanceCase {
     return (await (this.plugin.options.written as NonNullable<ConformanceOptions['written']>)(this.env)).length;
   }
 
+  /** One look at a child: Danube's count, its pong, then what was delivered, checked for commit after delivery. */
+  async look(child: ConnectorProcess): Promise<Sample> {
+    const storedBeforePing = this.kind === 'source' ? this.stored().length : 0;
+    const pong = await child.ping();
+    // Read after the pong: whatever the pong counts as committed must be delivered by now.
+    const sample: Sample = { pong, deliveries: await this.deliveries(), storedBeforePing };
+    this.checkCommittedAfterDelivery(sample);
+    return sample;
+  }
+
   /**
    * Looks at the running case every 25 ms until `done`, failing on a broken guarantee: the one every look
    * checks (nothing is committed before it is delivered) and the caller's `check`.
@@ -184,12 +194,8 @@ export class ConformanceCase {
     let last: Sample | undefined;
     for (;;) {
       if (this.feedError) throw this.feedError;
-      const storedBeforePing = this.kind === 'source' ? this.stored().length : 0;
-      const pong = await child.ping();
-      // Read after the pong: whatever the pong counts as committed must be delivered by now.
-      const sample: Sample = { pong, deliveries: await this.deliveries(), storedBeforePing };
+      const sample = await this.look(child);
       last = sample;
-      this.checkCommittedAfterDelivery(sample);
       options.check?.(sample);
       if (done(sample)) return sample;
       if (Date.now() > deadline) throw options.timedOut(last);
